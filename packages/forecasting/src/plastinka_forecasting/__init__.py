@@ -1,0 +1,3 @@
+"""plastinka-forecasting."""
+
+__all__: list[str] = []

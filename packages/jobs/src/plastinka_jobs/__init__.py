@@ -1,0 +1,3 @@
+"""plastinka-jobs."""
+
+__all__: list[str] = []

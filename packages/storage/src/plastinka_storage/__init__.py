@@ -1,0 +1,3 @@
+"""plastinka-storage."""
+
+__all__: list[str] = []

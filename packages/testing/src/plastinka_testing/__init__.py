@@ -1,0 +1,3 @@
+"""plastinka-testing."""
+
+__all__: list[str] = []

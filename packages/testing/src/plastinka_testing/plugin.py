@@ -1,0 +1,1 @@
+"""Pytest plugin: registers the fixtures of plastinka_testing."""
