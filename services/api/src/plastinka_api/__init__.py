@@ -1,0 +1,3 @@
+"""plastinka-api: the Plastinka HTTP service."""
+
+__all__: list[str] = []
