@@ -1,0 +1,174 @@
+"""The baseline methods on a :class:`SeriesGrid`: each returns ``mean`` (items, horizon) and ``quantiles``
+(items, horizon, levels), before clipping. Loops run over periods or horizons, never over series."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from plastinka_forecasting.baselines._grid import FloatArray, SeriesGrid
+from plastinka_forecasting.baselines._quantiles import MIN_ERRORS, count_quantiles, empirical_quantiles
+from plastinka_schemas import Frequency
+
+Forecast = tuple[FloatArray, FloatArray]
+
+#: Smoothing constant of Croston/SBA for both demand size and inter-demand interval.
+CROSTON_ALPHA = 0.1
+#: TSB smoothing constants: demand size (updated on demand periods) and demand probability (every period).
+TSB_ALPHA = 0.1
+TSB_BETA = 0.1
+#: Pseudo-count (in units of expected demand) that shrinks each series' dispersion towards the pooled one.
+DISPERSION_PRIOR = 2.0
+MAX_DISPERSION = 50.0
+
+
+def season_length(frequency: Frequency) -> int:
+    return 12 if frequency is Frequency.MONTH else 52
+
+
+def default_window(frequency: Frequency) -> int:
+    return 12 if frequency is Frequency.MONTH else 26
+
+
+def _lag_errors(values: FloatArray, lag: int) -> FloatArray:
+    """In-sample errors of "repeat the value ``lag`` periods back": ``y[t] - y[t - lag]`` (NaN when undefined)."""
+    if lag >= values.shape[1]:
+        return np.full((values.shape[0], 1), np.nan)
+    return values[:, lag:] - values[:, :-lag]
+
+
+def _point_plus_errors(point: FloatArray, errors: FloatArray, levels: Sequence[float], *, discrete: bool) -> FloatArray:
+    """Quantiles of ``point + error`` with the errors' empirical distribution; Poisson(point) for short rows."""
+    spread = empirical_quantiles(errors, levels, discrete=discrete)
+    enough = (~np.isnan(errors)).sum(axis=1) >= MIN_ERRORS
+    fallback = count_quantiles(point, np.ones_like(point), levels)
+    return np.where(enough[:, None], point[:, None] + spread, fallback)
+
+
+def naive(grid: SeriesGrid, horizon: int, levels: Sequence[float], *, discrete: bool) -> Forecast:
+    """Last value; quantiles from the series' own in-sample ``h``-step naive errors ``y[t] - y[t-h]``."""
+    last = grid.values[:, -1]
+    mean = np.repeat(last[:, None], horizon, axis=1)
+    quantiles = np.empty((grid.n_items, horizon, len(levels)))
+    for h in range(1, horizon + 1):
+        errors = _lag_errors(grid.values, h)
+        quantiles[:, h - 1, :] = _point_plus_errors(last, errors, levels, discrete=discrete)
+    return mean, quantiles
+
+
+def seasonal_naive(grid: SeriesGrid, horizon: int, levels: Sequence[float], *, discrete: bool) -> Forecast:
+    """The value one season back (12 months, 52 weeks); series shorter than a season get :func:`naive`.
+
+    Quantiles add the empirical in-sample errors ``y[t] - y[t - k*m]`` with ``k = ceil(h / m)`` seasons.
+    """
+    m = season_length(grid.frequency)
+    mean, quantiles = naive(grid, horizon, levels, discrete=discrete)
+    seasonal = grid.lengths >= m
+    if not seasonal.any() or grid.n_periods < m:
+        return mean, quantiles
+    values = grid.values[seasonal]
+    errors_by_seasons: dict[int, FloatArray] = {}
+    for h in range(1, horizon + 1):
+        point = values[:, grid.n_periods - m + (h - 1) % m]
+        seasons = (h - 1) // m + 1
+        if seasons not in errors_by_seasons:
+            errors_by_seasons[seasons] = _lag_errors(values, seasons * m)
+        mean[seasonal, h - 1] = point
+        quantiles[seasonal, h - 1, :] = _point_plus_errors(point, errors_by_seasons[seasons], levels, discrete=discrete)
+    return mean, quantiles
+
+
+def window_average(
+    grid: SeriesGrid, horizon: int, levels: Sequence[float], *, discrete: bool, window: int | None = None
+) -> Forecast:
+    """Mean of the last ``window`` observed periods; quantiles are the empirical quantiles of those values."""
+    k = window or default_window(grid.frequency)
+    recent = grid.values[:, -k:]
+    point = np.nanmean(recent, axis=1)
+    spread = empirical_quantiles(recent, levels, discrete=discrete)
+    enough = (~np.isnan(recent)).sum(axis=1) >= MIN_ERRORS
+    fallback = count_quantiles(point, np.ones_like(point), levels)
+    per_item = np.where(enough[:, None], spread, fallback)
+    return np.repeat(point[:, None], horizon, axis=1), np.repeat(per_item[:, None, :], horizon, axis=1)
+
+
+def _dispersion(values: FloatArray, fitted: FloatArray) -> FloatArray:
+    """Variance-to-mean ratio of each series' one-step in-sample residuals, shrunk towards the pooled ratio.
+
+    ``phi_i = (sum (y - f)^2 + c * phi_pool) / (sum f + c)`` over periods with a fitted value, where
+    ``phi_pool = sum_all (y - f)^2 / sum_all f`` and ``c`` = :data:`DISPERSION_PRIOR`; clipped to
+    ``[1, MAX_DISPERSION]`` (1 = Poisson).
+    """
+    valid = ~np.isnan(values) & ~np.isnan(fitted)
+    squared = np.where(valid, (values - fitted) ** 2, 0.0).sum(axis=1)
+    expected = np.where(valid, fitted, 0.0).sum(axis=1)
+    pooled = squared.sum() / expected.sum() if expected.sum() > 0 else 1.0
+    pooled = float(np.clip(pooled, 1.0, MAX_DISPERSION))
+    shrunk = (squared + DISPERSION_PRIOR * pooled) / (expected + DISPERSION_PRIOR)
+    phi: FloatArray = np.clip(shrunk, 1.0, MAX_DISPERSION)
+    return phi
+
+
+def _flat_count_forecast(
+    values: FloatArray, fitted: FloatArray, point: FloatArray, horizon: int, levels: Sequence[float]
+) -> Forecast:
+    per_item = count_quantiles(point, _dispersion(values, fitted), levels)
+    return np.repeat(point[:, None], horizon, axis=1), np.repeat(per_item[:, None, :], horizon, axis=1)
+
+
+def croston_sba(grid: SeriesGrid, horizon: int, levels: Sequence[float], *, discrete: bool) -> Forecast:
+    """Croston's method with the Syntetos-Boylan bias correction: ``(1 - alpha/2) * z / p``.
+
+    ``z`` (demand size) and ``p`` (periods between demands) are smoothed with ``alpha`` only in periods with
+    demand, both started from the first demand (``p`` = periods from the series' start to it). A series without
+    any demand forecasts 0. Quantiles: negative binomial around the forecast (see :func:`_dispersion`).
+    """
+    del discrete  # count quantiles are integers whatever the data
+    values = grid.values
+    n = grid.n_items
+    size, interval = np.zeros(n), np.ones(n)
+    since = np.zeros(n)
+    started = np.zeros(n, dtype=bool)
+    fitted = np.full(values.shape, np.nan)
+    factor = 1.0 - CROSTON_ALPHA / 2.0
+    for t in range(grid.n_periods):
+        y = values[:, t]
+        seen = ~np.isnan(y)
+        since[seen] += 1.0
+        fitted[:, t] = np.where(started & seen, factor * size / interval, np.nan)
+        demand = seen & (y > 0)
+        first = demand & ~started
+        later = demand & started
+        size[first], interval[first] = y[first], since[first]
+        size[later] += CROSTON_ALPHA * (y[later] - size[later])
+        interval[later] += CROSTON_ALPHA * (since[later] - interval[later])
+        started |= first
+        since[demand] = 0.0
+    point = np.where(started, factor * size / interval, 0.0)
+    return _flat_count_forecast(values, fitted, point, horizon, levels)
+
+
+def tsb(grid: SeriesGrid, horizon: int, levels: Sequence[float], *, discrete: bool) -> Forecast:
+    """Teunter-Syntetos-Babai: forecast ``d * z``, demand probability ``d`` smoothed every period with ``beta``,
+    demand size ``z`` smoothed with ``alpha`` in demand periods.
+
+    Starts from the series' share of periods with demand and its mean non-zero size, so that a series that
+    stops selling decays towards zero. Quantiles: negative binomial around the forecast (see :func:`_dispersion`).
+    """
+    del discrete
+    values = grid.values
+    seen_all = ~np.isnan(values)
+    demand_all = seen_all & (np.nan_to_num(values) > 0)
+    n_demand = demand_all.sum(axis=1)
+    probability = n_demand / np.maximum(seen_all.sum(axis=1), 1)
+    size = np.where(n_demand > 0, np.where(demand_all, values, 0.0).sum(axis=1) / np.maximum(n_demand, 1), 0.0)
+    fitted = np.full(values.shape, np.nan)
+    for t in range(grid.n_periods):
+        y = values[:, t]
+        seen = seen_all[:, t]
+        demand = demand_all[:, t]
+        fitted[:, t] = np.where(seen, probability * size, np.nan)
+        probability[seen] += TSB_BETA * (demand[seen] - probability[seen])
+        size[demand] += TSB_ALPHA * (y[demand] - size[demand])
+    return _flat_count_forecast(values, fitted, probability * size, horizon, levels)
