@@ -1,0 +1,20 @@
+"""Ingestion: shop exports and the canonical long format in, validated :class:`~plastinka_forecasting.frames.SalesData` out."""
+
+from ._errors import DataError
+from ._identity import item_name_key, normalize_barcode
+from ._limits import DEFAULT_LIMITS, IngestLimits
+from ._load import load_sales, load_sales_bytes, validate_sales
+from ._report import dataset_report, format_report
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "DataError",
+    "IngestLimits",
+    "dataset_report",
+    "format_report",
+    "item_name_key",
+    "load_sales",
+    "load_sales_bytes",
+    "normalize_barcode",
+    "validate_sales",
+]

@@ -1,0 +1,25 @@
+"""Reading parquet files (the canonical format, or shop columns saved as parquet)."""
+
+from __future__ import annotations
+
+import io
+
+import polars as pl
+
+from ._errors import DataError
+from ._limits import IngestLimits
+from ._table import RawTable, check_rows, no_header_error, other_role_hint, pick_header
+
+
+def read_parquet(data: bytes, file: str, role: str, limits: IngestLimits) -> RawTable:
+    try:
+        frame = pl.read_parquet(io.BytesIO(data))
+    except Exception as error:  # polars raises several types for a corrupt file
+        raise DataError(f"not a readable parquet file ({type(error).__name__})", file=file) from error
+    check_rows(file, frame.height, limits)
+    names = frame.columns
+    found = pick_header([(0, names)], role)
+    if found is None:
+        raise no_header_error(file, role, "the parquet columns", other_role_hint([(0, names)], role), limits)
+    frame = frame.rename({name: f"c{index}" for index, name in enumerate(names)})
+    return RawTable(file=file, frame=frame, header=found[1], header_row=None, first_row=1)

@@ -1,0 +1,46 @@
+"""Presenting a validation report: a plain-text table for people, the API's ``DatasetReport`` for machines."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from plastinka_schemas import DatasetReport
+
+from ..frames import SalesData, ValidationReport
+
+
+def format_report(report: ValidationReport, *, limit: int = 50) -> str:
+    """A summary line, then up to ``limit`` issues as an aligned table and a count of the rest."""
+    actions = Counter(issue.action for issue in report.issues)
+    lines = [
+        f"rows read: {report.rows_read}, used: {report.rows_used}, dropped: {report.dropped}, "
+        f"repaired: {actions['repaired']}, warnings: {actions['warning']}"
+    ]
+    if not report.issues:
+        lines.append("no issues")
+        return "\n".join(lines)
+    shown = report.issues[: max(limit, 0)]
+    table = [("file", "row", "column", "action", "reason")]
+    table += [
+        (i.file, "" if i.row is None else str(i.row), i.column or "", i.action, i.reason) for i in shown
+    ]
+    widths = [max(len(row[col]) for row in table) for col in range(4)]
+    for row in table:
+        lines.append("  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)) + "  " + row[4])
+    if len(report.issues) > len(shown):
+        lines.append(f"... and {len(report.issues) - len(shown)} more issues")
+    return "\n".join(lines)
+
+
+def dataset_report(data: SalesData, *, max_issues: int | None = None) -> DatasetReport:
+    """The API's summary of a loaded dataset (issues optionally capped: the counts stay in ``rows``)."""
+    dates = data.sales.get_column("date")
+    issues = data.report.issues if max_issues is None else data.report.issues[:max_issues]
+    return DatasetReport(
+        rows=data.report.rows_used,
+        items=data.attributes.height,
+        period_start=dates.min() if dates.len() else None,  # type: ignore[arg-type]
+        period_end=dates.max() if dates.len() else None,  # type: ignore[arg-type]
+        stocked_items=None if data.stock is None else data.stock.height,
+        issues=issues,
+    )

@@ -1,0 +1,43 @@
+"""Item ids for rows without a given ``item_id``: barcode, else a barcode found by name, else the name key."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ._issues import FILE, ROW, IssueLog
+from ._rows import BARCODE_COLUMN, BARCODE_NOTE, IDENTITY_COLUMN, NAME_KEY
+
+
+def _barcode_by_name(rows: pl.DataFrame) -> pl.DataFrame:
+    """Name keys that belong to exactly one barcode in the data: a copy sold without its barcode is still that record."""
+    return (
+        rows.filter(pl.col("barcode").is_not_null() & pl.col(NAME_KEY).is_not_null())
+        .group_by(NAME_KEY)
+        .agg(pl.col("barcode").unique())
+        .filter(pl.col("barcode").list.len() == 1)
+        .select(NAME_KEY, pl.col("barcode").list.first().alias("_linked"))
+    )
+
+
+def resolve_items(rows: pl.DataFrame, log: IssueLog) -> pl.DataFrame:
+    """Fill ``item_id`` for every row that can be identified, drop (and log) the rest, log identity repairs."""
+    linked = rows.join(_barcode_by_name(rows), on=NAME_KEY, how="left", nulls_equal=False)
+    needs = pl.col("item_id").is_null() & pl.col("barcode").is_null()
+    linked = linked.with_columns(
+        pl.when(needs).then(pl.col("_linked")).alias("_linked"),
+        pl.coalesce("item_id", "barcode", pl.when(needs).then(pl.col("_linked")), NAME_KEY).alias("item_id"),
+    )
+    for column, part in linked.filter(pl.col("item_id").is_null()).partition_by(IDENTITY_COLUMN, as_dict=True).items():
+        log.add_rows(part, column=column[0], reason=pl.lit("missing identity: no item id, barcode, artist or album"), action="dropped")
+    kept = linked.filter(pl.col("item_id").is_not_null())
+    barcode_notes = kept.filter(pl.col(BARCODE_NOTE).is_not_null() & pl.col("_linked").is_null())
+    for column, part in barcode_notes.partition_by(BARCODE_COLUMN, as_dict=True).items():
+        log.add_rows(part, column=column[0], reason=pl.col(BARCODE_NOTE), action="repaired")
+    via_name = kept.filter(pl.col("_linked").is_not_null())
+    log.add_rows(
+        via_name,
+        column=None,
+        reason=pl.format("no usable barcode; matched by artist and album to barcode {}", pl.col("_linked")),
+        action="repaired",
+    )
+    return kept.drop("_linked", BARCODE_NOTE, NAME_KEY, IDENTITY_COLUMN, BARCODE_COLUMN).sort(FILE, ROW, maintain_order=True)

@@ -1,0 +1,194 @@
+"""From a raw table to typed rows: map the headers, drop the rows that cannot be used, repair attributes.
+
+Shop exports and the canonical format go through the same mapping: a column is known by its header, a
+missing ``quantity`` means one copy per row (the shop's sales exports), a given ``item_id`` is kept verbatim.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Final
+
+import polars as pl
+
+from ._headers import COPIES, ITEM_ID_FIELD, SALE_DATE_FIELD, header_key
+from ._identity import barcode_digits, barcode_repair, name_key, release_type
+from ._issues import FILE, ROW, IssueLog
+from ._table import RawTable
+from ._values import date_column, is_integral, number_column, text
+
+EARLIEST: Final = date(1970, 1, 1)
+TEXT_ATTRIBUTES: Final = ("artist", "album", "sleeve", "style")
+YEAR_ATTRIBUTES: Final = ("recording_year", "pressing_year")
+NAME_KEY: Final = "_name_key"
+BARCODE_NOTE: Final = "_barcode_note"
+IDENTITY_COLUMN: Final = "_identity_column"
+BARCODE_COLUMN: Final = "_barcode_column"
+
+
+def _header_key(expr: pl.Expr) -> pl.Expr:
+    """:func:`header_key` over a column, to spot a header line repeated inside the data."""
+    lowered = text(expr.cast(pl.Utf8)).str.to_lowercase().str.replace_all("ё", "е")
+    return lowered.str.replace_all(r"[^\w\s]", " ").str.replace_all(r"\s+", " ").str.strip_chars()
+
+
+def _shown(expr: pl.Expr) -> pl.Expr:
+    return text(expr.cast(pl.Utf8)).str.slice(0, 40)
+
+
+class _Mapper:
+    """Per-table state: the header, the issue log and the column names issues should cite."""
+
+    def __init__(self, table: RawTable, log: IssueLog):
+        self.table = table
+        self.log = log
+        self.width = table.frame.width
+
+    def columns(self, field: str) -> list[str]:
+        return [f"c{index}" for index in self.table.header.fields.get(field, []) if index < self.width]
+
+    def header_name(self, field: str) -> str:
+        return self.table.header.names[self.table.header.fields[field][0]]
+
+    def raw(self, field: str) -> pl.Expr | None:
+        """The field's column; duplicate columns coalesce left to right (an old and a new export pasted together)."""
+        columns = self.columns(field)
+        if not columns:
+            return None
+        if len(columns) == 1:
+            column = self.table.frame.get_column(columns[0])
+            return pl.col(columns[0]) if column.dtype != pl.Utf8 else text(pl.col(columns[0]))
+        names = [self.table.header.names[int(column[1:])] for column in columns]
+        self.log.add(
+            self.table.file,
+            f"duplicate header: columns {', '.join(repr(n) for n in names)} all mean '{field}'; "
+            "the first non-empty value is used",
+            "warning",
+            row=self.table.header_row,
+            column=names[0],
+        )
+        return pl.coalesce([text(pl.col(column)) for column in columns])
+
+    def frame(self) -> pl.DataFrame:
+        """Raw field columns plus ``_file``/``_row``, blank lines removed (they carry nothing to lose)."""
+        source = self.table.frame
+        blank = pl.all_horizontal([text(pl.col(name)).is_null() for name in source.columns])
+        fields = {field: self.raw(field) for field in self.table.header.fields}
+        return (
+            source.with_row_index("_index")
+            .filter(~blank)
+            .select(
+                pl.lit(self.table.file).alias(FILE),
+                (pl.col("_index").cast(pl.Int64) + self.table.first_row).alias(ROW),
+                *[expr.alias(field) for field, expr in fields.items() if expr is not None],
+            )
+        )
+
+    def drop_repeated_headers(self, frame: pl.DataFrame) -> pl.DataFrame:
+        fields = [f for f in self.table.header.fields if f in frame.columns]
+        same = [(_header_key(pl.col(f)) == header_key(self.header_name(f))).fill_null(value=False) for f in fields]
+        return self.log.split(frame, pl.sum_horizontal(same) >= min(2, len(same)), column=None, reason="repeated header row")
+
+
+def _drop_bad_dates(mapper: _Mapper, frame: pl.DataFrame, today: date) -> pl.DataFrame:
+    column = mapper.header_name(SALE_DATE_FIELD)
+    raw = pl.col(SALE_DATE_FIELD)
+    frame = mapper.log.split(frame, raw.is_null(), column=column, reason="missing sale date")
+    frame = frame.with_columns(date_column(frame.get_column(SALE_DATE_FIELD)).alias("_date"))
+    log, parsed = mapper.log, pl.col("_date")
+    frame = log.split(frame, parsed.is_null(), column=column, reason=pl.format("unparseable date '{}'", _shown(raw)))
+    frame = log.split(frame, parsed < EARLIEST, column=column, reason=pl.format("date {} is before 1970", parsed))
+    latest = today + timedelta(days=1)
+    frame = log.split(frame, parsed > latest, column=column, reason=pl.format("future date {} (today is {})", parsed, pl.lit(today)))
+    return frame.with_columns(parsed.alias(SALE_DATE_FIELD)).drop("_date")
+
+
+def _drop_bad_counts(mapper: _Mapper, frame: pl.DataFrame, field: str, *, whole: bool) -> pl.DataFrame:
+    """Quantity (sales) or copies (stock): present, a number, not negative; copies also whole."""
+    if field not in frame.columns:
+        return frame.with_columns(pl.lit(1.0).alias(field))
+    column, log, raw = mapper.header_name(field), mapper.log, pl.col(field)
+    frame = log.split(frame, raw.is_null(), column=column, reason=f"missing {field}")
+    frame = frame.with_columns(number_column(frame.get_column(field)).alias("_n"))
+    value = pl.col("_n")
+    frame = log.split(frame, value.is_null() | ~value.is_finite(), column=column, reason=pl.format("{} '{}' is not a number", pl.lit(field), _shown(raw)))
+    frame = log.split(frame, value < 0, column=column, reason=pl.format("negative {} {}", pl.lit(field), value))
+    if whole:
+        frame = log.split(frame, ~is_integral(value), column=column, reason=pl.format("{} {} is not a whole number", pl.lit(field), value))
+    return frame.with_columns(value.alias(field)).drop("_n")
+
+
+def _repair(mapper: _Mapper, frame: pl.DataFrame, field: str, parsed: pl.Expr, valid: pl.Expr, what: str) -> pl.DataFrame:
+    """Parse an attribute; a present but unusable value becomes null and is reported as repaired."""
+    raw = pl.col(field)
+    frame = frame.with_columns(parsed.alias("_parsed"))
+    bad = raw.is_not_null() & (pl.col("_parsed").is_null() | ~valid.fill_null(value=False))
+    mapper.log.add_rows(
+        frame.filter(bad),
+        column=mapper.header_name(field),
+        reason=pl.format("{} '{}' is not {}; left empty", pl.lit(field), _shown(raw), pl.lit(what)),
+        action="repaired",
+    )
+    return frame.with_columns(pl.when(~bad).then(pl.col("_parsed")).alias(field)).drop("_parsed")
+
+
+def _attributes(mapper: _Mapper, frame: pl.DataFrame) -> pl.DataFrame:
+    present = set(frame.columns)
+    if "price" in present:
+        price = pl.col("_parsed")
+        frame = _repair(mapper, frame, "price", number_column(frame.get_column("price")), price.is_finite() & (price >= 0), "a price")
+    for field in YEAR_ATTRIBUTES:
+        if field in present:
+            year = pl.col("_parsed")
+            valid = is_integral(year) & year.is_between(1900, 2100)
+            frame = _repair(mapper, frame, field, number_column(frame.get_column(field)), valid, "a year")
+            frame = frame.with_columns(pl.col(field).cast(pl.Int64))
+    if "added_at" in present:
+        added = pl.col("_parsed")
+        frame = _repair(mapper, frame, "added_at", date_column(frame.get_column("added_at")), added >= EARLIEST, "a date")
+    for field in (*TEXT_ATTRIBUTES, "release_type", "barcode"):
+        if field in present:
+            frame = frame.with_columns(text(pl.col(field).cast(pl.Utf8)))
+    return frame
+
+
+def _identity(mapper: _Mapper, frame: pl.DataFrame) -> pl.DataFrame:
+    """Given ids verbatim (integral floats from typed files lose their ``.0``); barcodes and name keys for the rest."""
+    present = set(frame.columns)
+    if ITEM_ID_FIELD in present:
+        given = frame.get_column(ITEM_ID_FIELD)
+        if given.dtype.is_float():
+            frame = frame.with_columns(pl.when(is_integral(pl.col(ITEM_ID_FIELD))).then(pl.col(ITEM_ID_FIELD).cast(pl.Int64).cast(pl.Utf8)).otherwise(pl.col(ITEM_ID_FIELD).cast(pl.Utf8)).alias(ITEM_ID_FIELD))
+        frame = frame.with_columns(text(pl.col(ITEM_ID_FIELD).cast(pl.Utf8)).alias(ITEM_ID_FIELD))
+    missing = [f for f in (ITEM_ID_FIELD, "barcode", "artist", "album", "release_type") if f not in present]
+    frame = frame.with_columns(pl.lit(None, dtype=pl.Utf8).alias(f) for f in missing)
+    barcode_cell = pl.col("barcode").cast(pl.Utf8)
+    kind = release_type(pl.col("release_type"))
+    identity_headers = [mapper.header_name(f) for f in (ITEM_ID_FIELD, "barcode", "artist", "album") if f in present]
+    return frame.with_columns(
+        barcode_digits(barcode_cell).alias("barcode"),
+        barcode_repair(barcode_cell).alias(BARCODE_NOTE),
+        kind.alias("release_type"),
+        name_key(pl.col("artist"), pl.col("album"), kind).alias(NAME_KEY),
+        pl.lit("/".join(identity_headers) or None, dtype=pl.Utf8).alias(IDENTITY_COLUMN),
+        pl.lit(mapper.header_name("barcode") if "barcode" in present else None, dtype=pl.Utf8).alias(BARCODE_COLUMN),
+    )
+
+
+def map_rows(table: RawTable, role: str, log: IssueLog, today: date) -> tuple[pl.DataFrame, int]:
+    """Typed rows of one file and how many non-blank rows it had; drops and repairs go to ``log``."""
+    mapper = _Mapper(table, log)
+    frame = mapper.frame()
+    rows_read = frame.height
+    frame = mapper.drop_repeated_headers(frame)
+    if role == "sales":
+        frame = _drop_bad_dates(mapper, frame, today)
+        frame = _drop_bad_counts(mapper, frame, "quantity", whole=False)
+        frame = frame.drop(COPIES, strict=False)
+    else:
+        if COPIES not in table.header.fields:
+            log.add(table.file, "no copies column ('Экземпляры'); each row counts as one copy", "warning", row=table.header_row)
+        frame = _drop_bad_counts(mapper, frame, COPIES, whole=True).with_columns(pl.col(COPIES).cast(pl.Int64))
+        frame = frame.drop(SALE_DATE_FIELD, "quantity", strict=False)
+    frame = _attributes(mapper, frame)
+    return _identity(mapper, frame), rows_read
