@@ -1,0 +1,126 @@
+"""Quantiles from the mean forecast, calibrated on out-of-sample errors over many forecast origins.
+
+A model trained on data up to a cut-off forecasts many later origins; for each horizon group and each bucket of
+predicted mean, the empirical quantiles of ``actual / predicted`` become multipliers. A forecast quantile is the
+predicted mean times the multiplier of its cell, so it is calibrated on data the model never saw, per horizon
+and per demand level. Ratios (not differences) keep one table valid across slow and fast sellers; the
+``inverted_cdf`` empirical quantile keeps an exact zero where zeros are frequent enough, so sparse items keep
+``0`` as their lower bound instead of a small positive value that would exclude the most likely outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from scipy import stats
+
+__all__ = ["QuantileCalibration", "horizon_groups"]
+
+F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
+
+_MIN_CELL = 150
+_EPS = 1e-3
+
+
+def horizon_groups(horizon: int) -> list[tuple[int, int]]:
+    """Inclusive horizon ranges that share a table: single steps first, then widening blocks."""
+    bounds = [1, 2, 3, 4, 7, 13, 27, 53]
+    groups = []
+    for lo, hi in zip(bounds, bounds[1:], strict=False):
+        if lo > horizon:
+            break
+        groups.append((lo, min(hi - 1, horizon)))
+    return groups
+
+
+@dataclass(frozen=True)
+class QuantileCalibration:
+    """Multipliers ``ratios[group][bucket][level]`` over mean buckets split at ``edges``."""
+
+    levels: tuple[float, ...]
+    groups: list[tuple[int, int]]
+    edges: list[float]
+    ratios: list[list[list[float]]]
+    rows: int
+
+    @classmethod
+    def fit(
+        cls,
+        mean: F64,
+        actual: F64,
+        horizon_of_row: npt.NDArray[np.int64],
+        levels: Sequence[float],
+        horizon: int,
+        *,
+        buckets: int = 12,
+    ) -> QuantileCalibration:
+        levels = tuple(float(q) for q in levels)
+        groups = horizon_groups(horizon)
+        mean = np.maximum(np.asarray(mean, np.float64), _EPS)
+        ratio = np.asarray(actual, np.float64) / mean
+        inner = np.unique(np.quantile(mean, np.linspace(0, 1, buckets + 1)[1:-1])) if len(mean) else np.array([])
+        edges = [float(e) for e in inner]
+        bucket = np.searchsorted(inner, mean, side="right")
+        pooled_all = _quantiles(ratio, levels) if len(ratio) else [1.0] * len(levels)
+        table: list[list[list[float]]] = []
+        for lo, hi in groups:
+            in_group = (horizon_of_row >= lo) & (horizon_of_row <= hi)
+            group_pooled = _quantiles(ratio[in_group], levels) if in_group.sum() >= _MIN_CELL else pooled_all
+            cells = []
+            for b in range(len(inner) + 1):
+                cell = in_group & (bucket == b)
+                if cell.sum() >= _MIN_CELL:
+                    cells.append(_quantiles(ratio[cell], levels))
+                else:
+                    # Too few rows in this horizon group: borrow the bucket across all horizons.
+                    across = bucket == b
+                    cells.append(_quantiles(ratio[across], levels) if across.sum() >= _MIN_CELL else group_pooled)
+            table.append(cells)
+        return cls(levels, groups, edges, table, len(mean))
+
+    @classmethod
+    def poisson(cls, levels: Sequence[float], horizon: int) -> QuantileCalibration:
+        """Fallback when the history is too short to hold out origins: no table, Poisson quantiles."""
+        return cls(tuple(float(q) for q in levels), horizon_groups(horizon), [], [], 0)
+
+    def apply(self, mean: F64, horizon_of_row: npt.NDArray[np.int64]) -> F64:
+        """Quantiles ``(rows, levels)``: sorted along each row and never negative."""
+        mean = np.clip(np.asarray(mean, np.float64), 0.0, None)
+        if not self.ratios:
+            out = np.column_stack([stats.poisson.ppf(q, np.maximum(mean, 1e-9)) for q in self.levels])
+        else:
+            group = np.zeros(len(mean), np.int64)
+            for i, (lo, hi) in enumerate(self.groups):
+                group[(horizon_of_row >= lo) & (horizon_of_row <= hi)] = i
+            bucket = np.searchsorted(np.asarray(self.edges, np.float64), np.maximum(mean, _EPS), side="right")
+            table = np.asarray(self.ratios, np.float64)
+            out = mean[:, None] * table[group, bucket, :]
+        return np.sort(np.clip(out, 0.0, None), axis=1)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "levels": list(self.levels),
+            "groups": [list(g) for g in self.groups],
+            "edges": self.edges,
+            "ratios": self.ratios,
+            "rows": self.rows,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> QuantileCalibration:
+        return cls(
+            levels=tuple(float(q) for q in data["levels"]),
+            groups=[(int(a), int(b)) for a, b in data["groups"]],
+            edges=[float(e) for e in data["edges"]],
+            ratios=[[[float(v) for v in cell] for cell in group] for group in data["ratios"]],
+            rows=int(data["rows"]),
+        )
+
+
+def _quantiles(values: F64, levels: Sequence[float]) -> list[float]:
+    return [float(v) for v in np.quantile(values, levels, method="inverted_cdf")]

@@ -1,0 +1,465 @@
+"""Features for the direct multi-horizon model, computed on a dense items x periods matrix.
+
+A training row is (item, origin ``t``, horizon ``h``): the features describe what was known at the end of
+period ``t`` (lags, rolling statistics, zero runs, periods since the last sale, item age, smoothed rates,
+group-level and shop-level demand, static attributes) plus what is known about the target period ``t + h``
+(the horizon, its position in the year, the shop's seasonal index, the item's own value one season before).
+The target is the sale count of period ``t + h``. Everything is float32 numpy: no per-row Python.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from plastinka_forecasting.frames import ITEM_ID, PERIOD, TARGET
+from plastinka_schemas import Frequency
+
+__all__ = [
+    "CATEGORICAL_FEATURES",
+    "DenseHistory",
+    "FeatureConfig",
+    "FeatureSpace",
+    "default_config",
+    "to_dense",
+]
+
+F32 = npt.NDArray[np.float32]
+I64 = npt.NDArray[np.int64]
+
+#: Static attributes passed to LightGBM as categorical codes.
+CATEGORICAL_FEATURES = ("release_type", "sleeve", "style")
+_NUMERIC_STATIC = ("price", "pressing_year", "recording_year")
+_GROUPS = ("artist", "style")
+_MAX_LEVELS = 40
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """Which lags and windows describe a series; per frequency, never per dataset."""
+
+    frequency: str
+    season: int
+    lags: tuple[int, ...]
+    windows: tuple[int, ...]
+    main_window: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "frequency": self.frequency,
+            "season": self.season,
+            "lags": list(self.lags),
+            "windows": list(self.windows),
+            "main_window": self.main_window,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FeatureConfig:
+        return cls(
+            frequency=str(data["frequency"]),
+            season=int(data["season"]),
+            lags=tuple(int(v) for v in data["lags"]),
+            windows=tuple(int(v) for v in data["windows"]),
+            main_window=int(data["main_window"]),
+        )
+
+
+def default_config(frequency: Frequency) -> FeatureConfig:
+    if Frequency(frequency) is Frequency.MONTH:
+        return FeatureConfig("M", 12, (1, 2, 3, 4, 5, 6, 12), (3, 6, 12, 24), 12)
+    return FeatureConfig("W", 52, (1, 2, 3, 4, 8, 13, 26, 52), (4, 8, 13, 26, 52), 13)
+
+
+@dataclass
+class DenseHistory:
+    """The panel as a matrix: ``values[i, c]`` is item ``i`` in period ``c`` (NaN before the item's start)."""
+
+    item_ids: list[str]
+    periods: list[date]
+    values: F32
+    start: I64
+
+    @property
+    def n_items(self) -> int:
+        return len(self.item_ids)
+
+    @property
+    def n_periods(self) -> int:
+        return len(self.periods)
+
+
+def _period_index(periods: pl.Expr, first: date, frequency: str) -> pl.Expr:
+    if frequency == "M":
+        return (periods.dt.year() * 12 + periods.dt.month()) - (first.year * 12 + first.month)
+    return (periods - pl.lit(first)).dt.total_days() // 7
+
+
+def to_dense(panel: pl.DataFrame, frequency: Frequency) -> DenseHistory:
+    """Panel frame -> :class:`DenseHistory` (items in sorted order, every period from the first to the last)."""
+    freq = Frequency(frequency).value
+    if panel.height == 0:
+        return DenseHistory([], [], np.zeros((0, 0), np.float32), np.zeros(0, np.int64))
+    first = panel[PERIOD].min()
+    last = panel[PERIOD].max()
+    assert isinstance(first, date) and isinstance(last, date)
+    step = "1mo" if freq == "M" else "1w"
+    periods = list(pl.date_range(first, last, step, eager=True))
+    items = panel.select(pl.col(ITEM_ID).unique().sort())[ITEM_ID]
+    indexed = panel.join(items.to_frame().with_row_index("_i"), on=ITEM_ID).with_columns(
+        _period_index(pl.col(PERIOD), first, freq).alias("_c")
+    )
+    values = np.full((len(items), len(periods)), np.nan, dtype=np.float32)
+    rows = indexed["_i"].to_numpy().astype(np.int64)
+    cols = indexed["_c"].to_numpy().astype(np.int64)
+    values[rows, cols] = indexed[TARGET].to_numpy().astype(np.float32)
+    observed = ~np.isnan(values)
+    start = np.where(observed.any(axis=1), observed.argmax(axis=1), len(periods)).astype(np.int64)
+    return DenseHistory(items.to_list(), periods, values, start)
+
+
+def _period_of_year(periods: Sequence[date], frequency: str) -> I64:
+    if frequency == "M":
+        return np.array([d.month - 1 for d in periods], dtype=np.int64)
+    return np.array([min(d.isocalendar()[1], 52) - 1 for d in periods], dtype=np.int64)
+
+
+def _future_period_of_year(last: date, steps: int, frequency: str) -> I64:
+    """Period-of-year of the ``steps`` periods after ``last`` (and ``last`` itself first)."""
+    step = "1mo" if frequency == "M" else "1w"
+    anchor = pl.Series([last], dtype=pl.Date)
+    stop = anchor.dt.offset_by(f"{steps}{step[1:]}")[0]
+    return _period_of_year(list(pl.date_range(last, stop, step, eager=True)), frequency)
+
+
+@dataclass
+class _Precomputed:
+    """Cumulative statistics over the history, shared by every origin."""
+
+    cum: F32
+    cum_nz: F32
+    cum_obs: F32
+    ewm_fast: F32
+    ewm_slow: F32
+    ewm_occ: F32
+    ewm_size: F32
+    last_sale: I64
+    last_size: F32
+    shop_mean: F32
+    pos: I64
+
+
+def _ewm(values: F32, alpha: float, *, only_nonzero: bool = False) -> F32:
+    n, t_len = values.shape
+    out = np.full((n, t_len), np.nan, dtype=np.float32)
+    prev = np.full(n, np.nan, dtype=np.float32)
+    for c in range(t_len):
+        y = values[:, c]
+        use = ~np.isnan(y)
+        if only_nonzero:
+            use &= y > 0
+        new = np.where(np.isnan(prev), y, alpha * y + (1 - alpha) * prev)
+        prev = np.where(use, new, prev).astype(np.float32)
+        out[:, c] = prev
+    return out
+
+
+def _precompute(hist: DenseHistory, frequency: str) -> _Precomputed:
+    v = hist.values
+    n, t_len = v.shape
+    filled = np.nan_to_num(v, nan=0.0)
+    observed = (~np.isnan(v)).astype(np.float32)
+    zero_col = np.zeros((n, 1), np.float32)
+    cum = np.concatenate([zero_col, np.cumsum(filled, axis=1, dtype=np.float64).astype(np.float32)], axis=1)
+    cum_nz = np.concatenate([zero_col, np.cumsum(filled > 0, axis=1).astype(np.float32)], axis=1)
+    cum_obs = np.concatenate([zero_col, np.cumsum(observed, axis=1).astype(np.float32)], axis=1)
+    last_sale = np.full((n, t_len), -1, dtype=np.int64)
+    last_size = np.full((n, t_len), np.nan, dtype=np.float32)
+    prev_idx = np.full(n, -1, dtype=np.int64)
+    prev_size = np.full(n, np.nan, dtype=np.float32)
+    for c in range(t_len):
+        sold = filled[:, c] > 0
+        prev_idx = np.where(sold, c, prev_idx)
+        prev_size = np.where(sold, filled[:, c], prev_size)
+        last_sale[:, c] = prev_idx
+        last_size[:, c] = prev_size
+    active = observed.sum(axis=0)
+    shop_mean = (filled.sum(axis=0) / np.maximum(active, 1.0)).astype(np.float32)
+    shop_mean[active == 0] = np.nan
+    return _Precomputed(
+        cum=cum,
+        cum_nz=cum_nz,
+        cum_obs=cum_obs,
+        ewm_fast=_ewm(v, 0.3),
+        ewm_slow=_ewm(v, 0.1),
+        ewm_occ=_ewm((v > 0).astype(np.float32) + np.where(np.isnan(v), np.nan, 0).astype(np.float32), 0.1),
+        ewm_size=_ewm(v, 0.2, only_nonzero=True),
+        last_sale=last_sale,
+        last_size=last_size,
+        shop_mean=shop_mean,
+        pos=_period_of_year(hist.periods, frequency),
+    )
+
+
+def _encode(values: pl.Series, vocab: list[str]) -> F32:
+    lookup = {v: i for i, v in enumerate(vocab)}
+    return np.array([lookup.get(v, np.nan) if v is not None else np.nan for v in values.to_list()], dtype=np.float32)
+
+
+@dataclass
+class FeatureSpace:
+    """Feature engine bound to one history: builds training rows and prediction rows."""
+
+    config: FeatureConfig
+    hist: DenseHistory
+    static: dict[str, F32] = field(default_factory=dict)
+    group_codes: dict[str, I64] = field(default_factory=dict)
+    vocab: dict[str, list[str]] = field(default_factory=dict)
+    _pre: _Precomputed | None = None
+
+    @classmethod
+    def build(
+        cls,
+        hist: DenseHistory,
+        attributes: pl.DataFrame | None,
+        config: FeatureConfig,
+        vocab: dict[str, list[str]] | None = None,
+    ) -> FeatureSpace:
+        """Bind to ``hist``; categorical vocabularies come from ``vocab`` (a trained model's) or from the data."""
+        items = pl.DataFrame({ITEM_ID: hist.item_ids}, schema={ITEM_ID: pl.Utf8})
+        attrs = items
+        if attributes is not None and attributes.height and ITEM_ID in attributes.columns:
+            attrs = items.join(attributes.unique(ITEM_ID, keep="first"), on=ITEM_ID, how="left")
+        vocab = dict(vocab) if vocab is not None else {}
+        static: dict[str, F32] = {}
+        for name in _NUMERIC_STATIC:
+            col = attrs[name] if name in attrs.columns else pl.Series([None] * len(items))
+            arr = col.cast(pl.Float64, strict=False).to_numpy().astype(np.float32)
+            static[name] = np.log1p(np.clip(arr, 0, None)) if name == "price" else arr
+        strings: dict[str, pl.Series] = {}
+        for name in {*CATEGORICAL_FEATURES, *_GROUPS}:
+            col = attrs[name] if name in attrs.columns else pl.Series([None] * len(items), dtype=pl.Utf8)
+            col = col.cast(pl.Utf8, strict=False).str.strip_chars().str.to_lowercase()
+            if name == "style":
+                col = col.str.split("/").list.first().str.strip_chars()
+            strings[name] = col
+        for name in CATEGORICAL_FEATURES:
+            if name not in vocab:
+                counts = strings[name].drop_nulls().value_counts(sort=True)
+                vocab[name] = [str(v) for v in counts[:, 0].to_list()[:_MAX_LEVELS]]
+            static[name] = _encode(strings[name], vocab[name])
+        group_codes: dict[str, I64] = {}
+        for name in _GROUPS:
+            codes = strings[name].fill_null("").cast(pl.Categorical).to_physical().to_numpy().astype(np.int64)
+            codes[strings[name].is_null().to_numpy()] = -1
+            group_codes[name] = codes
+        space = cls(config, hist, static, group_codes, vocab)
+        space._pre = _precompute(hist, config.frequency)
+        return space
+
+    @property
+    def pre(self) -> _Precomputed:
+        assert self._pre is not None
+        return self._pre
+
+    def feature_names(self) -> list[str]:
+        cfg = self.config
+        names = [f"lag_{k}" for k in cfg.lags]
+        names += [f"mean_{w}" for w in cfg.windows]
+        names += [f"nz_{w}" for w in cfg.windows]
+        names += ["mean_all", "nz_all", "max_season", "ewm_fast", "ewm_slow", "tsb", "croston_size"]
+        names += ["since_sale", "age", "sale_interval", "last_size"]
+        names += [f"{g}_mean" for g in _GROUPS] + [f"{g}_count" for g in _GROUPS]
+        names += ["shop_recent", "shop_trend", "origin_pos"]
+        names += list(_NUMERIC_STATIC) + list(CATEGORICAL_FEATURES)
+        names += ["horizon", "target_pos", "season_index", "season_lag", "season_mean"]
+        return names
+
+    def _window(self, cum: F32, t: int, w: int) -> F32:
+        lo = max(0, t + 1 - w)
+        return cum[:, t + 1] - cum[:, lo]
+
+    def _base(self, t: int, rows: I64) -> F32:
+        """Origin features for items ``rows`` at origin ``t`` (columns in :meth:`feature_names` order)."""
+        cfg, pre, v = self.config, self.pre, self.hist.values
+        cols: list[F32] = []
+        for k in cfg.lags:
+            cols.append(v[rows, t - k + 1] if t - k + 1 >= 0 else np.full(len(rows), np.nan, np.float32))
+        obs = {w: self._window(pre.cum_obs, t, w)[rows] for w in cfg.windows}
+        for w in cfg.windows:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                cols.append(self._window(pre.cum, t, w)[rows] / obs[w])
+        for w in cfg.windows:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                cols.append(self._window(pre.cum_nz, t, w)[rows] / obs[w])
+        age = pre.cum_obs[rows, t + 1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cols.append(pre.cum[rows, t + 1] / age)
+            cols.append(pre.cum_nz[rows, t + 1] / age)
+        lo = max(0, t + 1 - cfg.season)
+        cols.append(np.nanmax(np.where(np.isnan(v[rows, lo : t + 1]), -1, v[rows, lo : t + 1]), axis=1))
+        cols.append(pre.ewm_fast[rows, t])
+        cols.append(pre.ewm_slow[rows, t])
+        cols.append(pre.ewm_occ[rows, t] * np.nan_to_num(pre.ewm_size[rows, t], nan=0.0))
+        cols.append(pre.ewm_size[rows, t])
+        last = pre.last_sale[rows, t]
+        cols.append(np.where(last >= 0, t - last, age).astype(np.float32))
+        cols.append(age)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cols.append(age / pre.cum_nz[rows, t + 1])
+        cols.append(pre.last_size[rows, t])
+        main = self._window(pre.cum, t, cfg.main_window) / np.maximum(self._window(pre.cum_obs, t, cfg.main_window), 1)
+        started = self.hist.start <= t
+        for g in _GROUPS:
+            codes = self.group_codes[g]
+            ok = started & (codes >= 0)
+            size = int(codes.max()) + 1 if codes.size and codes.max() >= 0 else 1
+            sums = np.bincount(codes[ok], weights=main[ok], minlength=size)
+            counts = np.bincount(codes[ok], minlength=size).astype(np.float64)
+            mine = codes[rows]
+            have = mine >= 0
+            gmean = np.full(len(rows), np.nan, np.float32)
+            gcount = np.zeros(len(rows), np.float32)
+            safe = np.where(have, mine, 0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                gmean[have] = (sums[safe] / counts[safe])[have]
+            gcount[have] = counts[safe][have]
+            cols.append(gmean)
+            cols.append(gcount)
+        n = len(rows)
+        recent = float(np.nanmean(pre.shop_mean[max(0, t + 1 - cfg.main_window) : t + 1]))
+        older_lo = max(0, t + 1 - 2 * cfg.main_window)
+        older_hi = max(0, t + 1 - cfg.main_window)
+        older = float(np.nanmean(pre.shop_mean[older_lo:older_hi])) if older_hi > older_lo else np.nan
+        cols.append(np.full(n, recent, np.float32))
+        cols.append(np.full(n, recent / older if older and older > 0 else np.nan, np.float32))
+        cols.append(np.full(n, pre.pos[t], np.float32))
+        for name in (*_NUMERIC_STATIC, *CATEGORICAL_FEATURES):
+            cols.append(self.static[name][rows])
+        return np.column_stack(cols).astype(np.float32)
+
+    def _season_index(self, t: int) -> F32:
+        """Shop demand per period of the year relative to the average, from history up to ``t``."""
+        pre, s = self.pre, self.config.season
+        lo = max(0, t + 1 - 3 * s)
+        shop = pre.shop_mean[lo : t + 1]
+        pos = pre.pos[lo : t + 1]
+        out = np.full(s, np.nan, np.float32)
+        if t + 1 - lo < s:
+            return out
+        overall = float(np.nanmean(shop))
+        if not overall > 0:
+            return out
+        for p in range(s):
+            sel = shop[pos == p]
+            if sel.size and not np.isnan(sel).all():
+                out[p] = float(np.nanmean(sel)) / overall
+        return out
+
+    def _horizon(self, t: int, rows: I64, h: int, season_index: F32, target_pos: int) -> F32:
+        s, v = self.config.season, self.hist.values
+        n = len(rows)
+        lag_col = t + h - s
+        while lag_col > t:
+            lag_col -= s
+        season_lag = v[rows, lag_col] if lag_col >= 0 else np.full(n, np.nan, np.float32)
+        past = [c for c in range(lag_col, -1, -s)][:3]
+        if past:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                season_mean = np.nanmean(v[np.ix_(rows, past)], axis=1)
+        else:
+            season_mean = np.full(n, np.nan, np.float32)
+        return np.column_stack(
+            [
+                np.full(n, h, np.float32),
+                np.full(n, target_pos, np.float32),
+                np.full(n, season_index[target_pos], np.float32),
+                season_lag,
+                season_mean,
+            ]
+        ).astype(np.float32)
+
+    def _target_positions(self, t: int, horizon: int) -> I64:
+        return _future_period_of_year(self.hist.periods[t], horizon, self.config.frequency)[1:]
+
+    def origin_blocks(self, t: int, horizons: Sequence[int], rows: I64) -> Iterator[tuple[int, I64, F32]]:
+        """For origin ``t``: ``(h, rows, X)`` per horizon, all items in ``rows``."""
+        base = self._base(t, rows)
+        season_index = self._season_index(t)
+        positions = self._target_positions(t, max(horizons))
+        for h in horizons:
+            extra = self._horizon(t, rows, h, season_index, int(positions[h - 1]))
+            yield h, rows, np.concatenate([base, extra], axis=1)
+
+    def training_rows(
+        self,
+        origins: Sequence[int],
+        horizon: int,
+        *,
+        max_rows: int,
+        seed: int,
+        last_target: int | None = None,
+    ) -> tuple[F32, F32, I64, I64]:
+        """Stacked (item, origin, horizon) rows with known targets: ``X, y, h, origin``.
+
+        When there are more candidate rows than ``max_rows``, an unbiased random subset is kept (per block),
+        so memory stays bounded whatever the panel size.
+        """
+        t_last = self.hist.n_periods - 1 if last_target is None else last_target
+        start = self.hist.start
+        plan = []
+        total = 0
+        for t in origins:
+            hs = [h for h in range(1, horizon + 1) if t + h <= t_last]
+            active = int((start <= t).sum())
+            if hs and active:
+                plan.append((t, hs))
+                total += active * len(hs)
+        keep = min(1.0, max_rows / total) if total else 1.0
+        rng = np.random.default_rng(seed)
+        xs: list[F32] = []
+        ys: list[F32] = []
+        hs_out: list[I64] = []
+        ts: list[I64] = []
+        for t, hs in plan:
+            rows_all = np.flatnonzero(start <= t)
+            chosen = rows_all if keep >= 1.0 else rows_all[rng.random(len(rows_all)) < min(1.0, keep * len(hs))]
+            if not len(chosen):
+                continue
+            # One random horizon per chosen (item, origin) when subsampling, every horizon otherwise.
+            pick = rng.integers(0, len(hs), size=len(chosen)) if keep < 1.0 else None
+            for h, rows, x in self.origin_blocks(t, hs, chosen):
+                mask = np.ones(len(rows), bool) if pick is None else pick == hs.index(h)
+                if not mask.any():
+                    continue
+                xs.append(x[mask])
+                ys.append(self.hist.values[rows[mask], t + h])
+                hs_out.append(np.full(int(mask.sum()), h, np.int64))
+                ts.append(np.full(int(mask.sum()), t, np.int64))
+        if not xs:
+            width = len(self.feature_names())
+            return (
+                np.zeros((0, width), np.float32),
+                np.zeros(0, np.float32),
+                np.zeros(0, np.int64),
+                np.zeros(0, np.int64),
+            )
+        return np.concatenate(xs), np.concatenate(ys), np.concatenate(hs_out), np.concatenate(ts)
+
+    def prediction_rows(self, horizon: int) -> tuple[F32, I64, I64]:
+        """Rows for forecasting every item from the last period: ``X, item index, h``."""
+        t = self.hist.n_periods - 1
+        rows = np.flatnonzero(self.hist.start <= t)
+        xs, items, hs = [], [], []
+        for h, r, x in self.origin_blocks(t, list(range(1, horizon + 1)), rows):
+            xs.append(x)
+            items.append(r)
+            hs.append(np.full(len(r), h, np.int64))
+        return np.concatenate(xs), np.concatenate(items), np.concatenate(hs)
