@@ -1,0 +1,133 @@
+# Two buckets, both private and SSE-KMS encrypted:
+# - data: the API's object store. Keys are built by plastinka-storage: datasets/<sha256>/..., models/<id>/...,
+#   jobs/<job_id>/attempt-<n>/... One bucket, because the API and the functions address it through one
+#   PLASTINKA_S3_BUCKET setting; the lifecycle rules below are scoped by those key prefixes instead.
+# - deploy: the function zips, content-addressed (<prefix><sha256>/<zip>), so a new build never overwrites the
+#   object a live function version was created from.
+
+resource "yandex_storage_bucket" "data" {
+  bucket    = local.data_bucket_name
+  folder_id = var.folder_id
+  acl       = "private"
+  tags      = var.labels
+
+  anonymous_access_flags {
+    read        = false
+    list        = false
+    config_read = false
+  }
+
+  server_side_encryption_configuration {
+    rule {
+      apply_server_side_encryption_by_default {
+        kms_master_key_id = yandex_kms_symmetric_key.storage.id
+        sse_algorithm     = "aws:kms"
+      }
+    }
+  }
+
+  # Versioning protects datasets and models from an accidental overwrite or delete; old versions expire below.
+  versioning {
+    enabled = true
+  }
+
+  lifecycle_rule {
+    id      = "expire-job-scratch"
+    enabled = true
+    filter {
+      prefix = "jobs/"
+    }
+    expiration {
+      days = var.scratch_retention_days
+    }
+    noncurrent_version_expiration {
+      days = 1
+    }
+  }
+
+  lifecycle_rule {
+    id      = "expire-noncurrent-versions"
+    enabled = true
+    filter {
+      prefix = ""
+    }
+    noncurrent_version_expiration {
+      days = var.noncurrent_version_retention_days
+    }
+  }
+
+  lifecycle_rule {
+    id                                     = "abort-incomplete-multipart"
+    enabled                                = true
+    abort_incomplete_multipart_upload_days = var.multipart_abort_days
+    filter {
+      prefix = ""
+    }
+  }
+
+  # models/ and datasets/ have no expiration rule on purpose: a model is kept until an admin deletes it.
+
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
+resource "yandex_storage_bucket" "deploy" {
+  bucket    = local.deploy_bucket_name
+  folder_id = var.folder_id
+  acl       = "private"
+  tags      = var.labels
+
+  anonymous_access_flags {
+    read        = false
+    list        = false
+    config_read = false
+  }
+
+  server_side_encryption_configuration {
+    rule {
+      apply_server_side_encryption_by_default {
+        kms_master_key_id = yandex_kms_symmetric_key.storage.id
+        sse_algorithm     = "aws:kms"
+      }
+    }
+  }
+
+  # No versioning: zip keys are content-addressed, so an object is never overwritten with other bytes.
+
+  lifecycle_rule {
+    id                                     = "abort-incomplete-multipart"
+    enabled                                = true
+    abort_incomplete_multipart_upload_days = var.multipart_abort_days
+    filter {
+      prefix = ""
+    }
+  }
+}
+
+# The zips from the build, uploaded under their sha256. Terraform re-uploads only when the hash changes.
+resource "yandex_storage_object" "function_zip" {
+  for_each = local.functions
+
+  bucket      = yandex_storage_bucket.deploy.bucket
+  key         = "${var.functions_object_prefix}${local.manifest_functions[each.value.artifact].sha256}/${local.manifest_functions[each.value.artifact].zip}"
+  source      = "${local.manifest_dir}/${local.manifest_functions[each.value.artifact].zip}"
+  source_hash = local.manifest_functions[each.value.artifact].sha256
+  acl         = "private"
+}
+
+# Bucket-scoped roles (never folder-wide), each the smallest that does the job:
+# - the API uploads datasets, reads everything and deletes what an admin deletes: storage.editor;
+# - the functions read datasets and models and write their results and reports: storage.uploader (which
+#   includes storage.viewer and cannot delete).
+resource "yandex_storage_bucket_iam_binding" "data_editor" {
+  bucket  = yandex_storage_bucket.data.bucket
+  role    = "storage.editor"
+  members = ["serviceAccount:${yandex_iam_service_account.api.id}"]
+}
+
+resource "yandex_storage_bucket_iam_binding" "data_uploader" {
+  bucket  = yandex_storage_bucket.data.bucket
+  role    = "storage.uploader"
+  members = ["serviceAccount:${yandex_iam_service_account.functions.id}"]
+}

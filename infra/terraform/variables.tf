@@ -1,0 +1,227 @@
+# Inputs of the Plastinka deployment. No variable holds a secret: generated secrets live in Lockbox.
+
+variable "cloud_id" {
+  description = "Yandex Cloud id the folder belongs to."
+  type        = string
+  validation {
+    condition     = can(regex("^[a-z0-9]{20}$", var.cloud_id))
+    error_message = "cloud_id is a 20-character Yandex Cloud id (lowercase letters and digits)."
+  }
+}
+
+variable "folder_id" {
+  description = "Folder every resource is created in."
+  type        = string
+  validation {
+    condition     = can(regex("^[a-z0-9]{20}$", var.folder_id))
+    error_message = "folder_id is a 20-character Yandex Cloud id (lowercase letters and digits)."
+  }
+}
+
+variable "zone" {
+  description = "Default availability zone (PostgreSQL hosts are placed here)."
+  type        = string
+  default     = "ru-central1-a"
+  validation {
+    condition     = contains(["ru-central1-a", "ru-central1-b", "ru-central1-d"], var.zone)
+    error_message = "zone must be one of ru-central1-a, ru-central1-b, ru-central1-d."
+  }
+}
+
+variable "name_prefix" {
+  description = "Prefix of every resource name; bucket names get the folder id appended to be globally unique."
+  type        = string
+  default     = "plastinka"
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}[a-z0-9]$", var.name_prefix))
+    error_message = "name_prefix is 3-32 lowercase letters, digits and dashes, starting with a letter."
+  }
+}
+
+variable "labels" {
+  description = "Labels put on every resource that takes them."
+  type        = map(string)
+  default     = { project = "plastinka" }
+}
+
+variable "functions_manifest_path" {
+  description = "Path of the manifest JSON written by `hatch run build:functions` (zip names, sha256, entrypoint, runtime)."
+  type        = string
+  default     = "../../dist/functions/manifest.json"
+  validation {
+    condition     = endswith(var.functions_manifest_path, ".json")
+    error_message = "functions_manifest_path must point at the build's manifest .json file."
+  }
+}
+
+variable "functions_object_prefix" {
+  description = "Key prefix of the uploaded zips in the deploy bucket; the object is <prefix><sha256>/<zip name>."
+  type        = string
+  default     = "functions/"
+  validation {
+    condition     = can(regex("^([a-z0-9._-]+/)*$", var.functions_object_prefix))
+    error_message = "functions_object_prefix is empty or path segments each ending in '/'."
+  }
+}
+
+variable "train_memory_mb" {
+  description = "Memory of the train function in MB (a multiple of 128, 128..8192): LightGBM tuning is memory-bound."
+  type        = number
+  default     = 2048
+  validation {
+    condition     = var.train_memory_mb >= 128 && var.train_memory_mb <= 8192 && var.train_memory_mb % 128 == 0
+    error_message = "train_memory_mb must be a multiple of 128 between 128 and 8192."
+  }
+}
+
+variable "predict_memory_mb" {
+  description = "Memory of the predict function in MB (a multiple of 128, 128..8192)."
+  type        = number
+  default     = 1024
+  validation {
+    condition     = var.predict_memory_mb >= 128 && var.predict_memory_mb <= 8192 && var.predict_memory_mb % 128 == 0
+    error_message = "predict_memory_mb must be a multiple of 128 between 128 and 8192."
+  }
+}
+
+variable "train_timeout_s" {
+  description = "execution_timeout of the train function in seconds (1..3600; past 600 the function is long-lived)."
+  type        = number
+  default     = 900
+  validation {
+    condition     = var.train_timeout_s >= 1 && var.train_timeout_s <= 3600 && floor(var.train_timeout_s) == var.train_timeout_s
+    error_message = "train_timeout_s must be a whole number of seconds between 1 and 3600."
+  }
+}
+
+variable "predict_timeout_s" {
+  description = "execution_timeout of the predict function in seconds (1..3600)."
+  type        = number
+  default     = 300
+  validation {
+    condition     = var.predict_timeout_s >= 1 && var.predict_timeout_s <= 3600 && floor(var.predict_timeout_s) == var.predict_timeout_s
+    error_message = "predict_timeout_s must be a whole number of seconds between 1 and 3600."
+  }
+}
+
+variable "async_retries" {
+  description = "Platform retries of a failed asynchronous invocation (0..100); the API's sweeper retries on top with backoff."
+  type        = number
+  default     = 2
+  validation {
+    condition     = var.async_retries >= 0 && var.async_retries <= 100 && floor(var.async_retries) == var.async_retries
+    error_message = "async_retries must be a whole number between 0 and 100."
+  }
+}
+
+variable "function_concurrency" {
+  description = "Requests one function instance serves at once (1..16); 1 keeps a training run's memory its own."
+  type        = number
+  default     = 1
+  validation {
+    condition     = var.function_concurrency >= 1 && var.function_concurrency <= 16 && floor(var.function_concurrency) == var.function_concurrency
+    error_message = "function_concurrency must be a whole number between 1 and 16."
+  }
+}
+
+variable "scratch_retention_days" {
+  description = "Days before objects under jobs/ (per-attempt scratch and reports) expire (1..3650)."
+  type        = number
+  default     = 30
+  validation {
+    condition     = var.scratch_retention_days >= 1 && var.scratch_retention_days <= 3650 && floor(var.scratch_retention_days) == var.scratch_retention_days
+    error_message = "scratch_retention_days must be a whole number between 1 and 3650."
+  }
+}
+
+variable "noncurrent_version_retention_days" {
+  description = "Days an overwritten or deleted object version is kept in a versioned bucket (1..3650)."
+  type        = number
+  default     = 30
+  validation {
+    condition     = var.noncurrent_version_retention_days >= 1 && var.noncurrent_version_retention_days <= 3650 && floor(var.noncurrent_version_retention_days) == var.noncurrent_version_retention_days
+    error_message = "noncurrent_version_retention_days must be a whole number between 1 and 3650."
+  }
+}
+
+variable "multipart_abort_days" {
+  description = "Days after which an incomplete multipart upload is aborted (1..30)."
+  type        = number
+  default     = 2
+  validation {
+    condition     = var.multipart_abort_days >= 1 && var.multipart_abort_days <= 30 && floor(var.multipart_abort_days) == var.multipart_abort_days
+    error_message = "multipart_abort_days must be a whole number between 1 and 30."
+  }
+}
+
+variable "kms_rotation_period" {
+  description = "Rotation period of the storage KMS key, as a Go duration in hours (24h..8760h)."
+  type        = string
+  default     = "8760h"
+  validation {
+    condition     = can(regex("^[0-9]+h$", var.kms_rotation_period)) && try(tonumber(trimsuffix(var.kms_rotation_period, "h")) >= 24 && tonumber(trimsuffix(var.kms_rotation_period, "h")) <= 8760, false)
+    error_message = "kms_rotation_period must be whole hours between 24h and 8760h, e.g. \"8760h\"."
+  }
+}
+
+variable "deletion_protection" {
+  description = "Protect the KMS key, the Lockbox secrets and the database from `terraform destroy`."
+  type        = bool
+  default     = true
+}
+
+variable "postgres_enabled" {
+  description = "Create a managed PostgreSQL cluster (needed when several API instances share one database)."
+  type        = bool
+  default     = false
+}
+
+variable "postgres_version" {
+  description = "PostgreSQL major version of the managed cluster."
+  type        = string
+  default     = "16"
+  validation {
+    condition     = contains(["14", "15", "16", "17"], var.postgres_version)
+    error_message = "postgres_version must be one of 14, 15, 16, 17."
+  }
+}
+
+variable "postgres_resource_preset" {
+  description = "Host class of the managed PostgreSQL cluster (e.g. s3-c2-m8)."
+  type        = string
+  default     = "s3-c2-m8"
+  validation {
+    condition     = can(regex("^[a-z0-9]+-[a-z0-9-]+$", var.postgres_resource_preset))
+    error_message = "postgres_resource_preset must be a Yandex host class id such as s3-c2-m8."
+  }
+}
+
+variable "postgres_disk_size_gb" {
+  description = "Disk size of each PostgreSQL host in GB (10..4096)."
+  type        = number
+  default     = 20
+  validation {
+    condition     = var.postgres_disk_size_gb >= 10 && var.postgres_disk_size_gb <= 4096 && floor(var.postgres_disk_size_gb) == var.postgres_disk_size_gb
+    error_message = "postgres_disk_size_gb must be a whole number between 10 and 4096."
+  }
+}
+
+variable "postgres_subnet_cidr" {
+  description = "IPv4 CIDR of the subnet the PostgreSQL hosts live in."
+  type        = string
+  default     = "10.20.0.0/24"
+  validation {
+    condition     = can(cidrhost(var.postgres_subnet_cidr, 0))
+    error_message = "postgres_subnet_cidr must be a valid IPv4 CIDR block."
+  }
+}
+
+variable "postgres_client_cidrs" {
+  description = "CIDR blocks the API instances connect from; the only sources allowed to reach port 6432."
+  type        = list(string)
+  default     = []
+  validation {
+    condition     = alltrue([for c in var.postgres_client_cidrs : can(cidrhost(c, 0)) && c != "0.0.0.0/0"])
+    error_message = "postgres_client_cidrs must be valid CIDR blocks and must not open the database to 0.0.0.0/0."
+  }
+}
