@@ -1,1 +1,4 @@
 """Pytest plugin: registers the fixtures of plastinka_testing."""
+
+# Yandex Cloud: gRPC fakes (endpoints, IAM, FunctionService) and the HTTP functions endpoint emulator.
+from plastinka_testing.yandex import functions_emulator, yandex_cloud  # noqa: E402, F401

@@ -1,0 +1,227 @@
+"""The embedded runtime: each invocation runs ``index.handler`` in its own process, as the cloud would."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from plastinka_api.invokers.base import (
+    InvocationResult,
+    Payload,
+    UnknownFunctionError,
+    encode_payload,
+    job_id_of,
+)
+from plastinka_api.invokers.recording import AttemptRecord, InvocationRecorder, LoggingRecorder
+
+RUNNER_PATH = Path(__file__).with_name("_runner.py")
+LOG_TAIL_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class LocalFunction:
+    """A function directory (``index.py`` at its root) and the limits its cloud version would have."""
+
+    path: Path
+    timeout_s: float = 600.0
+    memory_mb: int = 2048
+    entrypoint: str = "index.handler"
+    python: str | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class LocalRun:
+    """What one local invocation did; ``outcome`` is the handler's return value or the platform-style error."""
+
+    function: str
+    request_id: str
+    job_id: str | None
+    started: datetime
+    finished: datetime | None = None
+    returncode: int | None = None
+    timed_out: bool = False
+    outcome: Any = None
+    stdout: str = ""
+    stderr: str = ""
+
+    @property
+    def status(self) -> int:
+        """The HTTP status the cloud would log for this run."""
+        if self.timed_out:
+            return 504
+        return 200 if self.returncode == 0 else 502
+
+
+def runner_spec(
+    function: LocalFunction,
+    *,
+    name: str,
+    event: str,
+    request_id: str,
+    deadline_ms: int,
+    result_path: Path,
+) -> bytes:
+    """The JSON document ``_runner.py`` reads from stdin."""
+    spec = {
+        "function_dir": str(function.path.resolve()),
+        "entrypoint": function.entrypoint,
+        "event": event,
+        "result_path": str(result_path),
+        "context": {
+            "request_id": request_id,
+            "function_name": name,
+            "memory_limit_in_mb": function.memory_mb,
+            "deadline_ms": deadline_ms,
+        },
+    }
+    return json.dumps(spec).encode()
+
+
+def _tail(data: bytes) -> str:
+    return data[-LOG_TAIL_BYTES:].decode("utf-8", errors="replace")
+
+
+class LocalFunctionInvoker:
+    """Fire-and-forget like ``?integration=async``: ``invoke`` returns once the process is started.
+
+    At most ``max_concurrency`` handlers run at once (the rest wait their turn); a handler that outlives its
+    timeout is killed with its whole process group. ``drain()`` waits for every started run.
+    """
+
+    def __init__(
+        self,
+        functions: Mapping[str, LocalFunction],
+        *,
+        recorder: InvocationRecorder | None = None,
+        max_concurrency: int = 2,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self._functions = dict(functions)
+        self._recorder = recorder or LoggingRecorder()
+        self._slots = asyncio.Semaphore(max_concurrency)
+        self._env = dict(env) if env is not None else None
+        self._tasks: dict[str, asyncio.Task[LocalRun]] = {}
+        self.runs: dict[str, LocalRun] = {}
+
+    async def invoke(self, function: str, payload: Payload, *, job_id: str | None = None) -> InvocationResult:
+        spec = self._functions.get(function)
+        if spec is None:
+            raise UnknownFunctionError(f"no local function named {function!r}")
+        started = datetime.now(UTC)
+        request_id = str(uuid.uuid4())
+        run = LocalRun(function=function, request_id=request_id, job_id=job_id_of(payload, job_id), started=started)
+        self.runs[request_id] = run
+        event = encode_payload(payload).decode("utf-8", errors="surrogateescape")
+        self._tasks[request_id] = asyncio.create_task(self._run(spec, run, event), name=f"local-fn-{request_id}")
+        return InvocationResult(
+            function=function,
+            invocation_id=request_id,
+            http_status=202,
+            attempts=1,
+            started=started,
+            finished=datetime.now(UTC),
+            version_id="local",
+        )
+
+    async def wait(self, invocation_id: str) -> LocalRun:
+        return await self._tasks[invocation_id]
+
+    async def drain(self, limit_s: float | None = None) -> list[LocalRun]:
+        """Wait for every run started so far (tests, graceful shutdown)."""
+        tasks = list(self._tasks.values())
+        if not tasks:
+            return []
+        async with asyncio.timeout(limit_s):
+            return list(await asyncio.gather(*tasks))
+
+    async def aclose(self) -> None:
+        """Stop accepting work: running handlers are killed, their runs recorded as cancelled."""
+        for task in self._tasks.values():
+            task.cancel()
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+
+    async def _run(self, spec: LocalFunction, run: LocalRun, event: str) -> LocalRun:
+        async with self._slots:
+            with tempfile.TemporaryDirectory(prefix="plastinka-fn-") as scratch:
+                result_path = Path(scratch) / "result.json"
+                deadline_ms = int((time.time() + spec.timeout_s) * 1000)
+                stdin = runner_spec(
+                    spec,
+                    name=run.function,
+                    event=event,
+                    request_id=run.request_id,
+                    deadline_ms=deadline_ms,
+                    result_path=result_path,
+                )
+                error = await self._execute(spec, run, stdin)
+                if result_path.exists():
+                    with contextlib.suppress(ValueError):
+                        run.outcome = json.loads(result_path.read_text("utf-8"))
+        run.finished = datetime.now(UTC)
+        if error is None and run.returncode != 0 and isinstance(run.outcome, dict):
+            error = f"{run.outcome.get('errorType')}: {run.outcome.get('errorMessage')}"
+        elif error is None and run.returncode != 0:
+            error = f"handler process exited with {run.returncode}"
+        await self._recorder.record(
+            AttemptRecord(
+                function=run.function,
+                job_id=run.job_id,
+                attempt=1,
+                request_id=run.request_id,
+                started=run.started,
+                finished=run.finished,
+                status=run.status,
+                error=error,
+                logs=(run.stdout + run.stderr) or None,
+            )
+        )
+        return run
+
+    async def _execute(self, spec: LocalFunction, run: LocalRun, stdin: bytes) -> str | None:
+        env = {**(self._env if self._env is not None else os.environ), **spec.env}
+        proc = await asyncio.create_subprocess_exec(
+            spec.python or sys.executable,
+            str(RUNNER_PATH),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=env,
+            start_new_session=True,  # its own process group, so a kill takes its children too
+        )
+        communicate = asyncio.ensure_future(proc.communicate(stdin))
+        try:
+            out, err = await asyncio.wait_for(asyncio.shield(communicate), spec.timeout_s)
+        except TimeoutError:
+            run.timed_out = True
+            _kill_group(proc.pid)
+            out, err = await communicate
+            error: str | None = f"killed after the {spec.timeout_s:g}s timeout"
+        except asyncio.CancelledError:
+            _kill_group(proc.pid)
+            out, err = await communicate
+            run.returncode = proc.returncode
+            run.stdout, run.stderr = _tail(out), _tail(err)
+            raise
+        else:
+            error = None
+        run.returncode = proc.returncode
+        run.stdout, run.stderr = _tail(out), _tail(err)
+        return error
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
