@@ -116,5 +116,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--revision", default="head", help="target revision (default: head)")
     args = parser.parse_args(argv)
     migrate(args.url, args.revision)
-    print(f"migrated {normalize_url(args.url).render_as_string(hide_password=True)} to {args.revision}")  # noqa: T201
+    print(f"migrated {normalize_url(args.url).render_as_string(hide_password=True)} to {args.revision}")
     return 0

@@ -41,9 +41,7 @@ TRANSITIONS: Mapping[JobStatus, frozenset[JobStatus]] = {
 }
 
 #: The admin-only edges out of a terminal status.
-REQUEUE_EDGES: frozenset[tuple[JobStatus, JobStatus]] = frozenset(
-    {(_S.DEAD_LETTER, _S.QUEUED), (_S.FAILED, _S.QUEUED)}
-)
+REQUEUE_EDGES: frozenset[tuple[JobStatus, JobStatus]] = frozenset({(_S.DEAD_LETTER, _S.QUEUED), (_S.FAILED, _S.QUEUED)})
 
 #: Waiting to be handed to a function.
 CLAIMABLE_STATUSES: frozenset[JobStatus] = frozenset({_S.QUEUED, _S.RETRY_WAIT})

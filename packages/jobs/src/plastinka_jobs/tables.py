@@ -9,11 +9,11 @@ import datetime as dt
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
-from plastinka_schemas import Frequency, JobKind, JobStatus, Role
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 from plastinka_jobs.columns import EnumString, UTCDateTime, utcnow
+from plastinka_schemas import Frequency, JobKind, JobStatus, Role
 
 __all__ = [
     "JOB_TABLES",

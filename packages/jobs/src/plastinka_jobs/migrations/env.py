@@ -1,6 +1,6 @@
 """Alembic environment: runs on the connection handed over by :func:`plastinka_jobs.db.migrate`."""
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
@@ -14,7 +14,7 @@ from plastinka_jobs.tables import metadata
 config = context.config
 
 
-def render_item(kind: str, obj: Any, _ctx: AutogenContext) -> str | bool:
+def render_item(kind: str, obj: Any, _ctx: AutogenContext) -> str | Literal[False]:
     """Write our column types as the plain SQLAlchemy types they store, so revisions never import us."""
     if kind == "type":
         if isinstance(obj, UTCDateTime):

@@ -1,0 +1,700 @@
+"""The job repository: every status change is one conditional UPDATE, recorded in the same transaction.
+
+A transition names the statuses it may come from and the attempt it belongs to
+(``UPDATE ... WHERE id = :id AND status IN (...) AND attempt = :n``). When no row matches, the event was a
+duplicate or belongs to an older attempt: the method returns ``False`` (or ``None``) and nothing changes.
+
+The repository is synchronous on purpose: SQLite and psycopg are both fastest and simplest in their sync
+form, Alembic is sync anyway, and each call is one short transaction. An async API calls it off the event
+loop (``anyio.to_thread.run_sync``); the dispatcher and sweeper can run it in a thread as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final, TypeVar, cast
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from plastinka_jobs.columns import utcnow
+from plastinka_jobs.db import IMMEDIATE
+from plastinka_jobs.ids import job_kind_of, new_job_id
+from plastinka_jobs.policy import RetryPolicy
+from plastinka_jobs.states import (
+    ACTIVE_STATUSES,
+    CANCELLABLE_STATUSES,
+    CLAIMABLE_STATUSES,
+    REQUEUE_EDGES,
+    is_allowed,
+)
+from plastinka_jobs.tables import (
+    JOB_TABLES,
+    CloudFunctionLog,
+    JobEventRow,
+    JobRow,
+    PredictionJob,
+    TrainingJob,
+)
+from plastinka_schemas import JobKind, JobStatus
+
+__all__ = [
+    "ALL_OWNERS",
+    "ExpiredLease",
+    "IdempotencyConflict",
+    "JobRepository",
+    "UnknownJob",
+]
+
+J = TypeVar("J", TrainingJob, PredictionJob)
+_S = JobStatus
+
+
+class _AllOwners:
+    """The explicit "every owner" scope of admin and system reads (never a default)."""
+
+    def __repr__(self) -> str:
+        return "ALL_OWNERS"
+
+
+ALL_OWNERS: Final = _AllOwners()
+Owner = str | _AllOwners
+
+
+class IdempotencyConflict(Exception):
+    """The idempotency key was used before by the same owner with a different request."""
+
+    def __init__(self, job_id: str, idempotency_key: str) -> None:
+        super().__init__(f"idempotency key {idempotency_key!r} already created job {job_id} with other parameters")
+        self.job_id = job_id
+        self.idempotency_key = idempotency_key
+
+
+class UnknownJob(LookupError):
+    """No job with this id (for this owner)."""
+
+
+@dataclass(frozen=True)
+class ExpiredLease:
+    job_id: str
+    kind: JobKind
+    attempt: int
+    status: JobStatus
+    lease_expires_at: datetime
+
+
+def _table(cls: type[TrainingJob] | type[PredictionJob] | type[JobEventRow] | type[CloudFunctionLog]) -> sa.Table:
+    return cast(sa.Table, sa.inspect(cls).local_table)
+
+
+def _values(statuses: Sequence[JobStatus] | frozenset[JobStatus]) -> list[str]:
+    return sorted(JobStatus(s).value for s in statuses)
+
+
+class JobRepository:
+    """Job state on one database (SQLite or PostgreSQL), safe to share between threads and processes."""
+
+    def __init__(
+        self, engine: Engine, policy: RetryPolicy | None = None, *, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.engine = engine
+        self.policy = policy or RetryPolicy()
+        self.clock = clock
+        self._write_engine = engine.execution_options(**{IMMEDIATE: True})
+        self._skip_locked = engine.dialect.name == "postgresql"
+
+    # --- transactions ---------------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    @contextmanager
+    def _read(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    def _now(self) -> datetime:
+        now = self.clock()
+        if now.tzinfo is None:
+            raise ValueError("the repository clock must return timezone-aware datetimes")
+        return now
+
+    @staticmethod
+    def _event(
+        conn: Connection,
+        job_id: str,
+        attempt: int,
+        at: datetime,
+        type_: str,
+        status: JobStatus | None,
+        *,
+        progress: float | None = None,
+        message: str | None = None,
+    ) -> None:
+        conn.execute(
+            sa.insert(_table(JobEventRow)).values(
+                job_id=job_id,
+                job_kind=job_kind_of(job_id),
+                attempt=attempt,
+                at=at,
+                type=type_,
+                status=status,
+                progress=progress,
+                message=message,
+            )
+        )
+
+    def _apply(
+        self,
+        session: Session,
+        job_id: str,
+        *,
+        attempt: int,
+        sources: frozenset[JobStatus],
+        target: JobStatus,
+        values: dict[str, Any],
+        now: datetime,
+        event: str | None,
+        message: str | None = None,
+        progress: float | None = None,
+        where: Sequence[sa.ColumnElement[bool]] = (),
+    ) -> bool:
+        """The one conditional UPDATE behind every transition; records the event when it applied."""
+        for source in sources:
+            if source != target and not is_allowed(source, target):
+                raise AssertionError(f"{source} -> {target} is not an edge of the state machine")
+        table = _table(JOB_TABLES[job_kind_of(job_id)])
+        conn = session.connection()
+        result = conn.execute(
+            sa.update(table)
+            .where(
+                table.c.id == job_id,
+                table.c.status.in_(_values(sources)),
+                table.c.attempt == attempt,
+                *where,
+            )
+            .values(status=target, updated_at=now, **values)
+        )
+        if result.rowcount != 1:
+            return False
+        if event is not None:
+            self._event(conn, job_id, attempt, now, event, target, progress=progress, message=message)
+        return True
+
+    # --- creation -------------------------------------------------------------------------------------
+
+    def create_training_job(
+        self,
+        *,
+        owner: str,
+        dataset_id: str,
+        parameters: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        callback_url: str | None = None,
+        max_attempts: int | None = None,
+    ) -> tuple[TrainingJob, bool]:
+        """Queue a training job; with an idempotency key already used by ``owner``, return that job instead.
+
+        Returns ``(job, created)``. Raises :class:`IdempotencyConflict` when the key was used for a different
+        request.
+        """
+        return self._create(
+            TrainingJob,
+            owner=owner,
+            idempotency_key=idempotency_key,
+            max_attempts=max_attempts,
+            fields={"dataset_id": dataset_id, "parameters": dict(parameters or {}), "callback_url": callback_url},
+        )
+
+    def create_prediction_job(
+        self,
+        *,
+        owner: str,
+        model_id: str,
+        horizon: int,
+        dataset_id: str | None = None,
+        parameters: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        callback_url: str | None = None,
+        max_attempts: int | None = None,
+    ) -> tuple[PredictionJob, bool]:
+        """Queue a prediction job; idempotent per ``(owner, idempotency_key)`` like training jobs."""
+        return self._create(
+            PredictionJob,
+            owner=owner,
+            idempotency_key=idempotency_key,
+            max_attempts=max_attempts,
+            fields={
+                "model_id": model_id,
+                "horizon": horizon,
+                "dataset_id": dataset_id,
+                "parameters": dict(parameters or {}),
+                "callback_url": callback_url,
+            },
+        )
+
+    def _create(
+        self,
+        cls: type[J],
+        *,
+        owner: str,
+        idempotency_key: str | None,
+        max_attempts: int | None,
+        fields: dict[str, Any],
+    ) -> tuple[J, bool]:
+        if idempotency_key is not None:
+            existing = self._by_idempotency_key(cls, owner, idempotency_key)
+            if existing is not None:
+                return self._same_request(existing, idempotency_key, fields), False
+        now = self._now()
+        limit = self.policy.max_attempts if max_attempts is None else max_attempts
+        job = cls(
+            id=new_job_id(cls.KIND),
+            owner=owner,
+            status=_S.QUEUED,
+            attempt=0,
+            max_attempts=limit,
+            next_attempt_at=now,
+            idempotency_key=idempotency_key,
+            created_at=now,
+            updated_at=now,
+            **fields,
+        )
+        try:
+            with self._write() as session:
+                session.add(job)
+                session.flush()
+                self._event(session.connection(), job.id, 0, now, "created", _S.QUEUED)
+        except IntegrityError:
+            # Another request with the same key won the race: its job is the answer.
+            if idempotency_key is None:
+                raise
+            existing = self._by_idempotency_key(cls, owner, idempotency_key)
+            if existing is None:
+                raise
+            return self._same_request(existing, idempotency_key, fields), False
+        return job, True
+
+    def _by_idempotency_key(self, cls: type[J], owner: str, key: str) -> J | None:
+        with self._read() as session:
+            return session.scalars(sa.select(cls).where(cls.owner == owner, cls.idempotency_key == key)).first()  # type: ignore[arg-type]
+
+    @staticmethod
+    def _same_request(existing: J, key: str, fields: dict[str, Any]) -> J:
+        if any(getattr(existing, name) != value for name, value in fields.items()):
+            raise IdempotencyConflict(existing.id, key)
+        return existing
+
+    # --- dispatch -------------------------------------------------------------------------------------
+
+    def claim_due(self, limit: int = 10, *, kinds: Sequence[JobKind] = tuple(JobKind)) -> list[JobRow]:
+        """Hand due jobs to this dispatcher: ``queued``/``retry_wait`` -> ``dispatched``, ``attempt += 1``.
+
+        At most ``limit`` jobs of each kind, oldest due first. Safe with many dispatchers: on PostgreSQL the
+        candidates are locked with ``FOR UPDATE SKIP LOCKED`` (others skip them instead of waiting); on SQLite
+        the transaction takes the write lock first (``BEGIN IMMEDIATE``). Either way the claim itself is a
+        conditional UPDATE, so a job is claimed once.
+        """
+        now = self._now()
+        lease = self.policy.lease_expires_at(now)
+        claimed: dict[JobKind, list[str]] = {}
+        with self._write() as session:
+            conn = session.connection()
+            for kind in kinds:
+                table = _table(JOB_TABLES[kind])
+                query = (
+                    sa.select(table.c.id, table.c.attempt, table.c.status)
+                    .where(table.c.status.in_(_values(CLAIMABLE_STATUSES)), table.c.next_attempt_at <= now)
+                    .order_by(table.c.next_attempt_at, table.c.id)
+                    .limit(limit)
+                )
+                if self._skip_locked:
+                    query = query.with_for_update(skip_locked=True)
+                for row in conn.execute(query).all():
+                    job_id, attempt, status = str(row[0]), int(row[1]), JobStatus(row[2])
+                    applied = self._apply(
+                        session,
+                        job_id,
+                        attempt=attempt,
+                        sources=frozenset({status}),
+                        target=_S.DISPATCHED,
+                        values={
+                            "attempt": attempt + 1,
+                            "lease_expires_at": lease,
+                            "dispatched_at": now,
+                            "heartbeat_at": None,
+                            "progress": None,
+                        },
+                        now=now,
+                        event=None,
+                    )
+                    if applied:
+                        self._event(conn, job_id, attempt + 1, now, "dispatched", _S.DISPATCHED)
+                        claimed.setdefault(kind, []).append(job_id)
+            jobs: list[JobRow] = []
+            for kind, ids in claimed.items():
+                cls = JOB_TABLES[kind]
+                jobs.extend(session.scalars(sa.select(cls).where(cls.id.in_(ids)).order_by(cls.next_attempt_at)))  # type: ignore[attr-defined,arg-type]
+        return jobs
+
+    # --- reports from the function --------------------------------------------------------------------
+
+    def mark_running(self, job_id: str, attempt: int, *, invocation_id: str | None = None) -> bool:
+        """``dispatched -> running``: the function started; the lease restarts from now."""
+        now = self._now()
+        with self._write() as session:
+            table = _table(JOB_TABLES[job_kind_of(job_id)])
+            values: dict[str, Any] = {
+                "started_at": sa.func.coalesce(table.c.started_at, now),
+                "heartbeat_at": now,
+                "lease_expires_at": self.policy.lease_expires_at(now),
+            }
+            if invocation_id is not None:
+                values["invocation_id"] = invocation_id
+            return self._apply(
+                session,
+                job_id,
+                attempt=attempt,
+                sources=frozenset({_S.DISPATCHED}),
+                target=_S.RUNNING,
+                values=values,
+                now=now,
+                event="running",
+            )
+
+    def heartbeat(
+        self, job_id: str, attempt: int, *, progress: float | None = None, message: str | None = None
+    ) -> bool:
+        """The attempt is alive: extend its lease (and record progress when given).
+
+        Accepted while ``dispatched`` too, moving the job to ``running``: a lost or late ``running`` event
+        must not make a working attempt look dead. Progress never goes backwards.
+        """
+        if progress is not None and not 0.0 <= progress <= 1.0:
+            raise ValueError("progress is a fraction in [0, 1]")
+        now = self._now()
+        table = _table(JOB_TABLES[job_kind_of(job_id)])
+        values: dict[str, Any] = {
+            "heartbeat_at": now,
+            "lease_expires_at": self.policy.lease_expires_at(now),
+            "started_at": sa.func.coalesce(table.c.started_at, now),
+        }
+        if progress is not None:
+            values["progress"] = sa.case(
+                (sa.or_(table.c.progress.is_(None), table.c.progress < progress), progress),
+                else_=table.c.progress,
+            )
+        with self._write() as session:
+            return self._apply(
+                session,
+                job_id,
+                attempt=attempt,
+                sources=ACTIVE_STATUSES,
+                target=_S.RUNNING,
+                values=values,
+                now=now,
+                event="progress" if progress is not None or message is not None else None,
+                progress=progress,
+                message=message,
+            )
+
+    def progress(self, job_id: str, attempt: int, fraction: float, message: str | None = None) -> bool:
+        """Record progress (a heartbeat with a fraction and an event)."""
+        return self.heartbeat(job_id, attempt, progress=fraction, message=message)
+
+    def succeed(
+        self,
+        job_id: str,
+        attempt: int,
+        *,
+        manifest: dict[str, Any],
+        result: dict[str, Any] | None = None,
+        also: Callable[[Session], None] | None = None,
+    ) -> bool:
+        """``dispatched|running -> succeeded`` with the attempt's artifact manifest and result summary.
+
+        ``also`` runs in the same transaction only when the transition applied (e.g. to record the model),
+        so a duplicate ``succeeded`` event never records anything twice.
+        """
+        now = self._now()
+        with self._write() as session:
+            applied = self._apply(
+                session,
+                job_id,
+                attempt=attempt,
+                sources=ACTIVE_STATUSES,
+                target=_S.SUCCEEDED,
+                values={
+                    "manifest": manifest,
+                    "result": result,
+                    "progress": 1.0,
+                    "finished_at": now,
+                    "lease_expires_at": None,
+                    "error_type": None,
+                    "error_message": None,
+                    "error_traceback": None,
+                },
+                now=now,
+                event="succeeded",
+            )
+            if applied and also is not None:
+                also(session)
+            return applied
+
+    def fail(self, job_id: str, attempt: int, *, error_type: str, message: str, traceback: str | None = None) -> bool:
+        """``dispatched|running -> failed``: a deterministic error (bad data, bad parameters); not retried."""
+        now = self._now()
+        with self._write() as session:
+            return self._apply(
+                session,
+                job_id,
+                attempt=attempt,
+                sources=ACTIVE_STATUSES,
+                target=_S.FAILED,
+                values={
+                    "error_type": error_type,
+                    "error_message": message,
+                    "error_traceback": traceback,
+                    "finished_at": now,
+                    "lease_expires_at": None,
+                },
+                now=now,
+                event="failed",
+                message=f"{error_type}: {message}",
+            )
+
+    def retry(
+        self,
+        job_id: str,
+        attempt: int,
+        *,
+        error_type: str,
+        message: str,
+        traceback: str | None = None,
+        only_if_lease_expired: bool = False,
+    ) -> JobStatus | None:
+        """A transient failure of ``attempt``: ``retry_wait`` after a backoff, or ``dead_letter`` when it was
+        the last attempt allowed. Returns the new status, or ``None`` for a stale or duplicate report.
+
+        ``only_if_lease_expired`` (the sweeper) also requires the lease to still be expired in the UPDATE, so a
+        heartbeat that lands between the sweeper's read and its write wins.
+        """
+        now = self._now()
+        kind = job_kind_of(job_id)
+        table = _table(JOB_TABLES[kind])
+        with self._write() as session:
+            row = session.connection().execute(sa.select(table.c.max_attempts).where(table.c.id == job_id)).first()
+            if row is None:
+                return None
+            dead = self.policy.should_dead_letter(attempt, row.max_attempts)
+            target = _S.DEAD_LETTER if dead else _S.RETRY_WAIT
+            values: dict[str, Any] = {
+                "error_type": error_type,
+                "error_message": message,
+                "error_traceback": traceback,
+                "lease_expires_at": None,
+                "next_attempt_at": None if dead else self.policy.next_attempt_at(attempt, now),
+            }
+            if dead:
+                values["finished_at"] = now
+            where = [table.c.lease_expires_at < now] if only_if_lease_expired else []
+            applied = self._apply(
+                session,
+                job_id,
+                attempt=attempt,
+                sources=ACTIVE_STATUSES,
+                target=target,
+                values=values,
+                now=now,
+                event=target.value,
+                message=f"{error_type}: {message}",
+                where=where,
+            )
+            return target if applied else None
+
+    # --- sweeper, users, admins -----------------------------------------------------------------------
+
+    def expired_leases(self, limit: int = 100, *, kinds: Sequence[JobKind] = tuple(JobKind)) -> list[ExpiredLease]:
+        """Dispatched or running attempts whose lease has passed without a heartbeat, oldest first."""
+        now = self._now()
+        found: list[ExpiredLease] = []
+        with self._read() as session:
+            conn = session.connection()
+            for kind in kinds:
+                table = _table(JOB_TABLES[kind])
+                rows = conn.execute(
+                    sa.select(table.c.id, table.c.attempt, table.c.status, table.c.lease_expires_at)
+                    .where(table.c.status.in_(_values(ACTIVE_STATUSES)), table.c.lease_expires_at < now)
+                    .order_by(table.c.lease_expires_at)
+                    .limit(limit)
+                ).all()
+                found.extend(ExpiredLease(r.id, kind, r.attempt, r.status, r.lease_expires_at) for r in rows)
+        return sorted(found, key=lambda lease: lease.lease_expires_at)[:limit]
+
+    def sweep_expired(self, limit: int = 100) -> list[tuple[str, JobStatus]]:
+        """Retry (or dead-letter) every attempt whose lease expired; returns what moved where."""
+        moved: list[tuple[str, JobStatus]] = []
+        for lease in self.expired_leases(limit):
+            status = self.retry(
+                lease.job_id,
+                lease.attempt,
+                error_type="LeaseExpired",
+                message=f"no heartbeat from attempt {lease.attempt} since before {lease.lease_expires_at.isoformat()}",
+                only_if_lease_expired=True,
+            )
+            if status is not None:
+                moved.append((lease.job_id, status))
+        return moved
+
+    def cancel(self, job_id: str, *, owner: Owner, reason: str = "cancelled by user") -> bool:
+        """Cancel a job that has not finished; ``False`` if it is unknown to ``owner`` or already finished."""
+        now = self._now()
+        kind = job_kind_of(job_id)
+        table = _table(JOB_TABLES[kind])
+        with self._write() as session:
+            query = sa.select(table.c.attempt).where(table.c.id == job_id, *self._owner_filter(table, owner))
+            attempt = session.connection().execute(query).scalar()
+            if attempt is None:
+                return False
+            return self._apply(
+                session,
+                job_id,
+                attempt=attempt,
+                sources=CANCELLABLE_STATUSES,
+                target=_S.CANCELLED,
+                values={"finished_at": now, "lease_expires_at": None, "next_attempt_at": None},
+                now=now,
+                event="cancelled",
+                message=reason,
+                where=self._owner_filter(table, owner),
+            )
+
+    def requeue(self, job_id: str, *, extra_attempts: int | None = None, reason: str = "requeued by admin") -> bool:
+        """Admin: put a ``dead_letter`` or ``failed`` job back in the queue with a fresh attempt budget.
+
+        Attempt numbers keep counting up (a late event from an old attempt stays stale), so the budget is
+        granted by raising ``max_attempts`` to ``attempt + extra_attempts``.
+        """
+        now = self._now()
+        table = _table(JOB_TABLES[job_kind_of(job_id)])
+        budget = self.policy.max_attempts if extra_attempts is None else extra_attempts
+        if budget < 1:
+            raise ValueError("extra_attempts must be at least 1")
+        with self._write() as session:
+            attempt = session.connection().execute(sa.select(table.c.attempt).where(table.c.id == job_id)).scalar()
+            if attempt is None:
+                return False
+            return self._apply(
+                session,
+                job_id,
+                attempt=attempt,
+                sources=frozenset(source for source, _ in REQUEUE_EDGES),
+                target=_S.QUEUED,
+                values={
+                    "max_attempts": attempt + budget,
+                    "next_attempt_at": now,
+                    "finished_at": None,
+                    "lease_expires_at": None,
+                    "progress": None,
+                },
+                now=now,
+                event="requeued",
+                message=reason,
+            )
+
+    # --- reads ----------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _owner_filter(table: sa.Table, owner: Owner) -> list[sa.ColumnElement[bool]]:
+        if isinstance(owner, _AllOwners):
+            return []
+        if not isinstance(owner, str):
+            raise TypeError("owner must be a string or ALL_OWNERS")
+        return [table.c.owner == owner]
+
+    def get(self, job_id: str, *, owner: Owner) -> JobRow | None:
+        """The job if it exists and belongs to ``owner`` (``ALL_OWNERS`` for admin and system reads)."""
+        try:
+            cls = JOB_TABLES[job_kind_of(job_id)]
+        except ValueError:
+            return None
+        table = _table(cls)
+        with self._read() as session:
+            query = sa.select(cls).where(table.c.id == job_id, *self._owner_filter(table, owner))
+            return cast(JobRow | None, session.scalars(query).first())
+
+    def list_jobs(
+        self,
+        kind: JobKind,
+        *,
+        owner: Owner,
+        statuses: Sequence[JobStatus] | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[int, list[JobRow]]:
+        """``(total, page)`` of ``owner``'s jobs of one kind, newest first."""
+        cls = JOB_TABLES[kind]
+        table = _table(cls)
+        where = self._owner_filter(table, owner)
+        if statuses is not None:
+            where.append(table.c.status.in_(_values(statuses)))
+        with self._read() as session:
+            total = session.connection().execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar()
+            page = session.scalars(
+                sa.select(cls)
+                .where(*where)
+                .order_by(table.c.created_at.desc(), table.c.id.desc())
+                .offset(offset)
+                .limit(limit)
+            ).all()
+        return int(total or 0), cast(list[JobRow], list(page))
+
+    def events(self, job_id: str, *, owner: Owner) -> list[JobEventRow]:
+        """A job's history, oldest first; empty for a job ``owner`` cannot see."""
+        try:
+            table = _table(JOB_TABLES[job_kind_of(job_id)])
+        except ValueError:
+            return []
+        events = _table(JobEventRow)
+        visible = sa.exists().where(table.c.id == job_id, *self._owner_filter(table, owner))
+        with self._read() as session:
+            query = sa.select(JobEventRow).where(events.c.job_id == job_id, visible).order_by(events.c.at, events.c.id)
+            return list(session.scalars(query).all())
+
+    # --- function invocation log ----------------------------------------------------------------------
+
+    def log_invocation(self, entry: CloudFunctionLog) -> int:
+        """Record one invocation attempt; returns its log id for :meth:`finish_invocation`."""
+        with self._write() as session:
+            session.add(entry)
+            session.flush()
+            if entry.id is None:
+                raise RuntimeError("the database did not assign a log id")
+            return entry.id
+
+    def finish_invocation(self, log_id: int, *, outcome: str, **values: Any) -> bool:
+        """Complete an invocation record (finished_at, duration_s, peak_memory_mb, cold_start, error...)."""
+        allowed = set(_table(CloudFunctionLog).c.keys()) - {"id", "function_name", "job_id", "attempt"}
+        unknown = set(values) - allowed
+        if unknown:
+            raise TypeError(f"unknown invocation log fields: {sorted(unknown)}")
+        table = _table(CloudFunctionLog)
+        with self._write() as session:
+            result = session.connection().execute(
+                sa.update(table).where(table.c.id == log_id).values(outcome=outcome, **values)
+            )
+            return result.rowcount == 1
+
+    def invocations(self, job_id: str) -> list[CloudFunctionLog]:
+        """Every invocation attempt logged for a job (system read: no owner), oldest first."""
+        table = _table(CloudFunctionLog)
+        with self._read() as session:
+            query = sa.select(CloudFunctionLog).where(table.c.job_id == job_id).order_by(table.c.id)
+            return list(session.scalars(query).all())
