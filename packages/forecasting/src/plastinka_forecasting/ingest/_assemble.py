@@ -10,6 +10,7 @@ from plastinka_schemas.sales import ATTRIBUTE_COLUMNS, DATE, ITEM_ID, QUANTITY
 
 from ._headers import COPIES
 from ._issues import FILE, ROW, IssueLog
+from ._values import fmt
 
 ATTRIBUTE_SCHEMA: Final[dict[str, pl.DataType]] = {
     "barcode": pl.Utf8(),
@@ -54,7 +55,7 @@ def stock_frame(rows: pl.DataFrame, log: IssueLog) -> pl.DataFrame:
     log.add_rows(
         numbered.filter(pl.col("_nth") > 0),
         column=None,
-        reason=pl.format("same item as row {} ({}); copies added together", pl.col("_first"), pl.col(ITEM_ID)),
+        reason=fmt("same item as row {} ({}); copies added together", pl.col("_first"), pl.col(ITEM_ID)),
         action="warning",
     )
     return (

@@ -12,7 +12,7 @@ import polars as pl
 
 from plastinka_schemas.sales import RELEASE_TYPES
 
-from ._values import text
+from ._values import fmt, text
 
 NAME_KEY_PREFIX: Final = "a:"
 _FLOAT_ARTEFACT = r"^(\d+)[.,]0+$"
@@ -53,11 +53,11 @@ def barcode_repair(expr: pl.Expr) -> pl.Expr:
     shown = text(expr).str.slice(0, 40)
     return (
         pl.when(cell.str.contains(_FLOAT_ARTEFACT))
-        .then(pl.format("barcode '{}' had a float artefact; stripped", shown))
+        .then(fmt("barcode '{}' had a float artefact; stripped", shown))
         .when(cell.str.contains(_SCIENTIFIC) & exact)
-        .then(pl.format("barcode '{}' was in scientific notation; expanded", shown))
+        .then(fmt("barcode '{}' was in scientific notation; expanded", shown))
         .when(cell.str.contains(_SCIENTIFIC))
-        .then(pl.format("barcode '{}' lost digits in scientific notation; ignored", shown))
+        .then(fmt("barcode '{}' lost digits in scientific notation; ignored", shown))
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from ._issues import FILE, ROW, IssueLog
+from ._values import fmt
 from ._rows import BARCODE_COLUMN, BARCODE_NOTE, IDENTITY_COLUMN, NAME_KEY
 
 
@@ -37,7 +38,7 @@ def resolve_items(rows: pl.DataFrame, log: IssueLog) -> pl.DataFrame:
     log.add_rows(
         via_name,
         column=None,
-        reason=pl.format("no usable barcode; matched by artist and album to barcode {}", pl.col("_linked")),
+        reason=fmt("no usable barcode; matched by artist and album to barcode {}", pl.col("_linked")),
         action="repaired",
     )
     return kept.drop("_linked", BARCODE_NOTE, NAME_KEY, IDENTITY_COLUMN, BARCODE_COLUMN).sort(FILE, ROW, maintain_order=True)

@@ -11,11 +11,11 @@ from typing import Final
 
 import polars as pl
 
-from ._headers import COPIES, ITEM_ID_FIELD, SALE_DATE_FIELD, header_key
+from ._headers import COPIES, ITEM_ID_FIELD, SALE_DATE_FIELD
 from ._identity import barcode_digits, barcode_repair, name_key, release_type
 from ._issues import FILE, ROW, IssueLog
 from ._table import RawTable
-from ._values import date_column, is_integral, number_column, text
+from ._values import by_unique, date_column, fmt, is_integral, number_column, text
 
 EARLIEST: Final = date(1970, 1, 1)
 TEXT_ATTRIBUTES: Final = ("artist", "album", "sleeve", "style")
@@ -26,14 +26,8 @@ IDENTITY_COLUMN: Final = "_identity_column"
 BARCODE_COLUMN: Final = "_barcode_column"
 
 
-def _header_key(expr: pl.Expr) -> pl.Expr:
-    """:func:`header_key` over a column, to spot a header line repeated inside the data."""
-    lowered = text(expr.cast(pl.Utf8)).str.to_lowercase().str.replace_all("ё", "е")
-    return lowered.str.replace_all(r"[^\w\s]", " ").str.replace_all(r"\s+", " ").str.strip_chars()
-
-
 def _shown(expr: pl.Expr) -> pl.Expr:
-    return text(expr.cast(pl.Utf8)).str.slice(0, 40)
+    return expr.cast(pl.Utf8).str.slice(0, 40)
 
 
 class _Mapper:
@@ -50,14 +44,13 @@ class _Mapper:
     def header_name(self, field: str) -> str:
         return self.table.header.names[self.table.header.fields[field][0]]
 
-    def raw(self, field: str) -> pl.Expr | None:
+    def raw(self, field: str, source: pl.DataFrame) -> pl.Expr | None:
         """The field's column; duplicate columns coalesce left to right (an old and a new export pasted together)."""
         columns = self.columns(field)
         if not columns:
             return None
         if len(columns) == 1:
-            column = self.table.frame.get_column(columns[0])
-            return pl.col(columns[0]) if column.dtype != pl.Utf8 else text(pl.col(columns[0]))
+            return pl.col(columns[0])
         names = [self.table.header.names[int(column[1:])] for column in columns]
         self.log.add(
             self.table.file,
@@ -67,26 +60,28 @@ class _Mapper:
             row=self.table.header_row,
             column=names[0],
         )
-        return pl.coalesce([text(pl.col(column)) for column in columns])
+        if len({source.schema[column] for column in columns}) > 1:
+            return pl.coalesce([pl.col(column).cast(pl.Utf8) for column in columns])
+        return pl.coalesce([pl.col(column) for column in columns])
 
     def frame(self) -> pl.DataFrame:
-        """Raw field columns plus ``_file``/``_row``, blank lines removed (they carry nothing to lose)."""
-        source = self.table.frame
-        blank = pl.all_horizontal([text(pl.col(name)).is_null() for name in source.columns])
-        fields = {field: self.raw(field) for field in self.table.header.fields}
-        return (
-            source.with_row_index("_index")
-            .filter(~blank)
-            .select(
-                pl.lit(self.table.file).alias(FILE),
-                (pl.col("_index").cast(pl.Int64) + self.table.first_row).alias(ROW),
-                *[expr.alias(field) for field, expr in fields.items() if expr is not None],
-            )
+        """Field columns (text trimmed, blank as null) plus ``_file``/``_row``; blank lines removed (nothing to lose)."""
+        source = self.table.frame.with_row_index("_index")
+        source = source.with_columns(text(pl.col(name)) for name, dtype in source.schema.items() if dtype == pl.Utf8)
+        blank = pl.all_horizontal([pl.col(name).is_null() for name in self.table.frame.columns])
+        fields = {field: self.raw(field, source) for field in self.table.header.fields}
+        return source.filter(~blank).select(
+            pl.lit(self.table.file).alias(FILE),
+            (pl.col("_index").cast(pl.Int64) + self.table.first_row).alias(ROW),
+            *[expr.alias(field) for field, expr in fields.items() if expr is not None],
         )
 
     def drop_repeated_headers(self, frame: pl.DataFrame) -> pl.DataFrame:
-        fields = [f for f in self.table.header.fields if f in frame.columns]
-        same = [(_header_key(pl.col(f)) == header_key(self.header_name(f))).fill_null(value=False) for f in fields]
+        """A header line pasted again inside the data (two exports concatenated) is not a sale."""
+        fields = [f for f in self.table.header.fields if frame.schema.get(f) == pl.Utf8]
+        if not fields:
+            return frame
+        same = [(pl.col(f).str.to_lowercase() == self.header_name(f).strip().lower()).fill_null(value=False) for f in fields]
         return self.log.split(frame, pl.sum_horizontal(same) >= min(2, len(same)), column=None, reason="repeated header row")
 
 
@@ -96,10 +91,10 @@ def _drop_bad_dates(mapper: _Mapper, frame: pl.DataFrame, today: date) -> pl.Dat
     frame = mapper.log.split(frame, raw.is_null(), column=column, reason="missing sale date")
     frame = frame.with_columns(date_column(frame.get_column(SALE_DATE_FIELD)).alias("_date"))
     log, parsed = mapper.log, pl.col("_date")
-    frame = log.split(frame, parsed.is_null(), column=column, reason=pl.format("unparseable date '{}'", _shown(raw)))
-    frame = log.split(frame, parsed < EARLIEST, column=column, reason=pl.format("date {} is before 1970", parsed))
+    frame = log.split(frame, parsed.is_null(), column=column, reason=fmt("unparseable date '{}'", _shown(raw)))
+    frame = log.split(frame, parsed < EARLIEST, column=column, reason=fmt("date {} is before 1970", parsed))
     latest = today + timedelta(days=1)
-    frame = log.split(frame, parsed > latest, column=column, reason=pl.format("future date {} (today is {})", parsed, pl.lit(today)))
+    frame = log.split(frame, parsed > latest, column=column, reason=fmt("future date {} (today is {})", parsed, pl.lit(today)))
     return frame.with_columns(parsed.alias(SALE_DATE_FIELD)).drop("_date")
 
 
@@ -111,14 +106,14 @@ def _drop_bad_counts(mapper: _Mapper, frame: pl.DataFrame, field: str, *, whole:
     frame = log.split(frame, raw.is_null(), column=column, reason=f"missing {field}")
     frame = frame.with_columns(number_column(frame.get_column(field)).alias("_n"))
     value = pl.col("_n")
-    frame = log.split(frame, value.is_null() | ~value.is_finite(), column=column, reason=pl.format("{} '{}' is not a number", pl.lit(field), _shown(raw)))
-    frame = log.split(frame, value < 0, column=column, reason=pl.format("negative {} {}", pl.lit(field), value))
+    frame = log.split(frame, value.is_null() | ~value.is_finite(), column=column, reason=fmt("{} '{}' is not a number", pl.lit(field), _shown(raw)))
+    frame = log.split(frame, value < 0, column=column, reason=fmt("negative {} {}", pl.lit(field), value))
     if whole:
-        frame = log.split(frame, ~is_integral(value), column=column, reason=pl.format("{} {} is not a whole number", pl.lit(field), value))
+        frame = log.split(frame, ~is_integral(value), column=column, reason=fmt("{} {} is not a whole number", pl.lit(field), value))
     return frame.with_columns(value.alias(field)).drop("_n")
 
 
-def _repair(mapper: _Mapper, frame: pl.DataFrame, field: str, parsed: pl.Expr, valid: pl.Expr, what: str) -> pl.DataFrame:
+def _repair(mapper: _Mapper, frame: pl.DataFrame, field: str, parsed: pl.Series, valid: pl.Expr, what: str) -> pl.DataFrame:
     """Parse an attribute; a present but unusable value becomes null and is reported as repaired."""
     raw = pl.col(field)
     frame = frame.with_columns(parsed.alias("_parsed"))
@@ -126,7 +121,7 @@ def _repair(mapper: _Mapper, frame: pl.DataFrame, field: str, parsed: pl.Expr, v
     mapper.log.add_rows(
         frame.filter(bad),
         column=mapper.header_name(field),
-        reason=pl.format("{} '{}' is not {}; left empty", pl.lit(field), _shown(raw), pl.lit(what)),
+        reason=fmt("{} '{}' is not {}; left empty", pl.lit(field), _shown(raw), pl.lit(what)),
         action="repaired",
     )
     return frame.with_columns(pl.when(~bad).then(pl.col("_parsed")).alias(field)).drop("_parsed")
@@ -147,29 +142,36 @@ def _attributes(mapper: _Mapper, frame: pl.DataFrame) -> pl.DataFrame:
         added = pl.col("_parsed")
         frame = _repair(mapper, frame, "added_at", date_column(frame.get_column("added_at")), added >= EARLIEST, "a date")
     for field in (*TEXT_ATTRIBUTES, "release_type", "barcode"):
-        if field in present:
+        if field in present and frame.schema[field] != pl.Utf8:
             frame = frame.with_columns(text(pl.col(field).cast(pl.Utf8)))
     return frame
 
 
 def _identity(mapper: _Mapper, frame: pl.DataFrame) -> pl.DataFrame:
-    """Given ids verbatim (integral floats from typed files lose their ``.0``); barcodes and name keys for the rest."""
+    """Given ids verbatim (integral floats from typed files lose their ``.0``); barcodes and name keys for the rest.
+
+    Computed once per distinct barcode and per distinct artist/album/type: a record sells many copies.
+    """
     present = set(frame.columns)
     if ITEM_ID_FIELD in present:
-        given = frame.get_column(ITEM_ID_FIELD)
-        if given.dtype.is_float():
-            frame = frame.with_columns(pl.when(is_integral(pl.col(ITEM_ID_FIELD))).then(pl.col(ITEM_ID_FIELD).cast(pl.Int64).cast(pl.Utf8)).otherwise(pl.col(ITEM_ID_FIELD).cast(pl.Utf8)).alias(ITEM_ID_FIELD))
-        frame = frame.with_columns(text(pl.col(ITEM_ID_FIELD).cast(pl.Utf8)).alias(ITEM_ID_FIELD))
+        given = pl.col(ITEM_ID_FIELD)
+        if frame.schema[ITEM_ID_FIELD].is_float():
+            given = pl.when(is_integral(given)).then(given.cast(pl.Int64)).otherwise(given)
+        frame = frame.with_columns(text(given.cast(pl.Utf8)).alias(ITEM_ID_FIELD))
     missing = [f for f in (ITEM_ID_FIELD, "barcode", "artist", "album", "release_type") if f not in present]
     frame = frame.with_columns(pl.lit(None, dtype=pl.Utf8).alias(f) for f in missing)
-    barcode_cell = pl.col("barcode").cast(pl.Utf8)
-    kind = release_type(pl.col("release_type"))
+    barcode_cell = frame.get_column("barcode").cast(pl.Utf8)
+    kind = by_unique(frame.get_column("release_type").cast(pl.Utf8), release_type)
+    names = frame.select("artist", "album", kind.alias("release_type")).with_columns(pl.all().cast(pl.Utf8))
+    distinct = names.unique().with_columns(name_key(pl.col("artist"), pl.col("album"), pl.col("release_type")).alias(NAME_KEY))
+    keys = names.join(distinct, on=["artist", "album", "release_type"], how="left", nulls_equal=True, maintain_order="left")
     identity_headers = [mapper.header_name(f) for f in (ITEM_ID_FIELD, "barcode", "artist", "album") if f in present]
+    barcode = by_unique(barcode_cell, lambda cell: pl.struct(barcode_digits(cell).alias("id"), barcode_repair(cell).alias("note")))
     return frame.with_columns(
-        barcode_digits(barcode_cell).alias("barcode"),
-        barcode_repair(barcode_cell).alias(BARCODE_NOTE),
+        barcode.struct.field("id").alias("barcode"),
+        barcode.struct.field("note").alias(BARCODE_NOTE),
         kind.alias("release_type"),
-        name_key(pl.col("artist"), pl.col("album"), kind).alias(NAME_KEY),
+        keys.get_column(NAME_KEY).alias(NAME_KEY),
         pl.lit("/".join(identity_headers) or None, dtype=pl.Utf8).alias(IDENTITY_COLUMN),
         pl.lit(mapper.header_name("barcode") if "barcode" in present else None, dtype=pl.Utf8).alias(BARCODE_COLUMN),
     )

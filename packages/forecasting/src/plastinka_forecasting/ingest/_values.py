@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import polars as pl
@@ -39,14 +40,39 @@ def parse_date(expr: pl.Expr) -> pl.Expr:
     return pl.coalesce(day_first, iso, serial.cast(pl.Date))
 
 
-def date_column(series: pl.Series) -> pl.Expr:
-    """The date parser for one column, passing through columns that are already typed (parquet)."""
-    name = series.name
+_FAST_FORMATS = ("%d.%m.%Y %H:%M", "%d.%m.%Y", "%Y-%m-%d", "%d.%m.%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S")
+
+
+def by_unique(series: pl.Series, parse: Callable[[pl.Expr], pl.Expr]) -> pl.Series:
+    """``parse`` applied to the distinct values only: exports repeat the same few prices, names and years."""
+    distinct = series.unique().to_frame("value").with_columns(parse(pl.col("value")).alias("parsed"))
+    joined = series.to_frame("value").join(distinct, on="value", how="left", nulls_equal=True, maintain_order="left")
+    return joined.get_column("parsed").alias(series.name)
+
+
+def date_column(series: pl.Series) -> pl.Series:
+    """Dates from one column: typed columns pass through; text goes through chrono's fast parser for the usual
+    formats, and only what that leaves null through the regex parser (:func:`parse_date`)."""
     if series.dtype == pl.Date:
-        return pl.col(name)
+        return series
     if isinstance(series.dtype, pl.Datetime):
-        return pl.col(name).dt.date()
-    return parse_date(pl.col(name))
+        return series.dt.date()
+    cells = series.cast(pl.Utf8)
+    parsed = pl.Series(series.name, [None] * len(cells), dtype=pl.Date)
+    missing = cells.is_not_null()
+    # Each format only sees what the previous ones left: an export uses one format, so this is one pass.
+    for fast in (*_FAST_FORMATS, None):
+        if not missing.any():
+            break
+        rest = cells.filter(missing)
+        if fast is None:
+            found = by_unique(rest, parse_date)
+        else:
+            found = rest.str.strptime(pl.Datetime("us"), fast, strict=False).dt.date()
+            found = found.to_frame("d").select(pl.when(pl.col("d").dt.year() >= 1000).then(pl.col("d"))).to_series()
+        parsed = parsed.scatter(missing.arg_true(), found)
+        missing = parsed.is_null() & cells.is_not_null()
+    return parsed
 
 
 def parse_number(expr: pl.Expr) -> pl.Expr:
@@ -60,12 +86,24 @@ def parse_number(expr: pl.Expr) -> pl.Expr:
     )
 
 
-def number_column(series: pl.Series) -> pl.Expr:
-    """The number parser for one column, passing through numeric columns (parquet)."""
+def number_column(series: pl.Series) -> pl.Series:
+    """Numbers from one column, passing through numeric columns (parquet)."""
     if series.dtype.is_numeric():
-        return pl.col(series.name).cast(pl.Float64)
-    return parse_number(pl.col(series.name))
+        return series.cast(pl.Float64)
+    return by_unique(series.cast(pl.Utf8), parse_number)
 
 
 def is_integral(expr: pl.Expr) -> pl.Expr:
     return expr.is_finite() & (expr == expr.round(0))
+
+
+def fmt(template: str, *values: pl.Expr) -> pl.Expr:
+    """``pl.format`` built from ``concat_str`` (polars 2.1's ``format`` panics on filtered string views); nulls
+    show as empty text."""
+    pieces = template.split("{}")
+    if len(pieces) != len(values) + 1:
+        raise ValueError(f"template {template!r} expects {len(pieces) - 1} values, got {len(values)}")
+    parts: list[pl.Expr] = [pl.lit(pieces[0])]
+    for value, piece in zip(values, pieces[1:], strict=True):
+        parts += [value.cast(pl.Utf8).fill_null(""), pl.lit(piece)]
+    return pl.concat_str(parts)
