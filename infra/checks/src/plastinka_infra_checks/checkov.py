@@ -40,7 +40,8 @@ def run_checkov(checkov: str, target: Path, *, timeout_s: float = 600.0) -> Chec
         data = json.loads(proc.stdout)
     except ValueError:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
-        return CheckovReport(findings=[Finding("checkov", checkov, f"exit {proc.returncode}, no JSON: {' | '.join(tail)}")])
+        message = f"exit {proc.returncode}, no JSON: {' | '.join(tail)}"
+        return CheckovReport(findings=[Finding("checkov", checkov, message)])
     return parse_report(data)
 
 
@@ -59,12 +60,14 @@ def parse_report(data: Any) -> CheckovReport:
         report.skipped += int(summary.get("skipped", 0))
         results = framework.get("results", {})
         for check in results.get("failed_checks", []):
-            report.findings.append(Finding("checkov", _where(check), f"{check['check_id']} {check.get('check_name', '')}"))
+            name = f"{check['check_id']} {check.get('check_name', '')}"
+            report.findings.append(Finding("checkov", _where(check), name))
         for check in results.get("skipped_checks", []):
             reason = str((check.get("check_result") or {}).get("suppress_comment") or "").strip()
             report.skips.append(f"{check['check_id']} {_where(check)}: {reason or '(no reason)'}")
             if not reason or reason.lower() == "no comment provided":
-                report.findings.append(Finding("checkov-skip-reason", _where(check), f"{check['check_id']} skipped without a reason"))
+                message = f"{check['check_id']} skipped without a reason"
+                report.findings.append(Finding("checkov-skip-reason", _where(check), message))
         for path in results.get("parsing_errors", []):
             report.findings.append(Finding("checkov-parse", str(path), "checkov could not parse this file"))
     return report

@@ -71,10 +71,11 @@ def check_dockerfile(path: Path) -> list[Finding]:
     for ins in instructions:
         if ins.name in ("ENV", "ARG"):
             for name, value in _assignments(ins):
+                at = f"{where}:{ins.line}"
                 if SECRET_NAME.search(name):
-                    findings.append(Finding("docker-secret", f"{where}:{ins.line}", f"{ins.name} {name} names a secret"))
+                    findings.append(Finding("docker-secret", at, f"{ins.name} {name} names a secret"))
                 elif value and looks_secret(value):
-                    findings.append(Finding("docker-secret", f"{where}:{ins.line}", f"{ins.name} {name} looks like a credential"))
+                    findings.append(Finding("docker-secret", at, f"{ins.name} {name} looks like a credential"))
     findings.extend(_skip_reasons(path))
     findings.extend(_dockerignore(path))
     return sorted(findings)
@@ -116,6 +117,7 @@ def _dockerignore(path: Path) -> Iterator[Finding]:
     if not ignore.is_file():
         yield Finding("dockerignore", str(path), f"{ignore.name} is missing")
         return
-    patterns = [p.strip() for p in ignore.read_text(encoding="utf-8").splitlines() if p.strip() and not p.startswith("#")]
+    lines = (p.strip() for p in ignore.read_text(encoding="utf-8").splitlines())
+    patterns = [p for p in lines if p and not p.startswith("#")]
     if "*" not in patterns and not any(".env" in p for p in patterns):
         yield Finding("dockerignore", str(ignore), "neither ignores everything by default nor excludes .env files")

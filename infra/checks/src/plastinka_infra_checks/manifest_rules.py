@@ -51,7 +51,8 @@ def _entry_findings(base: Path, where: str, name: str, entry: dict[str, Any], ve
     if entry.get("runtime") != EXPECTED_RUNTIME:
         yield Finding("manifest-runtime", where, f"runtime is {entry.get('runtime')!r}, not {EXPECTED_RUNTIME}")
     if entry.get("entrypoint") != EXPECTED_ENTRYPOINT:
-        yield Finding("manifest-entrypoint", where, f"entrypoint is {entry.get('entrypoint')!r}, not {EXPECTED_ENTRYPOINT}")
+        got = entry.get("entrypoint")
+        yield Finding("manifest-entrypoint", where, f"entrypoint is {got!r}, not {EXPECTED_ENTRYPOINT}")
     zip_name = str(entry.get("zip", ""))
     if not (zip_name.endswith(".zip") and Path(zip_name).name.startswith(name)):
         yield Finding("manifest-zip", where, f"zip {zip_name!r} is not a {name}*.zip file")

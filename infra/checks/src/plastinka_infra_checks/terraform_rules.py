@@ -16,9 +16,13 @@ FUNCTION_ARTIFACTS = ("train-function", "predict-function")
 PROVIDER_SOURCE = "yandex-cloud/yandex"
 
 _SKIP = re.compile(r"checkov:skip=(?P<id>[A-Z0-9_]+)(?::(?P<reason>.*))?")
-_FOLDER_WIDE = ("yandex_resourcemanager_folder_iam_member", "yandex_resourcemanager_folder_iam_binding",
-                "yandex_resourcemanager_cloud_iam_member", "yandex_resourcemanager_cloud_iam_binding",
-                "yandex_resourcemanager_folder_iam_policy")
+_FOLDER_WIDE = (
+    "yandex_resourcemanager_folder_iam_member",
+    "yandex_resourcemanager_folder_iam_binding",
+    "yandex_resourcemanager_cloud_iam_member",
+    "yandex_resourcemanager_cloud_iam_binding",
+    "yandex_resourcemanager_folder_iam_policy",
+)
 _NUMERIC_TYPES = ("number",)
 
 Rule = Callable[[TerraformConfig], Iterator[Finding]]
@@ -98,13 +102,14 @@ def environment_without_secrets(config: TerraformConfig) -> Iterator[Finding]:
         if not isinstance(env, dict):
             continue
         for key, value in env.items():
+            at = f"{fn.address}.environment.{key}"
             if SECRET_NAME.search(key):
-                yield Finding("environment-secret", f"{fn.address}.environment.{key}", "secret-named variable: use Lockbox")
+                yield Finding("environment-secret", at, "secret-named variable: use Lockbox")
             text = _text(value)
             if not is_expression(text) and looks_secret(text):
-                yield Finding("environment-secret", f"{fn.address}.environment.{key}", "value looks like a credential")
+                yield Finding("environment-secret", at, "value looks like a credential")
             if "lockbox" in text or "secret_key" in text or "private_key" in text:
-                yield Finding("environment-secret", f"{fn.address}.environment.{key}", "references a secret value")
+                yield Finding("environment-secret", at, "references a secret value")
 
 
 def _manifest_ref(value: Any, attr: str) -> bool:
@@ -119,9 +124,9 @@ def functions_follow_manifest(config: TerraformConfig) -> Iterator[Finding]:
     if not functions:
         yield Finding("functions", str(config.root), "no yandex_function resource")
         return
-    artifacts_named = {
-        _text(v.get("artifact")) for v in _function_table(config).values() if isinstance(v, dict)
-    } or {_text(fn.body.get("name")) for fn in functions}
+    artifacts_named = {_text(v.get("artifact")) for v in _function_table(config).values() if isinstance(v, dict)} or {
+        _text(fn.body.get("name")) for fn in functions
+    }
     for artifact in FUNCTION_ARTIFACTS:
         if not any(artifact in name for name in artifacts_named):
             yield Finding("functions", str(config.root), f"no function is built from the {artifact} zip")
@@ -140,7 +145,7 @@ def _resolves_to(config: TerraformConfig, value: Any, expected: str, attr: str) 
     if text == expected or _manifest_ref(value, attr):
         return True
     match = re.fullmatch(r"\$\{local\.(\w+)\}", text)
-    return bool(match) and config.locals.get(match.group(1)) == expected
+    return match is not None and config.locals.get(match.group(1)) == expected
 
 
 def _guarded(config: TerraformConfig, fn: Block, attr: str, expected: str) -> bool:
@@ -162,8 +167,8 @@ def _convention(config: TerraformConfig, fn: Block, attr: str, expected: str) ->
     value = fn.body.get(attr)
     if _manifest_ref(value, attr):
         if not _guarded(config, fn, attr, expected):
-            yield Finding(f"function-{attr}", fn.address, f"reads {attr} from the manifest without a precondition "
-                          f"that it is {expected}")
+            message = f"reads {attr} from the manifest without a precondition that it is {expected}"
+            yield Finding(f"function-{attr}", fn.address, message)
     elif not _resolves_to(config, value, expected, attr):
         yield Finding(f"function-{attr}", fn.address, f"{attr} must be {expected}")
 
@@ -174,6 +179,21 @@ def _function_findings(config: TerraformConfig, fn: Block) -> Iterator[Finding]:
     yield from _convention(config, fn, "entrypoint", EXPECTED_ENTRYPOINT)
     if not _manifest_ref(body.get("user_hash"), "sha256"):
         yield Finding("function-user-hash", where, "user_hash must be the zip's sha256 from the build manifest")
+    yield from _package_findings(body, where)
+    for attr in ("memory", "execution_timeout"):
+        if not re.search(r"(var\.|each\.value\.)", _text(body.get(attr, ""))):
+            yield Finding("function-sizing", where, f"{attr} must come from a validated variable")
+    asynchronous = _one(body, "async_invocation")
+    if asynchronous is None or "retries_count" not in asynchronous:
+        yield Finding("function-async", where, "async_invocation with retries_count is required")
+    elif "service_account_id" not in asynchronous:
+        yield Finding("function-async", where, "async_invocation needs its service_account_id")
+    yield from _secrets_findings(body, where)
+    if "service_account_id" not in body:
+        yield Finding("function-identity", where, "must run as a dedicated service account")
+
+
+def _package_findings(body: dict[str, Any], where: str) -> Iterator[Finding]:
     package = _one(body, "package")
     if package is None or "content" in body:
         yield Finding("function-package", where, "must deploy a package {bucket_name, object_name, sha_256}")
@@ -183,14 +203,9 @@ def _function_findings(config: TerraformConfig, fn: Block) -> Iterator[Finding]:
                 yield Finding("function-package", where, f"package has no {attr}")
         if "sha_256" in package and not _manifest_ref(package["sha_256"], "sha256"):
             yield Finding("function-package", where, "package.sha_256 must come from the build manifest")
-    for attr in ("memory", "execution_timeout"):
-        if not re.search(r"(var\.|each\.value\.)", _text(body.get(attr, ""))):
-            yield Finding("function-sizing", where, f"{attr} must come from a validated variable")
-    asynchronous = _one(body, "async_invocation")
-    if asynchronous is None or "retries_count" not in asynchronous:
-        yield Finding("function-async", where, "async_invocation with retries_count is required")
-    elif "service_account_id" not in asynchronous:
-        yield Finding("function-async", where, "async_invocation needs its service_account_id")
+
+
+def _secrets_findings(body: dict[str, Any], where: str) -> Iterator[Finding]:
     secrets = _many(body, "secrets")
     if not secrets:
         yield Finding("function-secrets", where, "secrets must come from Lockbox secrets blocks")
@@ -200,8 +215,6 @@ def _function_findings(config: TerraformConfig, fn: Block) -> Iterator[Finding]:
             yield Finding("function-secrets", where, f"secrets block lacks {', '.join(missing)}")
         elif "lockbox" not in _text(secret["id"]):
             yield Finding("function-secrets", where, "secrets.id must reference a Lockbox secret")
-    if "service_account_id" not in body:
-        yield Finding("function-identity", where, "must run as a dedicated service account")
 
 
 def buckets_private_encrypted(config: TerraformConfig) -> Iterator[Finding]:
@@ -237,13 +250,16 @@ def data_lifecycle(config: TerraformConfig) -> Iterator[Finding]:
         for rule in _many(bucket.body, "lifecycle_rule"):
             prefix = _rule_prefix(rule)
             if "expiration" in rule and not prefix.startswith("jobs/"):
-                yield Finding("bucket-keeps-models", bucket.address,
-                              f"rule {rule.get('id', '?')} expires current objects outside jobs/ (prefix {prefix!r})")
+                yield Finding(
+                    "bucket-keeps-models",
+                    bucket.address,
+                    f"rule {rule.get('id', '?')} expires current objects outside jobs/ (prefix {prefix!r})",
+                )
         versioning = _one(bucket.body, "versioning") or {}
         if versioning.get("enabled") in (True, "true") and not any(
-            "noncurrent_version_expiration" in r for r in _many(bucket.body, "lifecycle_rule")
+            "noncurrent_version_expiration" in r and _rule_prefix(r) == "" for r in _many(bucket.body, "lifecycle_rule")
         ):
-            yield Finding("bucket-lifecycle", bucket.address, "versioned bucket never expires noncurrent versions")
+            yield Finding("bucket-lifecycle", bucket.address, "versioned bucket keeps noncurrent versions forever")
 
 
 def roles_scoped(config: TerraformConfig) -> Iterator[Finding]:
@@ -251,7 +267,8 @@ def roles_scoped(config: TerraformConfig) -> Iterator[Finding]:
     for rtype in _FOLDER_WIDE:
         for block in config.resources(rtype):
             yield Finding("iam-scope", block.address, "folder/cloud-wide role: bind it on the resource instead")
-    invokers = [b for b in config.resources("yandex_function_iam_member") if b.body.get("role") == "functions.functionInvoker"]
+    bindings = config.resources("yandex_function_iam_member")
+    invokers = [b for b in bindings if b.body.get("role") == "functions.functionInvoker"]
     if not invokers:
         yield Finding("iam-invoker", str(config.root), "the API needs functions.functionInvoker on the functions")
     for block in config.of_kind("resource"):

@@ -1,0 +1,37 @@
+"""What Terraform hands over is named after settings the API really reads (PLASTINKA_* -> Settings fields)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from plastinka_infra_checks import load_directory
+
+from plastinka_api.settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+SETTING = re.compile(r"PLASTINKA_([A-Z0-9_]+)")
+
+
+def _fields() -> set[str]:
+    return {name.upper() for name in Settings.model_fields}
+
+
+def test_every_setting_named_by_outputs_and_the_readme_exists() -> None:
+    config = load_directory(REPO / "infra" / "terraform")
+    named = {m for out in config.of_kind("output") for m in SETTING.findall(str(out.body.get("description", "")))}
+    named |= set(SETTING.findall((REPO / "infra" / "README.md").read_text(encoding="utf-8")))
+    named |= set(SETTING.findall((REPO / "infra" / "docker" / "Dockerfile").read_text(encoding="utf-8")))
+    assert {"S3_BUCKET", "YANDEX_TRAIN_FUNCTION_ID", "YANDEX_PREDICT_FUNCTION_ID", "YANDEX_SA_KEY_FILE"} <= named
+    assert named - _fields() == set()
+
+
+def test_the_functions_get_the_storage_and_signing_settings() -> None:
+    config = load_directory(REPO / "infra" / "terraform")
+    [fn] = config.resources("yandex_function")
+    env = set(fn.body["environment"])
+    secrets = {s["environment_variable"] for s in fn.body["secrets"]}
+    assert env.isdisjoint(secrets)
+    given = {SETTING.fullmatch(name).group(1) for name in env | secrets}  # type: ignore[union-attr]
+    assert {"S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "SECRET_KEY"} <= given
+    assert given - _fields() == set()
