@@ -1,5 +1,14 @@
 """Pytest plugin: registers the fixtures of plastinka_testing."""
 
+# S3: moto server on loopback, a fresh bucket per test, the fault-injecting proxy.
+from plastinka_testing.s3 import (  # noqa: E402, F401
+    raw_s3_client,
+    s3_bucket,
+    s3_fault_proxy,
+    s3_fault_proxy_server,
+    s3_server,
+)
+
 # Yandex Cloud: gRPC fakes (endpoints, IAM, FunctionService) and the HTTP functions endpoint emulator.
 from plastinka_testing.yandex import functions_emulator, yandex_cloud  # noqa: E402, F401
 

@@ -1,0 +1,368 @@
+"""A real S3 peer for tests: moto's ThreadedMotoServer on loopback, fresh buckets, and a fault-injecting proxy.
+
+The moto server runs in a child process (started with ``ThreadedMotoServer`` on 127.0.0.1, port chosen by the
+kernel), not in the test process: its memory then stays out of ``tracemalloc`` measurements and its request
+handling does not compete with the test's event loop for the GIL.
+
+``FaultProxy`` sits between a client and the server and can be told to answer an error status, to stall past the
+client's timeout, or to drop the connection for the next N requests; it records every request it sees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import os
+import subprocess
+import sys
+import threading
+import uuid
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import pytest
+from aiohttp import ClientSession, ClientTimeout, web
+
+__all__ = [
+    "S3_ACCESS_KEY",
+    "S3_REGION",
+    "S3_SECRET_KEY",
+    "FaultProxy",
+    "ProxiedRequest",
+    "raw_s3_client",
+    "s3_bucket",
+    "s3_fault_proxy",
+    "s3_fault_proxy_server",
+    "s3_server",
+    "unavailable",
+]
+
+S3_ACCESS_KEY = "testing"
+S3_SECRET_KEY = "testing"  # noqa: S105 - moto accepts any credentials
+S3_REGION = "us-east-1"
+_START_TIMEOUT_S = 30.0
+
+_SERVE_MOTO = """
+import sys
+from moto.server import ThreadedMotoServer
+server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+server.start()
+host, port = server.get_host_and_port()
+print(f"http://{host}:{port}", flush=True)
+sys.stdin.read()  # serve until the parent closes our stdin (or dies)
+server.stop()
+"""
+
+
+def unavailable(message: str) -> None:
+    """Skip the test, except on CI (``CI=true``) where a missing peer is a failure."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+def _start_moto() -> tuple[subprocess.Popen[str], str]:
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": S3_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": S3_SECRET_KEY}
+    proc = subprocess.Popen(  # noqa: S603 - our own interpreter running our own script
+        [sys.executable, "-c", _SERVE_MOTO],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None
+    line: list[str] = []
+    reader = threading.Thread(target=lambda: line.append(proc.stdout.readline() if proc.stdout else ""), daemon=True)
+    reader.start()
+    reader.join(_START_TIMEOUT_S)
+    url = line[0].strip() if line else ""
+    if not url.startswith("http://127.0.0.1:"):
+        proc.kill()
+        _, err = proc.communicate(timeout=10)
+        raise RuntimeError(f"moto server did not start: {err.strip()[-2000:] or 'no output'}")
+    return proc, url
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[str]:
+    """Endpoint URL of a moto S3 server on 127.0.0.1 (one per test session)."""
+    try:
+        proc, url = _start_moto()
+    except (OSError, RuntimeError) as exc:
+        unavailable(f"cannot start the moto S3 server: {exc}")
+        raise  # unreachable: unavailable() always raises
+    try:
+        yield url
+    finally:
+        if proc.stdin is not None:
+            proc.stdin.close()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+@pytest.fixture(scope="session")
+def raw_s3_client(s3_server: str) -> Any:
+    """A plain synchronous boto3 client on the server, for arranging or tampering behind a store's back."""
+    return boto3.client(
+        "s3",
+        endpoint_url=s3_server,
+        region_name=S3_REGION,
+        aws_access_key_id=S3_ACCESS_KEY,
+        aws_secret_access_key=S3_SECRET_KEY,
+    )
+
+
+@pytest.fixture
+def s3_bucket(raw_s3_client: Any) -> Iterator[str]:
+    """A fresh, empty bucket for this test; emptied and removed afterwards."""
+    name = f"test-{uuid.uuid4().hex[:20]}"
+    raw_s3_client.create_bucket(Bucket=name)
+    try:
+        yield name
+    finally:
+        paginator = raw_s3_client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=name):
+            for obj in page.get("Contents", []):
+                raw_s3_client.delete_object(Bucket=name, Key=obj["Key"])
+        for upload in raw_s3_client.list_multipart_uploads(Bucket=name).get("Uploads", []):
+            raw_s3_client.abort_multipart_upload(Bucket=name, Key=upload["Key"], UploadId=upload["UploadId"])
+        raw_s3_client.delete_bucket(Bucket=name)
+
+
+# --- fault-injecting proxy -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProxiedRequest:
+    """One request the proxy saw: what it was and what the proxy did with it."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body_md5: str  # base64, comparable with a Content-MD5 header
+    body_size: int
+    connection: int  # an id of the client's TCP connection: equal ids mean a reused connection
+    fault: str | None
+    status: int | None
+
+
+@dataclass
+class _Fault:
+    kind: str  # "status" | "delay" | "drop" | "truncate"
+    remaining: int
+    status: int = 503
+    code: str = "SlowDown"
+    seconds: float = 0.0
+    after_bytes: int = 0
+
+
+_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "expect", "content-length", "host", "te", "upgrade"}
+
+
+@dataclass
+class FaultProxy:
+    """An HTTP proxy on 127.0.0.1 in front of ``upstream`` that injects faults on demand.
+
+    Faults queue up: ``fail_next(2); delay_next(1, 5)`` answers two errors, then stalls one request, then
+    forwards everything. Thread-safe: the proxy runs its own event loop in a daemon thread.
+    """
+
+    upstream: str
+    _faults: deque[_Fault] = field(default_factory=deque)
+    _log: list[ProxiedRequest] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _loop: asyncio.AbstractEventLoop | None = None
+    _thread: threading.Thread | None = None
+    _port: int = 0
+    _stopped: asyncio.Event | None = None
+    _session: Any = None
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self._port}"
+
+    def fail_next(self, n: int, *, status: int = 503, code: str = "SlowDown") -> None:
+        """Answer the next ``n`` requests with ``status`` and an S3-style XML error ``code``."""
+        self._push(_Fault("status", n, status=status, code=code))
+
+    def delay_next(self, n: int, seconds: float) -> None:
+        """Hold each of the next ``n`` requests for ``seconds`` before forwarding it (past a client timeout)."""
+        self._push(_Fault("delay", n, seconds=seconds))
+
+    def drop_next(self, n: int) -> None:
+        """Close the connection without an answer for the next ``n`` requests (a connection reset)."""
+        self._push(_Fault("drop", n))
+
+    def truncate_next(self, n: int, after_bytes: int) -> None:
+        """Forward the next ``n`` requests but cut each answer's body off after ``after_bytes`` bytes."""
+        self._push(_Fault("truncate", n, after_bytes=after_bytes))
+
+    def reset(self) -> None:
+        """Forget queued faults and the request log."""
+        with self._lock:
+            self._faults.clear()
+            self._log.clear()
+
+    @property
+    def requests(self) -> list[ProxiedRequest]:
+        with self._lock:
+            return list(self._log)
+
+    def count(self, method: str | None = None) -> int:
+        """How many requests arrived (of ``method`` if given)."""
+        return sum(1 for r in self.requests if method is None or r.method == method)
+
+    def _push(self, fault: _Fault) -> None:
+        if fault.remaining < 1:
+            raise ValueError("n must be >= 1")
+        with self._lock:
+            self._faults.append(fault)
+
+    def _take(self) -> _Fault | None:
+        with self._lock:
+            if not self._faults:
+                return None
+            fault = self._faults[0]
+            fault.remaining -= 1
+            if fault.remaining == 0:
+                self._faults.popleft()
+            return fault
+
+    def _record(self, request: Any, body: bytes, fault: _Fault | None, status: int | None) -> None:
+        entry = ProxiedRequest(
+            method=request.method,
+            path=request.path_qs,
+            headers=dict(request.headers),
+            body_md5=base64.b64encode(hashlib.md5(body, usedforsecurity=False).digest()).decode("ascii"),
+            body_size=len(body),
+            connection=id(request.transport),
+            fault=fault.kind if fault else None,
+            status=status,
+        )
+        with self._lock:
+            self._log.append(entry)
+
+    # --- server plumbing ---
+
+    def start(self) -> None:
+        ready = threading.Event()
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            try:
+                loop.run_until_complete(self._serve(ready))
+            except BaseException as exc:  # reported to the starting thread
+                errors.append(exc)
+                ready.set()
+            finally:
+                loop.close()
+
+        self._thread = threading.Thread(target=run, name="s3-fault-proxy", daemon=True)
+        self._thread.start()
+        ready.wait(_START_TIMEOUT_S)
+        if errors or not self._port:
+            raise RuntimeError(f"fault proxy did not start: {errors[0] if errors else 'timeout'}")
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stopped is not None:
+            self._loop.call_soon_threadsafe(self._stopped.set)
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    async def _serve(self, ready: threading.Event) -> None:
+        self._stopped = asyncio.Event()
+        app = web.Application(client_max_size=1024**3)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=0.5)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        self._port = int(runner.addresses[0][1])
+        async with ClientSession(timeout=ClientTimeout(total=120), auto_decompress=False) as session:
+            self._session = session
+            ready.set()
+            await self._stopped.wait()
+            await runner.cleanup()
+
+    async def _handle(self, request: Any) -> Any:
+        body = await request.read()
+        fault = self._take()
+        if fault is not None and fault.kind == "status":
+            self._record(request, body, fault, fault.status)
+            xml = (
+                '<?xml version="1.0" encoding="UTF-8"?>\n'
+                f"<Error><Code>{fault.code}</Code><Message>injected by FaultProxy</Message>"
+                f"<RequestId>{uuid.uuid4().hex}</RequestId></Error>"
+            )
+            return web.Response(status=fault.status, body=xml.encode(), content_type="application/xml")
+        if fault is not None and fault.kind == "drop":
+            self._record(request, body, fault, None)
+            if request.transport is not None:
+                request.transport.abort()
+            raise asyncio.CancelledError  # nothing more to say on this connection
+        if fault is not None and fault.kind == "delay":
+            self._record(request, body, fault, None)
+            await asyncio.sleep(fault.seconds)
+            # The client has given up by now; the late answer goes nowhere.
+            return web.Response(status=503, text="too late")
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
+        async with self._session.request(
+            request.method,
+            self.upstream + request.path_qs,
+            headers=headers,
+            data=body,
+            allow_redirects=False,
+            skip_auto_headers=("Content-Type", "User-Agent", "Accept-Encoding", "Accept"),
+        ) as upstream:
+            payload = await upstream.read()
+            out = {k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_BY_HOP - {"content-length"}}
+            self._record(request, body, fault, upstream.status)
+            if request.method == "HEAD":
+                return web.Response(status=upstream.status, headers=out)
+            if fault is not None and fault.kind == "truncate":
+                cut = web.StreamResponse(status=upstream.status, headers=out)  # keeps the full Content-Length
+                await cut.prepare(request)
+                await cut.write(payload[: fault.after_bytes])
+                await asyncio.sleep(0.05)  # let the partial body reach the client before the reset
+                if request.transport is not None:
+                    request.transport.abort()
+                return cut
+            out.pop("Content-Length", None)
+            return web.Response(status=upstream.status, headers=out, body=payload)
+
+
+@pytest.fixture(scope="session")
+def s3_fault_proxy_server(s3_server: str) -> Iterator[FaultProxy]:
+    """One fault proxy in front of the session's S3 server."""
+    proxy = FaultProxy(upstream=s3_server)
+    try:
+        proxy.start()
+    except RuntimeError as exc:
+        unavailable(str(exc))
+    try:
+        yield proxy
+    finally:
+        with contextlib.suppress(Exception):
+            proxy.stop()
+
+
+@pytest.fixture
+def s3_fault_proxy(s3_fault_proxy_server: FaultProxy) -> Iterator[FaultProxy]:
+    """The fault proxy with no queued faults and an empty request log; cleared again after the test."""
+    s3_fault_proxy_server.reset()
+    yield s3_fault_proxy_server
+    s3_fault_proxy_server.reset()
