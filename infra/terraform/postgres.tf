@@ -4,10 +4,12 @@
 
 locals {
   postgres_count = var.postgres_enabled ? 1 : 0
+  # The API instances must reach the hosts privately: reuse their network when given, else make one.
+  postgres_network_id = var.postgres_network_id != null ? var.postgres_network_id : one(yandex_vpc_network.db[*].id)
 }
 
 resource "yandex_vpc_network" "db" {
-  count     = local.postgres_count
+  count     = var.postgres_enabled && var.postgres_network_id == null ? 1 : 0
   name      = "${var.name_prefix}-db"
   folder_id = var.folder_id
   labels    = var.labels
@@ -18,7 +20,7 @@ resource "yandex_vpc_subnet" "db" {
   name           = "${var.name_prefix}-db-${var.zone}"
   folder_id      = var.folder_id
   zone           = var.zone
-  network_id     = yandex_vpc_network.db[0].id
+  network_id     = local.postgres_network_id
   v4_cidr_blocks = [var.postgres_subnet_cidr]
   labels         = var.labels
 }
@@ -28,8 +30,15 @@ resource "yandex_vpc_security_group" "db" {
   name        = "${var.name_prefix}-db"
   description = "PostgreSQL: 6432 from the API instances only."
   folder_id   = var.folder_id
-  network_id  = yandex_vpc_network.db[0].id
+  network_id  = local.postgres_network_id
   labels      = var.labels
+
+  lifecycle {
+    precondition {
+      condition     = length(var.postgres_client_cidrs) > 0
+      error_message = "postgres_enabled needs postgres_client_cidrs: the CIDR blocks the API instances connect from."
+    }
+  }
 
   ingress {
     description    = "API instances to the connection pooler"
@@ -50,7 +59,7 @@ resource "yandex_mdb_postgresql_cluster" "db" {
   name                = "${var.name_prefix}-db"
   folder_id           = var.folder_id
   environment         = "PRODUCTION"
-  network_id          = yandex_vpc_network.db[0].id
+  network_id          = local.postgres_network_id
   security_group_ids  = [yandex_vpc_security_group.db[0].id]
   deletion_protection = var.deletion_protection
   labels              = var.labels

@@ -206,6 +206,16 @@ variable "postgres_disk_size_gb" {
   }
 }
 
+variable "postgres_network_id" {
+  description = "Existing VPC network of the API instances to put the PostgreSQL subnet in; null creates a network."
+  type        = string
+  default     = null
+  validation {
+    condition     = var.postgres_network_id == null || can(regex("^[a-z0-9]{20}$", var.postgres_network_id))
+    error_message = "postgres_network_id is null or a 20-character Yandex Cloud network id."
+  }
+}
+
 variable "postgres_subnet_cidr" {
   description = "IPv4 CIDR of the subnet the PostgreSQL hosts live in."
   type        = string

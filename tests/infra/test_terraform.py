@@ -191,3 +191,21 @@ def test_a_checkov_skip_needs_a_reason(infra_copy: Path, edit: Edit) -> None:
     assert "checkov-skip-reason" in rules(infra_copy)
     edit(kms, "#checkov:skip=CKV_YC_9", "#checkov:skip=CKV_YC_9:rotation is driven by var.kms_rotation_period")
     assert "checkov-skip-reason" not in rules(infra_copy)
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new"),
+    [
+        # the provider's own old example spelt it this way; the schema has service_account_id
+        ("functions.tf", "    service_account_id = yandex_iam_service_account.api.id", "    services_account_id = x"),
+        ("functions.tf", f"sha_256     = {FN_ATTR}.sha256", f"sha256      = {FN_ATTR}.sha256"),
+        ("storage.tf", "    config_read = false\n  }\n\n  server", "    config_reed = false\n  }\n\n  server"),
+        ("postgres.tf", "    assign_public_ip = false", "    public_ip = false"),
+        ("kms.tf", 'resource "yandex_kms_symmetric_key"', 'resource "yandex_kms_secret_key"'),
+    ],
+)
+def test_argument_names_are_checked_against_the_provider_schema(
+    infra_copy: Path, edit: Edit, file: str, old: str, new: str
+) -> None:
+    edit(infra_copy / "terraform" / file, old, new)
+    assert "provider-schema" in rules(infra_copy)

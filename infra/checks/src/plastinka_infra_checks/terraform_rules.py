@@ -8,6 +8,7 @@ from typing import Any
 
 from plastinka_infra_checks.findings import Finding
 from plastinka_infra_checks.hcl import Block, TerraformConfig
+from plastinka_infra_checks.provider_schema import DATA_SOURCES, RESOURCES, unknown_arguments
 from plastinka_infra_checks.secrets import SECRET_NAME, is_expression, looks_secret
 
 EXPECTED_RUNTIME = "python312"
@@ -280,6 +281,18 @@ def roles_scoped(config: TerraformConfig) -> Iterator[Finding]:
             yield Finding("iam-public", block.address, "grants a role to a system group (all users)")
 
 
+def arguments_known(config: TerraformConfig) -> Iterator[Finding]:
+    """Every resource and data source uses only argument and block names the provider documents."""
+    for kind, table in (("resource", RESOURCES), ("data", DATA_SOURCES)):
+        for block in config.of_kind(kind):
+            schema = table.get(block.labels[0])
+            if schema is None:
+                yield Finding("provider-schema", block.address, f"{block.labels[0]} is not in provider_schema.py")
+                continue
+            for name in unknown_arguments(schema, block.body):
+                yield Finding("provider-schema", block.address, f"unknown argument or block {name}")
+
+
 def skips_have_reasons(config: TerraformConfig) -> Iterator[Finding]:
     """Every ``checkov:skip=CKV_...`` comment says why after a colon."""
     for block in config.blocks:
@@ -298,6 +311,7 @@ ALL_RULES: tuple[Rule, ...] = (
     buckets_private_encrypted,
     data_lifecycle,
     roles_scoped,
+    arguments_known,
     skips_have_reasons,
 )
 
