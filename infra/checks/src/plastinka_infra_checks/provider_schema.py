@@ -62,8 +62,11 @@ RESOURCES: dict[str, Schema] = {
         logging=_s("target_bucket target_prefix"),
         lifecycle_rule=_s(
             "id prefix enabled abort_incomplete_multipart_upload_days",
-            filter=_s("object_size_greater_than object_size_less_than prefix", tag=_s("key value"),
-                      **{"and": _LIFECYCLE_FILTER_AND}),
+            filter=_s(
+                "object_size_greater_than object_size_less_than prefix",
+                tag=_s("key value"),
+                **{"and": _LIFECYCLE_FILTER_AND},
+            ),
             expiration=_s("date days expired_object_delete_marker"),
             transition=_s("date days storage_class"),
             noncurrent_version_expiration=_s("days"),
