@@ -1,0 +1,103 @@
+"""The app factory: routers, error handlers, metrics, and a lifespan that wires the database, storage,
+invoker, bootstrap data and the job engine."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TextIO
+
+import anyio.to_thread
+from fastapi import APIRouter, FastAPI
+
+from plastinka_api import bootstrap
+from plastinka_api.context import AppContext
+from plastinka_api.database import Database
+from plastinka_api.engine import JobEngine
+from plastinka_api.errors import install_error_handlers
+from plastinka_api.metrics import Metrics, MetricsMiddleware
+from plastinka_api.routers import datasets, files, health, internal, jobs, keys, models, results, status
+from plastinka_api.runtime import DbRecorder, make_invoker, make_store
+from plastinka_api.secrets_file import load_secret
+from plastinka_api.settings import Settings
+from plastinka_api.webhooks import WebhookSender
+from plastinka_jobs.db import create_engine, migrate
+from plastinka_jobs.policy import RetryPolicy
+from plastinka_jobs.repository import JobRepository
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+
+
+def build_context(settings: Settings, metrics: Metrics) -> AppContext:
+    """Open the database (migrated to head) and the object store; the invoker comes with the engine."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(settings.resolved_database_url)
+    migrate(engine)
+    metrics.watch_engine(engine)
+    secret = load_secret(settings)
+    webhook_secret = settings.webhook_secret.get_secret_value().encode() if settings.webhook_secret else secret
+    policy = RetryPolicy(
+        max_attempts=settings.max_attempts,
+        base_delay_s=settings.retry_base_s,
+        max_delay_s=max(settings.retry_max_s, settings.retry_base_s),
+        lease_s=settings.lease_s,
+        heartbeat_grace_s=min(60.0, settings.lease_s),
+    )
+    return AppContext(
+        settings=settings,
+        metrics=metrics,
+        db=Database(engine),
+        store=make_store(settings, secret),
+        secret=secret,
+        webhooks=WebhookSender(webhook_secret, attempts=settings.webhook_attempts),
+        repo=JobRepository(engine, policy),
+    )
+
+
+def create_app(settings: Settings | None = None, *, out: TextIO | None = None) -> FastAPI:
+    """A ready-to-serve app; nothing is opened until its lifespan starts."""
+    settings = settings or Settings()
+    metrics = Metrics()
+    banner = out if out is not None else sys.stdout
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ctx = await anyio.to_thread.run_sync(build_context, settings, metrics)
+        await ctx.store.open()
+        app.state.ctx = ctx
+        engine = JobEngine(ctx)
+        ctx.invoker = make_invoker(settings, DbRecorder(ctx.repo, engine.attempt_finished))
+        await bootstrap.run(ctx, banner)
+        if settings.engine_enabled:
+            engine.start()
+        app.state.engine = engine
+        try:
+            yield
+        finally:
+            await engine.stop()
+            for task in list(ctx.background):
+                task.cancel()
+            if ctx.invoker is not None:
+                await ctx.invoker.aclose()
+            await ctx.store.close()
+            ctx.db.engine.dispose()
+
+    app = FastAPI(
+        title="Plastinka Sales Predictor API",
+        version="0.1.0",
+        summary="Probabilistic monthly sales forecasts per record, from the shop's sales exports.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.include_router(health.router)
+    app.include_router(files.router)
+    api = APIRouter(prefix=API_PREFIX)
+    for module in (keys, datasets, jobs, status, results, models, internal):
+        api.include_router(module.router)
+    app.include_router(api)
+    return app

@@ -1,0 +1,24 @@
+"""Names of the artifacts in a function's manifest: the contract with the train and predict handlers."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from plastinka_schemas import JobKind
+
+#: The trained model file (training).
+MODEL: Final = "model"
+#: The model's metadata (features, quantiles, training window) the predict function needs beside it.
+MODEL_META: Final = "model_meta"
+#: JSON metrics report (training), with the backtest table under ``backtest``.
+METRICS: Final = "metrics"
+#: Parquet forecast (prediction): item_id, period, mean, q_<level>...
+FORECAST: Final = "forecast"
+
+REQUIRED: Final[dict[JobKind, tuple[str, ...]]] = {
+    JobKind.TRAINING: (MODEL, MODEL_META),
+    JobKind.PREDICTION: (FORECAST,),
+}
+
+#: Small JSON artifacts kept in memory after verification.
+JSON_ARTIFACTS: Final = frozenset({METRICS, MODEL_META})

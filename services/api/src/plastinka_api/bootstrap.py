@@ -1,0 +1,78 @@
+"""Start-up chores: the admin key (bootstrap or first run) and the sample dataset of the quick start."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+from typing import TextIO
+
+from sqlmodel import select
+
+from plastinka_api.context import AppContext
+from plastinka_api.errors import ApiError
+from plastinka_api.keys import count_live_keys, create_key, ensure_key
+from plastinka_api.uploads import register, spooled_path
+from plastinka_forecasting.synthetic import write_sample
+from plastinka_jobs.tables import Dataset
+from plastinka_schemas import Role
+
+log = logging.getLogger(__name__)
+
+#: The owner of the first admin key and of the sample dataset.
+DEFAULT_OWNER = "shop"
+SAMPLE_ITEMS = 150
+SAMPLE_MONTHS = 36
+
+
+def ensure_admin_key(ctx: AppContext) -> str | None:
+    """Returns a newly created secret to print once, else None."""
+    with ctx.db.session() as session:
+        bootstrap = ctx.settings.bootstrap_admin_key
+        if bootstrap is not None:
+            ensure_key(
+                session, secret=bootstrap.get_secret_value(), name="bootstrap", role=Role.ADMIN, owner=DEFAULT_OWNER
+            )
+            return None
+        if count_live_keys(session) > 0:
+            return None
+        _, secret = create_key(session, name="first-run admin", role=Role.ADMIN, owner=DEFAULT_OWNER)
+        return secret
+
+
+def _has_dataset(ctx: AppContext) -> bool:
+    with ctx.db.session() as session:
+        return session.exec(select(Dataset.id).where(Dataset.owner == DEFAULT_OWNER).limit(1)).first() is not None
+
+
+async def ensure_sample_dataset(ctx: AppContext) -> Dataset | None:
+    """On first start, generate the sample shop with the forecasting package and register it."""
+    if not ctx.settings.sample_dataset or await ctx.db.call(_has_dataset, ctx):
+        return None
+    with tempfile.TemporaryDirectory(prefix="plastinka-sample-") as tmp:
+        files = await ctx.db.call(write_sample, Path(tmp), items=SAMPLE_ITEMS, months=SAMPLE_MONTHS)
+        try:
+            row, _ = await register(ctx, DEFAULT_OWNER, spooled_path(files.sales), spooled_path(files.stock))
+        except ApiError as exc:  # the sample must never stop the server from starting
+            log.error("sample dataset not registered: %s", exc.message)
+            return None
+    return row
+
+
+async def run(ctx: AppContext, out: TextIO) -> None:
+    secret = await ctx.db.call(ensure_admin_key, ctx)
+    sample = await ensure_sample_dataset(ctx)
+    url = ctx.settings.resolved_public_url
+    lines = [f"Plastinka API on {url}  (docs: {url}/docs)"]
+    if secret is not None:
+        lines += [
+            f"First run: created an admin key for owner {DEFAULT_OWNER!r}. It is shown only this once:",
+            f"    {secret}",
+            f"Use it as 'Authorization: Bearer <key>' (e.g. export PLASTINKA_API_KEY={secret})",
+        ]
+    if sample is not None:
+        report = sample.report
+        lines.append(
+            f"Registered the sample shop dataset {sample.id}: {report.get('rows')} rows, {report.get('items')} items"
+        )
+    print("\n".join(lines), file=out, flush=True)

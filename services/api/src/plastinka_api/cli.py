@@ -1,0 +1,52 @@
+"""``plastinka-api serve`` and ``plastinka-api demo``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+import uvicorn
+
+from plastinka_api.app import create_app
+from plastinka_api.demo import DemoError, run
+from plastinka_api.settings import Settings
+
+
+def serve(settings: Settings) -> int:
+    app = create_app(settings)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", proxy_headers=False)
+    return 0
+
+
+def demo(settings: Settings, url: str | None, key: str | None, horizon: int) -> int:
+    try:
+        run(url, key, settings=settings, horizon=horizon)
+    except DemoError as exc:
+        print(f"demo failed: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="plastinka-api", description="The Plastinka Sales Predictor API.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_serve = sub.add_parser("serve", help="run the API (settings from PLASTINKA_* variables)")
+    p_serve.add_argument("--host", help="override PLASTINKA_HOST")
+    p_serve.add_argument("--port", type=int, help="override PLASTINKA_PORT")
+    p_demo = sub.add_parser("demo", help="upload -> train -> predict -> results against a (self-started) server")
+    p_demo.add_argument("--url", help="server base URL (default: http://PLASTINKA_HOST:PLASTINKA_PORT)")
+    p_demo.add_argument("--key", help="an analyst or admin key (default: $PLASTINKA_API_KEY)")
+    p_demo.add_argument("--horizon", type=int, default=3, help="months to forecast (default 3)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    overrides = {
+        k: v
+        for k, v in {"host": getattr(args, "host", None), "port": getattr(args, "port", None)}.items()
+        if v is not None
+    }
+    settings = Settings(**overrides)
+    if args.command == "serve":
+        return serve(settings)
+    return demo(settings, args.url, args.key, args.horizon)

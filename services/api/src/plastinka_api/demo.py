@@ -1,0 +1,184 @@
+"""``plastinka-api demo``: the whole flow over HTTP, as a user's script would run it.
+
+upload a shop export -> train -> predict -> results: progress on the way, a forecast table and a saved fan
+chart at the end. Talks to a running server, or starts one (in a child process) when none answers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+import httpx
+
+from plastinka_api.settings import Settings
+from plastinka_forecasting.synthetic import write_sample as write
+
+TERMINAL = {"succeeded", "failed", "cancelled", "dead_letter"}
+
+
+class DemoError(RuntimeError):
+    pass
+
+
+def _say(out: TextIO, text: str) -> None:
+    print(text, file=out, flush=True)
+
+
+def _healthy(base_url: str) -> bool:
+    try:
+        return httpx.get(f"{base_url}/health", timeout=2.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@contextlib.contextmanager
+def _server(settings: Settings, base_url: str, out: TextIO) -> Iterator[str | None]:
+    """Yield an admin key for a server this context started, or None when one was already running."""
+    if _healthy(base_url):
+        yield None
+        return
+    key = "pk_demo_" + secrets.token_urlsafe(24)
+    env = {**os.environ, "PLASTINKA_BOOTSTRAP_ADMIN_KEY": key, "PLASTINKA_PORT": str(settings.port)}
+    _say(out, f"no server on {base_url}: starting one (data in {settings.data_dir.resolve()})")
+    log_path = settings.data_dir / "demo-server.log"
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "plastinka_api", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while not _healthy(base_url):
+                if process.poll() is not None:
+                    raise DemoError(f"the server exited with {process.returncode}; see {log_path}")
+                if time.monotonic() > deadline:
+                    raise DemoError(f"the server did not answer within 120 s; see {log_path}")
+                time.sleep(0.3)
+            yield key
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _check(response: httpx.Response) -> Any:
+    if response.status_code >= 400:
+        raise DemoError(
+            f"{response.request.method} {response.request.url.path} -> {response.status_code}: {response.text[:500]}"
+        )
+    return response.json()
+
+
+def _wait(client: httpx.Client, job_id: str, out: TextIO, timeout_s: float) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    last = None
+    while True:
+        status = _check(client.get(f"/api/v1/status/{job_id}", params={"wait": 10}))
+        line = f"  {job_id}: {status['status']}"
+        if status.get("progress") is not None:
+            line += f" {status['progress']:.0%}"
+        if status.get("events"):
+            message = status["events"][-1].get("message")
+            if message:
+                line += f" - {message}"
+        if line != last:
+            _say(out, line)
+            last = line
+        if status["status"] in TERMINAL:
+            if status["status"] != "succeeded":
+                raise DemoError(f"job {job_id} ended {status['status']}: {status.get('error')}")
+            return dict(status)
+        if time.monotonic() > deadline:
+            raise DemoError(f"job {job_id} still {status['status']} after {timeout_s:.0f} s")
+
+
+def _table(rows: list[dict[str, Any]], out: TextIO) -> None:
+    if not rows:
+        _say(out, "(no forecast rows)")
+        return
+    quantiles = list(rows[0]["quantiles"])
+    header = ["item_id", "period", "mean", *quantiles]
+    cells = [
+        [str(r["item_id"])[:32], str(r["period"]), f"{r['mean']:.2f}", *(f"{r['quantiles'][q]:.2f}" for q in quantiles)]
+        for r in rows
+    ]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(header)]
+    _say(out, "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    for c in cells:
+        _say(out, "  ".join(v.ljust(w) for v, w in zip(c, widths, strict=True)))
+
+
+def write_sample(directory: Path) -> tuple[Path, Path]:
+    """A small shop's sales export and stock snapshot, made by the forecasting package's sample writer."""
+    files = write(directory, items=120, months=36, seed=11)
+    return files.sales, files.stock
+
+
+def run(
+    base_url: str | None = None,
+    api_key: str | None = None,
+    *,
+    out: TextIO = sys.stdout,
+    horizon: int = 3,
+    timeout_s: float = 900.0,
+    settings: Settings | None = None,
+) -> Path:
+    """Run the flow; returns the path of the saved plot."""
+    settings = settings or Settings()
+    base_url = (base_url or settings.resolved_public_url).rstrip("/")
+    with _server(settings, base_url, out) as started_key:
+        key = api_key or started_key or os.environ.get("PLASTINKA_API_KEY")
+        if not key:
+            raise DemoError(f"a server already runs on {base_url}: pass its admin key with --key or PLASTINKA_API_KEY")
+        headers = {"Authorization": f"Bearer {key}"}
+        client = httpx.Client(base_url=base_url, headers=headers, timeout=60.0)
+        with client, tempfile.TemporaryDirectory() as tmp:
+            sales, stock = write_sample(Path(tmp))
+            _say(out, f"1. upload {sales.name} with {stock.name}")
+            with sales.open("rb") as s_handle, stock.open("rb") as k_handle:
+                files = {"file": (sales.name, s_handle), "stock_file": (stock.name, k_handle)}
+                dataset = _check(client.post("/api/v1/datasets", files=files))
+            report = dataset["report"]
+            _say(
+                out,
+                f"   dataset {dataset['id']}: {report['rows']} rows, {report['items']} items, "
+                f"{report['period_start']} .. {report['period_end']}, {len(report['issues'])} issues",
+            )
+
+            _say(out, f"2. train (horizon {horizon} months)")
+            accepted = _check(client.post("/api/v1/training", json={"dataset_id": dataset["id"], "horizon": horizon}))
+            _wait(client, accepted["job_id"], out, timeout_s)
+            training = _check(client.get(f"/api/v1/results/{accepted['job_id']}"))
+            metrics = training.get("metrics", {})
+            shown = {k: v for k, v in metrics.items() if isinstance(v, int | float)}
+            figures = ", ".join(f"{k}={v:.3g}" for k, v in list(shown.items())[:6])
+            _say(out, f"   model {training['model_id']}: {figures}")
+
+            _say(out, "3. predict")
+            accepted = _check(client.post("/api/v1/prediction", json={"model_id": training["model_id"]}))
+            _wait(client, accepted["job_id"], out, timeout_s)
+
+            _say(out, "4. results")
+            page = _check(client.get(f"/api/v1/results/{accepted['job_id']}", params={"limit": 15}))
+            _say(out, f"   {page['total']} forecast rows; the first {len(page['rows'])}:")
+            _table(page["rows"], out)
+            plot = client.get(f"/api/v1/results/{accepted['job_id']}/plot")
+            if plot.status_code != 200:
+                raise DemoError(f"plot -> {plot.status_code}: {plot.text[:300]}")
+            plot_dir = settings.data_dir / "demo"
+            plot_dir.mkdir(parents=True, exist_ok=True)
+            plot_path = (plot_dir / f"forecast-{accepted['job_id']}.png").resolve()
+            plot_path.write_bytes(plot.content)
+            _say(out, f"   fan chart of the total saved to {plot_path}")
+            return plot_path

@@ -1,0 +1,221 @@
+"""The job engine of one API instance: a dispatcher and a sweeper, as background tasks of the app.
+
+* Dispatcher: claims due jobs (``queued``/``retry_wait`` -> ``dispatched``, one conditional UPDATE each, so
+  several instances on one database never claim a job twice), builds the function request with a signed
+  callback token, and hands it to the invoker. Invocation faults retry the job (transient) or fail it.
+* Sweeper: for attempts that went silent, first reconciles from the status object the function writes to
+  storage (a lost callback), then retries attempts whose lease expired (backoff with jitter) or moves them to
+  ``dead_letter`` after the last attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+
+from plastinka_api.context import AppContext
+from plastinka_api.events import apply_event
+from plastinka_api.invokers.base import InvocationError
+from plastinka_api.invokers.recording import AttemptRecord
+from plastinka_api.notify import job_ended
+from plastinka_api.requests import InvalidJob, build_request, function_for
+from plastinka_api.views import kind_of
+from plastinka_jobs.repository import ALL_OWNERS
+from plastinka_jobs.tables import PredictionJob, TrainingJob
+from plastinka_schemas import JobKind, JobStatus, parse_job_event
+from plastinka_storage.errors import StorageError
+from plastinka_storage.keys import job_status_key
+
+log = logging.getLogger(__name__)
+
+JobRow = TrainingJob | PredictionJob
+
+
+class JobEngine:
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self._tasks: list[asyncio.Task[None]] = []
+        self._inflight: set[asyncio.Task[Any]] = set()
+
+    def start(self) -> None:
+        self.ctx.wake = asyncio.Event()
+        settings = self.ctx.settings
+        self._tasks = [
+            asyncio.create_task(self._loop(self.dispatch_once, settings.dispatch_interval_s), name="dispatcher"),
+            asyncio.create_task(self._loop(self.sweep_once, settings.sweep_interval_s), name="sweeper"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        if self._inflight:
+            await asyncio.gather(*self._inflight, return_exceptions=True)
+
+    async def _loop(self, step: Any, interval: float) -> None:
+        while True:
+            try:
+                busy = await step()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("%s pass failed; retrying in %.1fs", step.__name__, interval)
+                busy = False
+            if busy:
+                continue
+            wake = self.ctx.wake
+            if wake is not None and step == self.dispatch_once:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), interval)
+                wake.clear()
+            else:
+                await asyncio.sleep(interval)
+
+    # --- dispatcher -----------------------------------------------------------------------------------
+
+    async def dispatch_once(self) -> bool:
+        """Claim one batch and start it; True when the batch was full (more may be due)."""
+        ctx = self.ctx
+        if ctx.invoker is None:
+            return False
+        batch = ctx.settings.dispatch_batch
+        jobs = await ctx.db.call(ctx.repo.claim_due, batch)
+        if jobs:
+            await asyncio.gather(*(self._dispatch(job) for job in jobs))
+        return len(jobs) >= batch
+
+    async def _dispatch(self, job: JobRow) -> None:
+        ctx = self.ctx
+        kind = kind_of(job)
+        ctx.changes.notify(job.id)
+        try:
+            payload = await ctx.db.call(build_request, ctx, job)
+        except InvalidJob as exc:
+            await ctx.db.call(ctx.repo.fail, job.id, job.attempt, error_type="InvalidJob", message=str(exc))
+            await self._ended(job.id)
+            return
+        assert ctx.invoker is not None
+        try:
+            result = await ctx.invoker.invoke(function_for(kind), payload.model_dump(mode="json"), job_id=job.id)
+        except InvocationError as exc:
+            await self._invocation_failed(job, kind, exc, retryable=exc.retryable)
+            return
+        except Exception as exc:
+            log.exception("invoker failed for %s", job.id)
+            await self._invocation_failed(job, kind, exc, retryable=True)
+            return
+        ctx.metrics.jobs_dispatched.labels(kind.value).inc()
+        log.info("dispatched %s attempt %d as %s", job.id, job.attempt, result.invocation_id)
+
+    async def _invocation_failed(self, job: JobRow, kind: JobKind, exc: Exception, *, retryable: bool) -> None:
+        ctx = self.ctx
+        status = getattr(exc, "status", None)
+        ctx.metrics.dispatch_errors.labels(kind.value, type(exc).__name__).inc()
+        if status == 429:
+            ctx.metrics.throttles.labels(kind.value).inc()
+        message = f"could not start the function: {exc}"
+        if retryable:
+            await ctx.db.call(ctx.repo.retry, job.id, job.attempt, error_type=type(exc).__name__, message=message)
+        else:
+            await ctx.db.call(ctx.repo.fail, job.id, job.attempt, error_type=type(exc).__name__, message=message)
+        await self._ended(job.id)
+
+    async def _ended(self, job_id: str) -> None:
+        self.ctx.changes.notify(job_id)
+        await job_ended(self.ctx, job_id)
+
+    # --- attempts that ended without a word ------------------------------------------------------------
+
+    async def attempt_finished(self, record: AttemptRecord) -> None:
+        """The invoker saw a run end (local runtime): a crash or timeout is settled now, not at lease expiry."""
+        if record.job_id is None or record.status in (200, 202):
+            return
+        if record.status is not None and record.status < 500:
+            return
+        await asyncio.sleep(0.2)  # a final callback posted just before exit lands first
+        job = await self.ctx.db.call(self.ctx.repo.get, record.job_id, owner=ALL_OWNERS)
+        if job is None or job.status not in (JobStatus.DISPATCHED, JobStatus.RUNNING):
+            return
+        if await self.reconcile(job):
+            return
+        reason = "timed out" if record.status == 504 else "crashed"
+        message = f"function {record.function} {reason} (status {record.status}): {(record.error or '')[:2000]}"
+        moved = await self.ctx.db.call(
+            self.ctx.repo.retry,
+            job.id,
+            job.attempt,
+            error_type=f"Function{reason.title().replace(' ', '')}",
+            message=message,
+        )
+        if moved is not None:
+            self.ctx.metrics.sweeps.labels(f"run_{moved.value}").inc()
+            await self._ended(job.id)
+            self.ctx.wake_dispatcher()
+
+    # --- sweeper --------------------------------------------------------------------------------------
+
+    async def reconcile(self, job: JobRow) -> bool:
+        """Apply the attempt's final status object when the function wrote one; True if it settled the job."""
+        ctx = self.ctx
+        key = job_status_key(job.id, job.attempt)
+        try:
+            if not await ctx.store.exists(key):
+                return False
+            raw = await ctx.store.get_bytes(key)
+            event = parse_job_event(raw)
+        except (StorageError, ValidationError, ValueError) as exc:
+            log.warning("status object of %s attempt %d unusable: %s", job.id, job.attempt, exc)
+            return False
+        if event.job_id != job.id or event.attempt != job.attempt or event.type not in ("succeeded", "failed"):
+            return False
+        outcome = await apply_event(ctx, event)
+        if outcome.applied:
+            ctx.metrics.sweeps.labels("reconciled").inc()
+            log.info("reconciled %s attempt %d from storage: %s", job.id, job.attempt, event.type)
+        return outcome.applied
+
+    async def sweep_once(self) -> bool:
+        ctx = self.ctx
+        now = datetime.now(UTC)
+        quiet = now - timedelta(seconds=ctx.settings.reconcile_after_s)
+        for kind in JobKind:
+            _, active = await ctx.db.call(
+                ctx.repo.list_jobs,
+                kind,
+                owner=ALL_OWNERS,
+                statuses=[JobStatus.DISPATCHED, JobStatus.RUNNING],
+                limit=200,
+            )
+            for job in active:
+                last = job.heartbeat_at or job.dispatched_at or job.updated_at
+                if last < quiet:
+                    await self.reconcile(job)
+        leases = await ctx.db.call(ctx.repo.expired_leases, 100)
+        for lease in leases:
+            job = await ctx.db.call(ctx.repo.get, lease.job_id, owner=ALL_OWNERS)
+            if job is None or job.attempt != lease.attempt:
+                continue
+            if await self.reconcile(job):
+                continue
+            moved = await ctx.db.call(
+                ctx.repo.retry,
+                lease.job_id,
+                lease.attempt,
+                error_type="LeaseExpired",
+                message=f"no word from attempt {lease.attempt} before its lease expired",
+                only_if_lease_expired=True,
+            )
+            if moved is not None:
+                ctx.metrics.sweeps.labels(moved.value).inc()
+                await self._ended(lease.job_id)
+        if leases:
+            ctx.wake_dispatcher()
+        return False

@@ -1,0 +1,42 @@
+"""Liveness, readiness and the Prometheus scrape endpoint (no key needed)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from plastinka_api.context import get_context
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", summary="Liveness: the process answers")
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/ready", summary="Readiness: the database and the object store answer", response_model=None)
+async def ready(request: Request) -> dict[str, Any] | JSONResponse:
+    ctx = get_context(request)
+    checks: dict[str, str] = {}
+    try:
+        await asyncio.wait_for(ctx.db.call(ctx.db.ping), 5.0)
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"error: {type(exc).__name__}"
+    try:
+        await asyncio.wait_for(ctx.store.exists("ready-probe"), 5.0)
+        checks["storage"] = "ok"
+    except Exception as exc:
+        checks["storage"] = f"error: {type(exc).__name__}"
+    ok = all(v == "ok" for v in checks.values())
+    body = {"status": "ready" if ok else "not_ready", "checks": checks}
+    return body if ok else JSONResponse(body, status_code=503)
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+async def metrics(request: Request) -> Response:
+    return Response(get_context(request).metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")

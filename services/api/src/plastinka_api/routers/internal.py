@@ -1,0 +1,53 @@
+"""``POST /api/v1/internal/jobs/{job_id}/events``: the functions' callback, authenticated by the job's token."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import ValidationError
+
+from plastinka_api.context import get_context
+from plastinka_api.errors import BadRequest, Unauthorized, Unavailable
+from plastinka_api.events import StorageUnavailable, apply_event
+from plastinka_jobs.tokens import InvalidJobToken, verify_job_token
+from plastinka_schemas import parse_job_event
+
+router = APIRouter(prefix="/internal", tags=["internal"])
+
+_bearer = HTTPBearer(auto_error=False, description="The job's signed callback token")
+
+
+@router.post("/jobs/{job_id}/events", summary="Function callback: one status event of one attempt")
+async def post_event(
+    job_id: str,
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    body: Annotated[dict[str, Any], Body(description="A JobEvent (running, progress, succeeded or failed)")],
+) -> dict[str, Any]:
+    ctx = get_context(request)
+    if credentials is None:
+        raise Unauthorized("the job's callback token is required (Authorization: Bearer ...)")
+    try:
+        event = parse_job_event(body)
+    except ValidationError as exc:
+        details = [{"where": "body." + ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+        raise BadRequest("invalid job event", details=details) from None
+    if event.job_id != job_id:
+        raise BadRequest(f"event is for job {event.job_id!r}, posted to {job_id!r}")
+    try:
+        verify_job_token(ctx.secret, credentials.credentials, job_id, attempt=event.attempt)
+    except InvalidJobToken as exc:
+        ctx.metrics.events.labels(event.type, "refused").inc()
+        raise Unauthorized(str(exc)) from None
+    try:
+        outcome = await apply_event(ctx, event)
+    except StorageUnavailable as exc:
+        raise Unavailable(f"cannot verify the artifacts now: {exc}", headers={"Retry-After": "5"}) from None
+    return {
+        "accepted": True,
+        "applied": outcome.applied,
+        "status": outcome.status.value if outcome.status else None,
+        "reason": outcome.reason,
+    }

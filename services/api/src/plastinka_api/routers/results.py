@@ -1,0 +1,161 @@
+"""``/api/v1/results/{job_id}``: a succeeded job's results as JSON or files, a signed download URL, plots,
+and the accuracy of a stored forecast against newer actuals."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import polars as pl
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel
+
+from plastinka_api import artifacts, exports
+from plastinka_api.accuracy import score
+from plastinka_api.auth import Viewer
+from plastinka_api.context import get_context
+from plastinka_api.errors import BadRequest, NotFound
+from plastinka_api.plots import fan_chart_png, history_panel
+from plastinka_api.results import artifact, forecast_frame, forecast_rows, succeeded_job, training_summary
+from plastinka_api.submit import owned_dataset, owned_model
+from plastinka_jobs.tables import PredictionJob, TrainingJob
+from plastinka_schemas import ForecastPage, Frequency, TrainingResult
+
+router = APIRouter(prefix="/results", tags=["results"])
+
+
+class DownloadLink(BaseModel):
+    url: str
+    expires_at: str
+    sha256: str
+    size: int
+
+
+@router.get(
+    "/{job_id}",
+    response_model=TrainingResult | ForecastPage,
+    summary="Results: training -> model, metrics, backtest; prediction -> paged forecast rows (or a file)",
+    responses={200: {"content": {m: {} for m in exports.MEDIA_TYPES.values()}}},
+)
+async def get_results(
+    job_id: str,
+    request: Request,
+    principal: Viewer,
+    format: Annotated[Literal["json", "csv", "xlsx", "parquet"], Query()] = "json",
+    item_id: Annotated[str | None, Query(max_length=200, description="Only this item's rows")] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Any:
+    ctx = get_context(request)
+    job = await ctx.db.call(succeeded_job, ctx, principal, job_id)
+    if isinstance(job, TrainingJob):
+        metrics, backtest = training_summary(job)
+        if format != "json":
+            return _file(
+                pl.DataFrame(backtest) if backtest else pl.DataFrame({"note": ["no backtest table"]}),
+                format,
+                f"{job_id}-backtest",
+            )
+        return TrainingResult(job_id=job.id, model_id=job.model_id or "", metrics=metrics, backtest=backtest)
+    assert isinstance(job, PredictionJob)
+    frame = await forecast_frame(ctx, job)
+    if item_id is not None:
+        frame = frame.filter(pl.col("item_id") == item_id)
+    if format != "json":
+        return _file(frame, format, f"{job_id}-forecast")
+    page = frame.slice(offset, limit)
+    return ForecastPage(job_id=job.id, total=frame.height, offset=offset, limit=limit, rows=forecast_rows(page))
+
+
+def _file(frame: pl.DataFrame, fmt: str, stem: str) -> Response:
+    body = exports.export(frame, fmt)  # type: ignore[arg-type]
+    return Response(
+        body,
+        media_type=exports.MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'},
+    )
+
+
+@router.get(
+    "/{job_id}/download",
+    response_model=DownloadLink,
+    summary="A short-lived signed URL of the result file (forecast parquet, or the model)",
+)
+async def download(job_id: str, request: Request, principal: Viewer) -> DownloadLink:
+    ctx = get_context(request)
+    job = await ctx.db.call(succeeded_job, ctx, principal, job_id)
+    ref = artifact(job, artifacts.FORECAST if isinstance(job, PredictionJob) else artifacts.MODEL)
+    signed = await ctx.store.presign_get(ref.key, expires_in=ctx.settings.signed_url_ttl_s)
+    return DownloadLink(url=signed.url, expires_at=signed.expires_at.isoformat(), sha256=ref.sha256, size=ref.size)
+
+
+@router.get(
+    "/{job_id}/plot",
+    response_class=Response,
+    summary="PNG fan chart of an item (or of the total)",
+    responses={200: {"content": {"image/png": {}}}},
+)
+async def plot(
+    job_id: str,
+    request: Request,
+    principal: Viewer,
+    item_id: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    ctx = get_context(request)
+    job = await ctx.db.call(succeeded_job, ctx, principal, job_id)
+    if not isinstance(job, PredictionJob):
+        raise BadRequest("plots are drawn for prediction jobs")
+    frame = await forecast_frame(ctx, job)
+    if item_id is not None and frame.filter(pl.col("item_id") == item_id).is_empty():
+        raise NotFound("item", item_id)
+
+    def lookup() -> tuple[Any, Any]:
+        with ctx.db.session() as session:
+            model = owned_model(session, principal.owner, job.model_id)
+            return owned_dataset(session, principal.owner, job.dataset_id or model.dataset_id), model
+
+    dataset, model = await ctx.db.call(lookup)
+    history = await history_panel(ctx, dataset, Frequency(model.frequency))
+    png = await ctx.db.call(fan_chart_png, history, frame, item_id)
+    return Response(png, media_type="image/png")
+
+
+@router.get("/{job_id}/accuracy", summary="Score a stored forecast against a newer dataset's actuals")
+async def accuracy(
+    job_id: str,
+    request: Request,
+    principal: Viewer,
+    dataset_id: Annotated[str, Query(min_length=1, max_length=100)],
+) -> dict[str, Any]:
+    ctx = get_context(request)
+    job = await ctx.db.call(succeeded_job, ctx, principal, job_id)
+    if not isinstance(job, PredictionJob):
+        raise BadRequest("accuracy is measured for prediction jobs")
+
+    def lookup() -> tuple[Any, Any]:
+        with ctx.db.session() as session:
+            return owned_dataset(session, principal.owner, dataset_id), owned_model(
+                session, principal.owner, job.model_id
+            )
+
+    dataset, model = await ctx.db.call(lookup)
+    frame = await forecast_frame(ctx, job)
+    sales = await ctx.store.get_bytes(dataset.object_key, expected_sha256=dataset.sha256)
+    stock = (
+        await ctx.store.get_bytes(dataset.stock_key, expected_sha256=dataset.stock_sha256)
+        if dataset.stock_key
+        else None
+    )
+    result = await ctx.db.call(
+        score,
+        frame,
+        sales,
+        dataset.filename,
+        stock,
+        dataset.stock_filename,
+        Frequency(model.frequency),
+        list(model.quantiles),
+    )
+    for name, value in result["overall"].items():
+        if isinstance(value, int | float):
+            ctx.metrics.model_quality.labels(name, "accuracy").set(value)
+    return {"job_id": job_id, "dataset_id": dataset_id, "model_id": model.id, **result}

@@ -1,0 +1,115 @@
+"""Building the configured object store and function invoker from the settings."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+
+from plastinka_api.invokers.base import FunctionInvoker
+from plastinka_api.invokers.local import LocalFunction, LocalFunctionInvoker
+from plastinka_api.invokers.recording import AttemptRecord
+from plastinka_api.settings import Settings
+from plastinka_jobs.repository import JobRepository
+from plastinka_jobs.tables import CloudFunctionLog
+from plastinka_storage.base import ObjectStore
+from plastinka_storage.local import LocalObjectStore
+from plastinka_storage.settings import S3Settings
+
+#: Where signed URLs of the local store are served by this app.
+FILES_PATH = "/files"
+
+#: The function handler directories of the monorepo (``services/<name>/``), next to this service.
+SERVICES_DIR = Path(__file__).resolve().parents[3]
+
+
+def make_store(settings: Settings, secret: bytes) -> ObjectStore:
+    if settings.storage_backend == "local":
+        return LocalObjectStore(
+            settings.resolved_storage_dir,
+            signing_key=secret,
+            base_url=settings.resolved_public_url + FILES_PATH,
+            presign_expiry_s=settings.signed_url_ttl_s,
+        )
+    from plastinka_storage.s3 import S3ObjectStore  # noqa: PLC0415 - aioboto3 only when S3 is configured
+
+    return S3ObjectStore.from_settings(S3Settings(**storage_s3_fields(settings)))
+
+
+def storage_s3_fields(settings: Settings) -> dict[str, Any]:
+    return {
+        "bucket": settings.s3_bucket,
+        "endpoint_url": settings.s3_endpoint_url,
+        "region": settings.s3_region,
+        "access_key_id": settings.s3_access_key_id,
+        "secret_access_key": settings.s3_secret_access_key,
+        "presign_expiry_s": settings.signed_url_ttl_s,
+    }
+
+
+def function_env(settings: Settings) -> dict[str, str]:
+    """What a function process needs to reach the same storage as the API."""
+    env = {
+        "PLASTINKA_STORAGE_BACKEND": settings.storage_backend,
+        "PLASTINKA_STORAGE_DIR": str(settings.resolved_storage_dir),
+    }
+    if settings.storage_backend == "s3":
+        env |= {
+            "PLASTINKA_S3_BUCKET": settings.s3_bucket,
+            "PLASTINKA_S3_ENDPOINT_URL": settings.s3_endpoint_url,
+            "PLASTINKA_S3_REGION": settings.s3_region,
+        }
+        if settings.s3_access_key_id and settings.s3_secret_access_key:
+            env |= {
+                "PLASTINKA_S3_ACCESS_KEY_ID": settings.s3_access_key_id.get_secret_value(),
+                "PLASTINKA_S3_SECRET_ACCESS_KEY": settings.s3_secret_access_key.get_secret_value(),
+                "AWS_ACCESS_KEY_ID": settings.s3_access_key_id.get_secret_value(),
+                "AWS_SECRET_ACCESS_KEY": settings.s3_secret_access_key.get_secret_value(),
+            }
+    return env
+
+
+class DbRecorder:
+    """Writes every invocation attempt to ``cloud_function_logs`` and tells the engine about failed runs."""
+
+    def __init__(self, repo: JobRepository, on_finished: Callable[[AttemptRecord], Awaitable[None]] | None = None):
+        self.repo = repo
+        self.on_finished = on_finished
+
+    async def record(self, entry: AttemptRecord) -> None:
+        row = CloudFunctionLog(
+            function_name=entry.function,
+            job_id=entry.job_id or "",
+            attempt=entry.attempt,
+            request_id=entry.request_id,
+            started_at=entry.started,
+            finished_at=entry.finished,
+            duration_s=entry.duration_s,
+            outcome="ok" if entry.error is None else "error",
+            error=entry.error,
+            http_status=entry.status,
+        )
+        await anyio.to_thread.run_sync(self.repo.log_invocation, row)
+        if self.on_finished is not None:
+            await self.on_finished(entry)
+
+
+def make_invoker(settings: Settings, recorder: DbRecorder) -> FunctionInvoker | None:
+    if settings.invoker == "none":
+        return None
+    if settings.invoker == "local":
+        root = settings.functions_dir or SERVICES_DIR
+        env = {**os.environ, **function_env(settings)}
+        functions = {
+            "train": LocalFunction(path=root / "train-function", timeout_s=settings.function_timeout_s),
+            "predict": LocalFunction(path=root / "predict-function", timeout_s=settings.function_timeout_s),
+        }
+        return LocalFunctionInvoker(
+            functions, recorder=recorder, max_concurrency=settings.function_concurrency, env=env
+        )
+    from plastinka_api.invokers.yandex import YandexFunctionInvoker  # noqa: PLC0415 - the SDK loads only when used
+
+    return YandexFunctionInvoker.from_settings(settings, recorder=recorder)  # type: ignore[attr-defined,no-any-return]

@@ -1,0 +1,100 @@
+"""Every setting of the API, read from ``PLASTINKA_*`` environment variables (or a ``.env`` file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Embedded defaults run everything on one machine: SQLite, a local storage directory, local functions."""
+
+    model_config = SettingsConfigDict(env_prefix="PLASTINKA_", env_file=".env", extra="ignore")
+
+    # --- where it listens and keeps its files ---
+    host: str = Field(default="127.0.0.1", description="Address to listen on.")
+    port: int = Field(default=8000, ge=0, le=65535, description="Port to listen on.")
+    public_url: str | None = Field(
+        default=None, description="Base URL the functions call back on; http://<host>:<port> when unset."
+    )
+    data_dir: Path = Field(default=Path("var"), description="Home of the SQLite database and local storage.")
+
+    # --- database ---
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; sqlite:///<data_dir>/plastinka.db when unset."
+    )
+
+    # --- storage ---
+    storage_backend: Literal["local", "s3"] = Field(default="local", description="'local' directory or 's3'.")
+    storage_dir: Path | None = Field(default=None, description="Local storage root; <data_dir>/storage when unset.")
+    s3_bucket: str = Field(default="plastinka", description="Bucket of the s3 backend.")
+    s3_endpoint_url: str = Field(default="https://storage.yandexcloud.net", description="S3 endpoint.")
+    s3_region: str = Field(default="ru-central1", description="S3 region.")
+    s3_access_key_id: SecretStr | None = Field(default=None, description="S3 static key id.")
+    s3_secret_access_key: SecretStr | None = Field(default=None, description="S3 static key secret.")
+
+    # --- functions ---
+    invoker: Literal["local", "yandex", "none"] = Field(
+        default="local", description="'local' subprocess runtime, 'yandex' Cloud Functions, or 'none' (no dispatch)."
+    )
+    yandex_train_function_id: str | None = Field(default=None, description="Train function id (yandex invoker).")
+    yandex_predict_function_id: str | None = Field(default=None, description="Predict function id (yandex invoker).")
+    yandex_function_tag: str = Field(default="$latest", description="Function version tag to invoke.")
+    yandex_sa_key_file: Path | None = Field(default=None, description="Service-account authorized key JSON file.")
+    functions_dir: Path | None = Field(
+        default=None, description="Local runtime: the folder holding train-function/ and predict-function/."
+    )
+    function_timeout_s: float = Field(default=900.0, gt=0, description="Deadline of one function attempt.")
+    function_concurrency: int = Field(default=2, ge=1, description="Local runtime: functions run at once.")
+
+    # --- secrets ---
+    secret_key: SecretStr | None = Field(
+        default=None, description="Signs callback tokens and download URLs; generated into <data_dir> when unset."
+    )
+    bootstrap_admin_key: SecretStr | None = Field(default=None, description="Made an admin key at start-up.")
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="HMAC key of webhook signatures; the secret key when unset."
+    )
+
+    # --- job engine ---
+    max_attempts: int = Field(default=3, ge=1, le=100, description="Attempts before a job goes to dead_letter.")
+    lease_s: float = Field(default=900.0, gt=0, description="How long a dispatched/running job may stay silent.")
+    retry_base_s: float = Field(default=30.0, ge=0, description="Backoff before the 2nd attempt (doubles, jittered).")
+    retry_max_s: float = Field(default=3600.0, ge=0, description="Longest backoff between attempts.")
+    reconcile_after_s: float = Field(
+        default=30.0, ge=0, description="Silence after which the sweeper looks for an attempt's status object."
+    )
+    dispatch_interval_s: float = Field(default=0.5, gt=0, description="Dispatcher poll period.")
+    sweep_interval_s: float = Field(default=5.0, gt=0, description="Sweeper period.")
+    dispatch_batch: int = Field(default=10, ge=1, description="Jobs claimed per dispatcher pass.")
+    engine_enabled: bool = Field(default=True, description="Run the dispatcher and sweeper in this process.")
+
+    # --- limits ---
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1, description="Largest accepted upload file.")
+    max_page_size: int = Field(default=1000, ge=1, description="Largest page of a listing or forecast.")
+    max_wait_s: float = Field(default=60.0, ge=0, description="Longest long-poll of GET /status/{id}?wait=N.")
+    signed_url_ttl_s: int = Field(default=300, ge=1, description="Lifetime of download URLs.")
+    webhook_attempts: int = Field(default=5, ge=1, description="Webhook deliveries tried before giving up.")
+
+    # --- start-up ---
+    sample_dataset: bool = Field(default=True, description="Register the sample shop dataset on first start.")
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'plastinka.db').resolve()}"
+
+    @property
+    def resolved_storage_dir(self) -> Path:
+        return (self.storage_dir or self.data_dir / "storage").resolve()
+
+    @property
+    def resolved_public_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host  # noqa: S104 - compared, not bound
+        return f"http://{host}:{self.port}"

@@ -1,0 +1,176 @@
+"""Dataset uploads: spooled with a size cap while hashed, validated by the forecasting ingestion, then stored
+content-addressed (``datasets/<sha256>/<name>``) and recorded. An identical upload returns the existing dataset.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import UploadFile
+from sqlmodel import Session, col, func, select
+
+from plastinka_api.context import AppContext
+from plastinka_api.errors import BadRequest, PayloadTooLarge, UnprocessableUpload
+from plastinka_forecasting.ingest import DataError, dataset_report, load_sales_bytes
+from plastinka_jobs.ids import new_id
+from plastinka_jobs.tables import Dataset
+from plastinka_schemas import DatasetReport
+from plastinka_storage.keys import dataset_key
+
+_CHUNK = 1024 * 1024
+#: Issues kept in the stored report (the counts stay exact).
+MAX_REPORTED_ISSUES = 500
+
+
+@dataclass(frozen=True)
+class Spooled:
+    """An upload on local disk with its digest."""
+
+    path: Path
+    filename: str
+    sha256: str
+    size: int
+
+
+async def spool(upload: UploadFile, directory: Path, field: str, limit: int) -> Spooled:
+    """Copy an upload to ``directory`` chunk by chunk, hashing it, refusing it past ``limit`` bytes."""
+    filename = (upload.filename or field).strip() or field
+    if len(filename) > 300:
+        raise BadRequest(f"{field}: file name longer than 300 characters")
+    digest = hashlib.sha256()
+    size = 0
+    path = directory / field
+    with path.open("wb") as out:
+        while chunk := await upload.read(_CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(
+                    f"{field} ({filename}) is larger than the limit of {limit} bytes",
+                    details=[{"file": filename, "limit_bytes": limit}],
+                )
+            digest.update(chunk)
+            out.write(chunk)
+    if size == 0:
+        raise UnprocessableUpload(
+            f"{field} ({filename}) is empty",
+            details=[{"file": filename, "row": None, "column": None, "reason": "empty file"}],
+        )
+    return Spooled(path, filename, digest.hexdigest(), size)
+
+
+def validate(sales: Spooled, stock: Spooled | None) -> DatasetReport:
+    """Run the forecasting ingestion; a file it cannot use at all is a 422 naming file, row and column."""
+    try:
+        data = load_sales_bytes(
+            sales.path.read_bytes(),
+            sales.filename,
+            stock.path.read_bytes() if stock else None,
+            stock.filename if stock else None,
+        )
+    except DataError as exc:
+        raise UnprocessableUpload(
+            str(exc), details=[{"file": exc.file, "row": exc.row, "column": exc.column, "reason": exc.reason}]
+        ) from None
+    return dataset_report(data, max_issues=MAX_REPORTED_ISSUES)
+
+
+def _existing(session: Session, owner: str, sales: Spooled, stock: Spooled | None) -> Dataset | None:
+    query = select(Dataset).where(Dataset.owner == owner, Dataset.sha256 == sales.sha256)
+    query = (
+        query.where(Dataset.stock_sha256 == stock.sha256) if stock else query.where(col(Dataset.stock_sha256).is_(None))
+    )
+    return session.exec(query.order_by(col(Dataset.created_at))).first()
+
+
+def spooled_path(path: Path) -> Spooled:
+    """A file already on disk (the sample dataset), hashed like an upload."""
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return Spooled(path, path.name, digest.hexdigest(), size)
+
+
+async def ingest(ctx: AppContext, owner: str, file: UploadFile, stock_file: UploadFile | None) -> tuple[Dataset, bool]:
+    """An upload: spool, then :func:`register`. Returns ``(dataset, created)``."""
+    limit = ctx.settings.max_upload_bytes
+    with tempfile.TemporaryDirectory(prefix="plastinka-upload-") as tmp:
+        directory = Path(tmp)
+        sales = await spool(file, directory, "file", limit)
+        stock = await spool(stock_file, directory, "stock_file", limit) if stock_file is not None else None
+        return await register(ctx, owner, sales, stock)
+
+
+async def register(ctx: AppContext, owner: str, sales: Spooled, stock: Spooled | None) -> tuple[Dataset, bool]:
+    """Validate, store content-addressed and record; an identical dataset of ``owner`` is returned as is."""
+
+    def find() -> Dataset | None:
+        with ctx.db.session() as session:
+            return _existing(session, owner, sales, stock)
+
+    found = await ctx.db.call(find)
+    if found is not None:
+        return found, False
+    report = await ctx.db.call(validate, sales, stock)
+    ctx.metrics.rows.labels("ingest").inc(report.rows)
+    sales_key = dataset_key(sales.sha256, sales.filename)
+    stock_key = dataset_key(stock.sha256, stock.filename) if stock else None
+    await _store(ctx, sales_key, sales)
+    if stock and stock_key:
+        await _store(ctx, stock_key, stock)
+    row = Dataset(
+        id=new_id("ds"),
+        owner=owner,
+        filename=sales.filename,
+        sha256=sales.sha256,
+        size_bytes=sales.size,
+        object_key=sales_key,
+        stock_filename=stock.filename if stock else None,
+        stock_sha256=stock.sha256 if stock else None,
+        stock_size_bytes=stock.size if stock else None,
+        stock_key=stock_key,
+        report=report.model_dump(mode="json"),
+    )
+
+    def insert() -> tuple[Dataset, bool]:
+        with ctx.db.session() as session:
+            # A concurrent identical upload may have won: answer with its row, keep one record.
+            again = _existing(session, owner, sales, stock)
+            if again is not None:
+                return again, False
+            session.add(row)
+            session.commit()
+            return row, True
+
+    return await ctx.db.call(insert)
+
+
+async def _store(ctx: AppContext, key: str, spooled: Spooled) -> None:
+    """Content-addressed: bytes already stored under this key (any owner's upload) are not written again."""
+    if await ctx.store.exists(key):
+        info = await ctx.store.head(key)
+        if info.sha256 == spooled.sha256:
+            return
+    await ctx.store.put_file(key, spooled.path)
+
+
+def list_datasets(session: Session, owner: str, offset: int, limit: int) -> tuple[int, list[Dataset]]:
+    where = Dataset.owner == owner
+    total = int(session.exec(select(func.count()).select_from(Dataset).where(where)).one())
+    rows = session.exec(
+        select(Dataset)
+        .where(where)
+        .order_by(col(Dataset.created_at).desc(), col(Dataset.id).desc())
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return total, list(rows)
+
+
+def get_dataset(session: Session, owner: str, dataset_id: str) -> Dataset | None:
+    return session.exec(select(Dataset).where(Dataset.id == dataset_id, Dataset.owner == owner)).first()
