@@ -10,7 +10,7 @@ from plastinka_testing.s3 import (  # noqa: E402, F401
 )
 
 # Yandex Cloud: gRPC fakes (endpoints, IAM, FunctionService) and the HTTP functions endpoint emulator.
-from plastinka_testing.yandex import functions_emulator, yandex_cloud  # noqa: E402, F401
+from plastinka_testing.yandex import callback_sink, functions_emulator, yandex_cloud  # noqa: E402, F401
 
 # PostgreSQL: a real server (local, configured or throwaway) and a fresh database per test.
 from plastinka_testing.postgres import postgres_database, postgres_server, postgres_url  # noqa: E402, F401

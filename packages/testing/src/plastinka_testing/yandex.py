@@ -447,6 +447,62 @@ class FunctionsEmulator:
         return Handler
 
 
+class CallbackSink:
+    """The API's callback endpoint in miniature: records every job event POSTed to it, answers 200.
+
+    ``answers`` scripts other statuses (e.g. 503 then 200) for the reporter's retry rules.
+    """
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.authorizations: list[str | None] = []
+        self.answers: deque[int] = deque()
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                status = sink.answers.popleft() if sink.answers else 200
+                if status == 200:
+                    sink.events.append(json.loads(body))
+                    sink.authorizations.append(self.headers.get("Authorization"))
+                self.send_response(status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+        self._server = ThreadingHTTPServer((LOOPBACK, 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="callback-sink", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self._server.server_address[1]}/internal/jobs/events"
+
+    def types(self) -> list[str]:
+        return [event["type"] for event in self.events]
+
+    def start(self) -> CallbackSink:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def callback_sink() -> Iterator[CallbackSink]:
+    """A loopback HTTP server that receives the job events a function handler sends."""
+    sink = CallbackSink().start()
+    try:
+        yield sink
+    finally:
+        sink.stop()
+
+
 @pytest.fixture
 def yandex_cloud() -> Iterator[FakeYandexCloud]:
     """The gRPC fake (TLS on loopback) of endpoint discovery, IAM tokens and FunctionService."""

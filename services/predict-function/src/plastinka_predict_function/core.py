@@ -1,0 +1,65 @@
+"""Model archive + dataset in storage -> forecast Parquet under the attempt's prefix."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import tempfile
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from plastinka_function_runtime import Attempt, FunctionContext, Outcome, run_attempt, unpack_archive
+
+from plastinka_schemas import PredictRequest
+
+
+class ModelMismatchError(ValueError):
+    """The model metadata the request names is not the one inside the model archive."""
+
+
+def handle(event: object, context: FunctionContext) -> dict[str, Any]:
+    return run_attempt(event, context, PredictRequest, predict_job)
+
+
+def predict_job(attempt: Attempt) -> Outcome:
+    # Heavy imports (polars, lightgbm) happen here, not when the platform imports index.py.
+    from plastinka_forecasting.api import predict  # noqa: PLC0415
+    from plastinka_forecasting.artifacts import META_FILE, load_model  # noqa: PLC0415
+    from plastinka_forecasting.ingest import load_sales_bytes  # noqa: PLC0415
+
+    request = attempt.request
+    assert isinstance(request, PredictRequest)
+    attempt.progress(0.0, "loading the model")
+    archive = attempt.read(request.model)
+    with tempfile.TemporaryDirectory(prefix="plastinka-model-") as scratch:
+        directory = Path(scratch)
+        unpack_archive(archive, directory)
+        inside = hashlib.sha256((directory / META_FILE).read_bytes()).hexdigest()
+        if inside != request.model_meta.sha256:
+            named = request.model_meta.sha256[:12]
+            raise ModelMismatchError(f"{request.model.key} holds metadata {inside[:12]}, the request names {named}")
+        model = load_model(directory)  # verifies every file against the metadata's checksums
+    attempt.progress(0.3, "reading the dataset")
+    data = attempt.read(request.dataset)
+    stock = attempt.read(request.stock) if request.stock is not None else None
+    sales = load_sales_bytes(
+        data,
+        PurePosixPath(request.dataset.key).name,
+        stock,
+        PurePosixPath(request.stock.key).name if request.stock is not None else None,
+    )
+    attempt.progress(0.5, "forecasting")
+    forecast = predict(model, sales, horizon=request.horizon, items=request.items)
+    buffer = io.BytesIO()
+    forecast.write_parquet(buffer, statistics=False)
+    ref = attempt.write("forecast", ".parquet", buffer.getvalue(), "application/vnd.apache.parquet")
+    periods = forecast.get_column("period")
+    summary = {
+        "rows": forecast.height,
+        "items": forecast.get_column("item_id").n_unique(),
+        "horizon": request.horizon or model.horizon,
+        "first_period": str(periods.min()) if forecast.height else None,
+        "last_period": str(periods.max()) if forecast.height else None,
+        "quantiles": list(model.quantiles),
+    }
+    return Outcome(artifacts={"forecast": ref}, summary=summary)

@@ -1,0 +1,120 @@
+"""The predict handler end to end: train through the train handler, then forecast from its manifest."""
+
+import asyncio
+import hashlib
+import io
+import sys
+import time
+from pathlib import Path
+
+import plastinka_predict_function
+import plastinka_train_function
+import polars as pl
+import pytest
+
+from plastinka_forecasting.synthetic import generate_shop, write_shop
+from plastinka_schemas import ArtifactRef, PredictRequest, TrainRequest
+from plastinka_storage import LocalObjectStore, dataset_key, job_attempt_prefix
+
+FUNCTION_DIR = Path(__file__).parents[1]
+
+
+class Context:
+    def __init__(self, request_id):
+        self.request_id = request_id
+        self._deadline = time.time() + 900
+
+    def get_remaining_time_in_millis(self):
+        return int((self._deadline - time.time()) * 1000)
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLASTINKA_STORAGE_BACKEND", "local")
+    monkeypatch.setenv("PLASTINKA_STORAGE_DIR", str(tmp_path / "storage"))
+    return LocalObjectStore(tmp_path / "storage")
+
+
+def put(store, path):
+    data = path.read_bytes()
+    return asyncio.run(store.put_bytes(dataset_key(hashlib.sha256(data).hexdigest(), path.name), data))
+
+
+@pytest.fixture
+def trained(tmp_path, store, callback_sink):
+    files = write_shop(generate_shop(20, 18, seed=5), tmp_path / "shop", fmt="csv")
+    sales, stock = put(store, files.sales), put(store, files.stock)
+    request = TrainRequest(
+        job_id="job-t",
+        attempt=1,
+        callback_url=callback_sink.url,
+        callback_token="callback-token-0123456789",
+        output_prefix=job_attempt_prefix("job-t", 1),
+        dataset=sales,
+        stock=stock,
+        horizon=3,
+    )
+    assert plastinka_train_function.handle(request.model_dump_json(), Context("req-t"))["status"] == "succeeded"
+    artifacts = callback_sink.events[-1]["manifest"]["artifacts"]
+    return sales, stock, ArtifactRef(**artifacts["model"]), ArtifactRef(**artifacts["model_meta"])
+
+
+def predict_request(sales, stock, model, meta, url, **overrides):
+    return PredictRequest(
+        job_id="job-p",
+        attempt=1,
+        callback_url=url,
+        callback_token="callback-token-0123456789",
+        output_prefix=job_attempt_prefix("job-p", 1),
+        model=model,
+        model_meta=meta,
+        dataset=sales,
+        stock=stock,
+        **overrides,
+    )
+
+
+def test_forecast_is_stored_as_parquet_and_reported(store, trained, callback_sink):
+    request = predict_request(*trained, callback_sink.url, horizon=2)
+
+    result = plastinka_predict_function.handle(request.model_dump(mode="json"), Context("req-p"))
+
+    assert result["status"] == "succeeded", callback_sink.events[-1]
+    final = callback_sink.events[-1]
+    ref = final["manifest"]["artifacts"]["forecast"]
+    assert ref["key"].startswith("jobs/job-p/attempt-1/forecast-") and ref["key"].endswith(".parquet")
+    forecast = pl.read_parquet(io.BytesIO(asyncio.run(store.get_bytes(ref["key"], expected_sha256=ref["sha256"]))))
+    assert forecast.height == final["summary"]["rows"] > 0
+    assert forecast.group_by("item_id").len()["len"].max() == 2
+    quantiles = sorted(c for c in forecast.columns if c.startswith("q_"))
+    assert quantiles
+    assert (forecast[quantiles[0]] <= forecast[quantiles[-1]]).all()
+
+
+def test_a_model_meta_that_is_not_the_archives_fails(store, trained, callback_sink):
+    sales, stock, model, _ = trained
+    other = ArtifactRef(key=model.key, sha256=model.sha256, size=model.size)  # right object, wrong metadata digest
+    request = predict_request(sales, stock, model, other, callback_sink.url)
+
+    assert plastinka_predict_function.handle(request.model_dump_json(), Context("req-x"))["status"] == "failed"
+    assert callback_sink.events[-1]["error_type"] == "ModelMismatchError"
+
+
+def test_unknown_items_fail_deterministically(store, trained, callback_sink):
+    request = predict_request(*trained, callback_sink.url, items=["no-such-record"])
+    assert plastinka_predict_function.handle(request.model_dump_json(), Context("req-y"))["status"] == "failed"
+    assert "unknown item" in callback_sink.events[-1]["message"]
+
+
+def test_importing_index_does_not_import_the_heavy_libraries():
+    import subprocess
+
+    code = "import sys, index; print(','.join(m for m in ('polars', 'lightgbm', 'aioboto3') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=FUNCTION_DIR, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_public_names_resolve_once():
+    names = plastinka_predict_function.__all__
+    assert len(names) == len(set(names))
+    assert all(hasattr(plastinka_predict_function, n) for n in names)

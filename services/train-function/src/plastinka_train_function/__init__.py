@@ -1,0 +1,5 @@
+"""The train function: ``handle(event, context)`` and the typed core it wraps."""
+
+from plastinka_train_function.core import TIME_RESERVE_S, DeadlineError, handle, plan_time, train_job
+
+__all__ = ["TIME_RESERVE_S", "DeadlineError", "handle", "plan_time", "train_job"]

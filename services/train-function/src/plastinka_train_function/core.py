@@ -1,0 +1,100 @@
+"""Dataset in storage -> trained model archive, metadata and metrics under the attempt's prefix."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from plastinka_function_runtime import Attempt, FunctionContext, Outcome, pack_directory, run_attempt
+
+from plastinka_schemas import TrainRequest
+
+# Kept back from the time left for saving, uploading and reporting the model.
+TIME_RESERVE_S = 30.0
+MIN_TUNING_S = 10.0
+
+
+class DeadlineError(RuntimeError):
+    """Too little time is left to train: a deterministic failure (the same deadline would fail again)."""
+
+
+def handle(event: object, context: FunctionContext) -> dict[str, Any]:
+    return run_attempt(event, context, TrainRequest, train_job)
+
+
+def plan_time(remaining_s: float, request: TrainRequest) -> tuple[bool, float]:
+    """Whether to tune and the tuning budget: the request's budget, cut to what the deadline leaves."""
+    if remaining_s <= TIME_RESERVE_S:
+        raise DeadlineError(f"only {remaining_s:.0f}s left before the deadline: not enough to train")
+    available = remaining_s - TIME_RESERVE_S - 0.1 * remaining_s
+    budget = min(float(request.time_budget_s), available)
+    return request.tune and budget >= MIN_TUNING_S, budget
+
+
+def train_job(attempt: Attempt) -> Outcome:
+    # Heavy imports (polars, lightgbm) happen here, not when the platform imports index.py.
+    from plastinka_forecasting.api import train  # noqa: PLC0415
+    from plastinka_forecasting.artifacts import META_FILE, save_model  # noqa: PLC0415
+    from plastinka_forecasting.ingest import load_sales_bytes  # noqa: PLC0415
+
+    request = attempt.request
+    assert isinstance(request, TrainRequest)
+    attempt.progress(0.0, "reading the dataset")
+    data = attempt.read(request.dataset)
+    stock = attempt.read(request.stock) if request.stock is not None else None
+    sales = load_sales_bytes(
+        data,
+        PurePosixPath(request.dataset.key).name,
+        stock,
+        PurePosixPath(request.stock.key).name if request.stock is not None else None,
+    )
+    attempt.progress(0.05, f"{sales.report.rows_used} rows loaded")
+    tune, budget = plan_time(attempt.remaining_s(), request)
+    model = train(
+        sales,
+        frequency=request.frequency,
+        horizon=request.horizon,
+        quantiles=request.quantiles,
+        tune=tune,
+        time_budget_s=max(budget, 1.0),
+        params=request.params,
+        progress=lambda fraction, message: attempt.progress(0.05 + 0.85 * fraction, message),
+    )
+    attempt.progress(0.9, "storing the model")
+    with tempfile.TemporaryDirectory(prefix="plastinka-model-") as scratch:
+        directory = Path(scratch)
+        save_model(model, directory)
+        archive = pack_directory(directory)
+        meta_bytes = (directory / META_FILE).read_bytes()
+    meta = json.loads(meta_bytes)
+    metrics = {
+        "metrics": meta.get("metrics", {}),
+        "training_window": meta.get("training_window"),
+        "validation": {
+            "rows_read": sales.report.rows_read,
+            "rows_used": sales.report.rows_used,
+            "dropped": sales.report.dropped,
+            "issues": len(sales.report.issues),
+        },
+        "tuned": tune,
+        "tune_requested": request.tune,
+        "time_budget_s": round(budget, 1),
+    }
+    artifacts = {
+        "model": attempt.write("model", ".tar", archive, "application/x-tar"),
+        "model_meta": attempt.write("model-meta", ".json", meta_bytes, "application/json"),
+        "metrics": attempt.write(
+            "metrics", ".json", json.dumps(metrics, sort_keys=True, default=str).encode(), "application/json"
+        ),
+    }
+    summary = {
+        "frequency": meta.get("frequency"),
+        "horizon": meta.get("horizon"),
+        "quantiles": meta.get("quantiles"),
+        "items": (meta.get("training_window") or {}).get("items"),
+        "rows_used": sales.report.rows_used,
+        "tuned": tune,
+    }
+    return Outcome(artifacts=artifacts, summary=summary)
