@@ -31,14 +31,16 @@ resource "yandex_storage_bucket" "data" {
     enabled = true
   }
 
+  # Attempts write everything under jobs/<job>/attempt-<n>/. A model outlives this rule only once the API
+  # promotes it to models/<id>/; set scratch_retention_days = 0 while anything else there must be kept.
   lifecycle_rule {
     id      = "expire-job-scratch"
-    enabled = true
+    enabled = var.scratch_retention_days > 0
     filter {
       prefix = "jobs/"
     }
     expiration {
-      days = var.scratch_retention_days
+      days = max(var.scratch_retention_days, 1)
     }
     noncurrent_version_expiration {
       days = 1

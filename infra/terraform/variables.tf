@@ -125,12 +125,12 @@ variable "function_concurrency" {
 }
 
 variable "scratch_retention_days" {
-  description = "Days before objects under jobs/ (per-attempt scratch and reports) expire (1..3650)."
+  description = "Days before objects under jobs/ (per-attempt outputs: scratch, reports, status objects, and anything the API has not promoted to models/) expire; 0 keeps them (0..3650)."
   type        = number
-  default     = 30
+  default     = 90
   validation {
-    condition     = var.scratch_retention_days >= 1 && var.scratch_retention_days <= 3650 && floor(var.scratch_retention_days) == var.scratch_retention_days
-    error_message = "scratch_retention_days must be a whole number between 1 and 3650."
+    condition     = var.scratch_retention_days >= 0 && var.scratch_retention_days <= 3650 && floor(var.scratch_retention_days) == var.scratch_retention_days
+    error_message = "scratch_retention_days must be a whole number between 0 (never expire) and 3650."
   }
 }
 
