@@ -15,6 +15,9 @@ Point metrics use the ``mean`` column. With error ``e = mean - y`` over a series
   MAE).
 * ``coverage`` for ``interval = (lo, hi)``: share of periods with ``q_lo <= y <= q_hi`` (both ends included:
   with whole-number quantiles an actual equal to a bound is inside).
+* ``below`` / ``above``: shares of periods with ``y < q_lo`` / ``y > q_hi`` (at most ``lo`` and ``1 - hi`` for
+  a calibrated forecast; on whole-number data with many zeros ``coverage`` exceeds ``hi - lo`` by design, so
+  these two tell more).
 * ``winkler`` (interval score): ``(u - l) + (l - y)/lo if y < l`` ``+ (y - u)/(1 - hi) if y > u``, which
   for a central ``1 - a`` interval is the usual ``2/a`` penalty.
 
@@ -23,9 +26,10 @@ Point metrics use the ``mean`` column. With error ``e = mean - y`` over a series
 ``n_unscaled``; it still counts in the unscaled metrics.
 
 **Aggregates** (``overall``, ``by_segment``, ``by_class``, ``by_horizon``): ``mae``, ``rmse``, ``bias``,
-``coverage``, ``winkler`` and ``pinball`` pool all evaluated points of the group; ``rmsse`` and ``spl`` are the
-unweighted mean over the group's scaled series of each series' value computed on its points in the group
-(so ``by_segment``'s ``zero`` row averages each series' scaled error over its zero-demand periods).
+``coverage``, ``below``, ``above``, ``winkler`` and ``pinball`` pool all evaluated points of the group;
+``rmsse`` and ``spl`` are the unweighted mean over the group's scaled series of each series' value computed on
+its points in the group (so ``by_segment``'s ``zero`` row averages each series' scaled error over its
+zero-demand periods).
 
 **Demand classes** (Syntetos-Boylan-Croston, from each series' history): ``no_demand`` (no sale),
 ``smooth`` (ADI < 1.32, CV^2 < 0.49), ``erratic`` (ADI < 1.32), ``intermittent`` (CV^2 < 0.49), ``lumpy``;
@@ -42,9 +46,11 @@ import polars as pl
 
 from plastinka_forecasting.frames import ITEM_ID, MEAN, PERIOD, TARGET, quantile_column
 
-__all__ = ["CUTOFF", "DEMAND_CLASSES", "Evaluation", "evaluate"]
+__all__ = ["CUTOFF", "DEMAND_CLASSES", "METRICS", "Evaluation", "evaluate"]
 
 CUTOFF: Final = "cutoff"
+#: The metric columns of every table in an :class:`Evaluation`, in order.
+METRICS: Final = ("mae", "rmse", "rmsse", "spl", "pinball", "coverage", "below", "above", "bias", "winkler")
 DEMAND_CLASSES: Final = ("no_demand", "smooth", "erratic", "intermittent", "lumpy")
 ADI_CUT: Final = 1.32
 CV2_CUT: Final = 0.49
@@ -151,6 +157,8 @@ def _points(
             error.alias("_error"),
             pinball.alias("_pinball"),
             ((y >= low) & (y <= high)).cast(pl.Float64).alias("_covered"),
+            (y < low).cast(pl.Float64).alias("_below"),
+            (y > high).cast(pl.Float64).alias("_above"),
             winkler.alias("_winkler"),
         )
     )
@@ -164,6 +172,8 @@ def _pooled() -> list[pl.Expr]:
         (error**2).mean().sqrt().alias("rmse"),
         error.mean().alias("bias"),
         pl.col("_covered").mean().alias("coverage"),
+        pl.col("_below").mean().alias("below"),
+        pl.col("_above").mean().alias("above"),
         pl.col("_winkler").mean().alias("winkler"),
         pl.col("_pinball").mean().alias("pinball"),
     ]
@@ -185,7 +195,7 @@ def _summarise(points: pl.DataFrame, by: str, keys: list[str]) -> pl.DataFrame:
         pl.col("rmsse").mean(), pl.col("spl").mean(), pl.col("rmsse").is_null().sum().alias("n_unscaled")
     )
     return pooled.join(scaled, on=by).select(
-        by, "n_items", "n_unscaled", "n", "mae", "rmse", "rmsse", "spl", "pinball", "coverage", "bias", "winkler"
+        by, "n_items", "n_unscaled", "n", *METRICS
     )
 
 
@@ -221,21 +231,7 @@ def evaluate(
         points.group_by(keys)
         .agg(*_pooled(), *_scaled(), pl.col(_SCALE_MAE).first(), pl.col(_SCALE_RMSE).first(), pl.col(_CLASS).first())
         .sort(keys)
-        .select(
-            *keys,
-            _CLASS,
-            "n",
-            "mae",
-            "rmse",
-            "rmsse",
-            "spl",
-            "pinball",
-            "coverage",
-            "bias",
-            "winkler",
-            _SCALE_MAE,
-            _SCALE_RMSE,
-        )
+        .select(*keys, _CLASS, "n", *METRICS, _SCALE_MAE, _SCALE_RMSE)
     )
     everything = _summarise(points.with_columns(pl.lit("all").alias("_all")), "_all", keys)
     overall = (

@@ -117,35 +117,42 @@ def _flat_count_forecast(
     return np.repeat(point[:, None], horizon, axis=1), np.repeat(per_item[:, None, :], horizon, axis=1)
 
 
+def _mean_start(values: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Each series' share of periods with demand and mean non-zero demand (0 and 0 without any demand)."""
+    seen = ~np.isnan(values)
+    demand = seen & (np.nan_to_num(values) > 0)
+    n_demand = demand.sum(axis=1)
+    share = n_demand / np.maximum(seen.sum(axis=1), 1)
+    size = np.where(demand, values, 0.0).sum(axis=1) / np.maximum(n_demand, 1)
+    return share, size
+
+
 def croston_sba(grid: SeriesGrid, horizon: int, levels: Sequence[float], *, discrete: bool) -> Forecast:
     """Croston's method with the Syntetos-Boylan bias correction: ``(1 - alpha/2) * z / p``.
 
-    ``z`` (demand size) and ``p`` (periods between demands) are smoothed with ``alpha`` only in periods with
-    demand, both started from the first demand (``p`` = periods from the series' start to it). A series without
-    any demand forecasts 0. Quantiles: negative binomial around the forecast (see :func:`_dispersion`).
+    ``z`` (demand size) and ``p`` (periods between demands, the first counted from the series' start) are
+    smoothed with ``alpha`` in periods with demand only. They start from the series' mean non-zero demand and
+    its mean inter-demand interval, periods / demand periods (tsintermittent's "mean" start): our series begin
+    at their first sale, so starting ``p`` at the first observed interval would always give 1 and overstate
+    demand. A series without any demand forecasts 0. Quantiles: negative binomial (see :func:`_dispersion`).
     """
     del discrete  # count quantiles are integers whatever the data
     values = grid.values
-    n = grid.n_items
-    size, interval = np.zeros(n), np.ones(n)
-    since = np.zeros(n)
-    started = np.zeros(n, dtype=bool)
+    share, size = _mean_start(values)
+    interval = 1.0 / np.maximum(share, 1e-12)
+    since = np.zeros(grid.n_items)
     fitted = np.full(values.shape, np.nan)
     factor = 1.0 - CROSTON_ALPHA / 2.0
     for t in range(grid.n_periods):
         y = values[:, t]
         seen = ~np.isnan(y)
         since[seen] += 1.0
-        fitted[:, t] = np.where(started & seen, factor * size / interval, np.nan)
+        fitted[:, t] = np.where(seen, factor * size / interval, np.nan)
         demand = seen & (y > 0)
-        first = demand & ~started
-        later = demand & started
-        size[first], interval[first] = y[first], since[first]
-        size[later] += CROSTON_ALPHA * (y[later] - size[later])
-        interval[later] += CROSTON_ALPHA * (since[later] - interval[later])
-        started |= first
+        size[demand] += CROSTON_ALPHA * (y[demand] - size[demand])
+        interval[demand] += CROSTON_ALPHA * (since[demand] - interval[demand])
         since[demand] = 0.0
-    point = np.where(started, factor * size / interval, 0.0)
+    point = np.where(share > 0, factor * size / interval, 0.0)
     return _flat_count_forecast(values, fitted, point, horizon, levels)
 
 
@@ -160,9 +167,7 @@ def tsb(grid: SeriesGrid, horizon: int, levels: Sequence[float], *, discrete: bo
     values = grid.values
     seen_all = ~np.isnan(values)
     demand_all = seen_all & (np.nan_to_num(values) > 0)
-    n_demand = demand_all.sum(axis=1)
-    probability = n_demand / np.maximum(seen_all.sum(axis=1), 1)
-    size = np.where(n_demand > 0, np.where(demand_all, values, 0.0).sum(axis=1) / np.maximum(n_demand, 1), 0.0)
+    probability, size = _mean_start(values)
     fitted = np.full(values.shape, np.nan)
     for t in range(grid.n_periods):
         y = values[:, t]
