@@ -20,9 +20,7 @@ series = st.lists(
     min_size=1,
     max_size=30,
 )
-levels = st.lists(
-    st.floats(min_value=0.01, max_value=0.99, allow_nan=False), min_size=1, max_size=6, unique=True
-)
+levels = st.lists(st.floats(min_value=0.01, max_value=0.99, allow_nan=False), min_size=1, max_size=6, unique=True)
 
 
 def to_panel(data: list[list[float]], frequency: Frequency) -> pl.DataFrame:

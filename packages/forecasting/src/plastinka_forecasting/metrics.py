@@ -194,9 +194,7 @@ def _summarise(points: pl.DataFrame, by: str, keys: list[str]) -> pl.DataFrame:
     scaled = series.group_by(by).agg(
         pl.col("rmsse").mean(), pl.col("spl").mean(), pl.col("rmsse").is_null().sum().alias("n_unscaled")
     )
-    return pooled.join(scaled, on=by).select(
-        by, "n_items", "n_unscaled", "n", *METRICS
-    )
+    return pooled.join(scaled, on=by).select(by, "n_items", "n_unscaled", "n", *METRICS)
 
 
 def evaluate(
