@@ -10,7 +10,7 @@ Everything is drawn from one seeded generator: the same arguments give the same 
 from __future__ import annotations
 
 import calendar
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -43,14 +43,90 @@ ITEM_HEADERS: Final = (
 )
 ADDED_HEADERS: Final = ("Дата создания", "Дата добавления")
 
-_SYLLABLES: Final = (
-    "ка ро ли на ми то ве да со ра ту ле бо гра стр ан ел ор ин ус ко ма ви зо ри ша ля "
-    "the mo ro ki la ve da ny so ul ja zz bl ue star wave black sun stone".split()
-)
-_WORDS: Final = (
-    "Ночь Город Лето Огни Небо Дорога Море Звезда Время Песни Blue Night Live Sessions Dreams Electric Silver "
-    "Moon River Gold Heart Fire Love Soul Journey Echo Machine Garden Winter Spring Road Letters Radio Dance"
-).split()
+_SYLLABLES: Final = [
+    "ка",
+    "ро",
+    "ли",
+    "на",
+    "ми",
+    "то",
+    "ве",
+    "да",
+    "со",
+    "ра",
+    "ту",
+    "ле",
+    "бо",
+    "гра",
+    "стр",
+    "ан",
+    "ел",
+    "ор",
+    "ин",
+    "ус",
+    "ко",
+    "ма",
+    "ви",
+    "зо",
+    "ри",
+    "ша",
+    "ля",
+    "the",
+    "mo",
+    "ro",
+    "ki",
+    "la",
+    "ve",
+    "da",
+    "ny",
+    "so",
+    "ul",
+    "ja",
+    "zz",
+    "bl",
+    "ue",
+    "star",
+    "wave",
+    "black",
+    "sun",
+    "stone",
+]
+_WORDS: Final = [
+    "Ночь",
+    "Город",
+    "Лето",
+    "Огни",
+    "Небо",
+    "Дорога",
+    "Море",
+    "Звезда",
+    "Время",
+    "Песни",
+    "Blue",
+    "Night",
+    "Live",
+    "Sessions",
+    "Dreams",
+    "Electric",
+    "Silver",
+    "Moon",
+    "River",
+    "Gold",
+    "Heart",
+    "Fire",
+    "Love",
+    "Soul",
+    "Journey",
+    "Echo",
+    "Machine",
+    "Garden",
+    "Winter",
+    "Spring",
+    "Road",
+    "Letters",
+    "Radio",
+    "Dance",
+]
 _STYLES: Final = (
     "Rock/Classic Rock",
     "Rock/Progressive Rock",
@@ -101,7 +177,7 @@ def _month_starts(start: date, months: int) -> list[date]:
     return [date((first + t) // 12, (first + t) % 12 + 1, 1) for t in range(months)]
 
 
-def _names(rng: np.random.Generator, count: int, pool: tuple[str, ...], words: tuple[int, int]) -> list[str]:
+def _names(rng: np.random.Generator, count: int, pool: Sequence[str], words: tuple[int, int]) -> list[str]:
     lengths = rng.integers(words[0], words[1] + 1, size=count)
     picks = rng.integers(0, len(pool), size=int(lengths.sum()))
     names, at = [], 0
@@ -113,14 +189,19 @@ def _names(rng: np.random.Generator, count: int, pool: tuple[str, ...], words: t
 
 def _artists(rng: np.random.Generator, count: int) -> list[str]:
     syllables = _names(rng, count * 2, _SYLLABLES, (2, 3))
-    return [f"{a.replace(' ', '').capitalize()} {b.replace(' ', '').capitalize()}" for a, b in zip(syllables[::2], syllables[1::2], strict=True)]
+    return [
+        f"{a.replace(' ', '').capitalize()} {b.replace(' ', '').capitalize()}"
+        for a, b in zip(syllables[::2], syllables[1::2], strict=True)
+    ]
 
 
-def _items(rng: np.random.Generator, n_items: int, months: int, start: date, missing_barcode_share: float) -> pl.DataFrame:
+def _items(
+    rng: np.random.Generator, n_items: int, months: int, start: date, missing_barcode_share: float
+) -> pl.DataFrame:
     """Item attributes and demand parameters, one row per item, ids computed the way ingestion computes them."""
     artists = _artists(rng, max(10, n_items // 6))
     artist = np.array(artists, dtype=object)[rng.integers(0, len(artists), size=n_items)]
-    album = np.array(_names(rng, n_items, tuple(_WORDS), (1, 3)), dtype=object)
+    album = np.array(_names(rng, n_items, _WORDS, (1, 3)), dtype=object)
     reissue = rng.random(n_items) < 0.3
     # Some reissues are of a record the shop also sells as an original: same artist and album, another type.
     originals = np.flatnonzero(~reissue)
@@ -130,7 +211,11 @@ def _items(rng: np.random.Generator, n_items: int, months: int, start: date, mis
         artist[twins], album[twins] = artist[source], album[source]
     recording = rng.integers(1958, start.year + months // 12 + 1, size=n_items)
     end_year = start.year + (start.month - 1 + months - 1) // 12
-    pressing = np.where(reissue, rng.integers(np.minimum(recording + 5, end_year), end_year + 1), recording + rng.integers(0, 2, size=n_items))
+    pressing = np.where(
+        reissue,
+        rng.integers(np.minimum(recording + 5, end_year), end_year + 1),
+        recording + rng.integers(0, 2, size=n_items),
+    )
     pressing = np.minimum(pressing, end_year)
     barcodes = rng.choice(10**11, size=n_items, replace=False) + 10**11 * rng.choice([46, 60, 50, 82], size=n_items)
     upc = rng.random(n_items) < 0.1
@@ -176,9 +261,11 @@ def _demand(rng: np.random.Generator, items: pl.DataFrame, starts: list[date]) -
     t = np.arange(months)[None, :]
     arrival = items.get_column("arrival").to_numpy()[:, None]
     age = t - arrival
-    launch = 1 + items.get_column("launch").to_numpy()[:, None] * np.exp(-np.maximum(age, 0) / items.get_column("decay").to_numpy()[:, None])
+    launch = 1 + items.get_column("launch").to_numpy()[:, None] * np.exp(
+        -np.maximum(age, 0) / items.get_column("decay").to_numpy()[:, None]
+    )
     season = SEASON[np.array([d.month - 1 for d in starts])][None, :]
-    growth = (1.03 ** (t / 12))
+    growth = 1.03 ** (t / 12)
     noise = rng.gamma(2.0, 0.5, size=(n_items, months))
     available = np.empty((n_items, months), dtype=bool)
     state = np.ones(n_items, dtype=bool)
@@ -235,7 +322,9 @@ def _shop_columns(frame: pl.DataFrame, added_header: str) -> list[pl.Expr]:
     ]
 
 
-def _dirty(rng: np.random.Generator, sales: pl.DataFrame, share: float, date_header: str) -> tuple[pl.DataFrame, np.ndarray]:
+def _dirty(
+    rng: np.random.Generator, sales: pl.DataFrame, share: float, date_header: str
+) -> tuple[pl.DataFrame, np.ndarray]:
     """Break the sale date of a ``share`` of rows and give some barcodes a float artefact; returns the broken mask."""
     broken = rng.random(sales.height) < share
     artefact = rng.random(sales.height) < share * 5
@@ -277,7 +366,9 @@ def generate_shop(
     catalogue = _items(rng, items, months, start, missing_barcode_share)
     counts, available = _demand(rng, catalogue, starts)
     rows = _sale_rows(rng, catalogue, counts, starts)
-    joined = rows.join(catalogue.with_row_index("_item").with_columns(pl.col("_item").cast(pl.Int64)), on="_item", how="left")
+    joined = rows.join(
+        catalogue.with_row_index("_item").with_columns(pl.col("_item").cast(pl.Int64)), on="_item", how="left"
+    )
     joined = joined.with_columns(
         pl.when(pl.col("_switch_sleeve")).then(pl.col("_other_sleeve")).otherwise(pl.col("sleeve")).alias("sleeve"),
         (pl.col("price") * pl.col("_price_step") / 10).round(0) * 10,
@@ -301,7 +392,9 @@ def generate_shop(
         pl.Series("copies", copies),
         pl.Series("added", [starts[a] for a in catalogue.get_column("arrival").to_list()]),
     ).filter(pl.col("copies") > 0)
-    stock = stocked.select(*_shop_columns(stocked, added_header), pl.col("copies").cast(pl.Utf8).alias(STOCK_COPIES_HEADER))
+    stock = stocked.select(
+        *_shop_columns(stocked, added_header), pl.col("copies").cast(pl.Utf8).alias(STOCK_COPIES_HEADER)
+    )
     truth_stock = stocked.select("item_id", pl.col("copies").cast(pl.Int64)).sort("item_id")
     return SyntheticShop(
         sales=sales,

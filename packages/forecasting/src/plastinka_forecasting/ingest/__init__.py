@@ -1,4 +1,4 @@
-"""Ingestion: shop exports and the canonical long format in, validated :class:`~plastinka_forecasting.frames.SalesData` out."""
+"""Ingestion: shop exports or the canonical long format in, validated ``SalesData`` out."""
 
 from ._errors import DataError
 from ._identity import item_name_key, normalize_barcode

@@ -73,7 +73,12 @@ def attributes_frame(sales: pl.DataFrame, stock: pl.DataFrame | None) -> pl.Data
     if stock is not None:
         parts.append(
             _with_attributes(stock).select(
-                ITEM_ID, *ATTRIBUTE_SCHEMA, pl.lit(1).alias("_stage"), pl.lit(None, dtype=pl.Date).alias(DATE), FILE, ROW
+                ITEM_ID,
+                *ATTRIBUTE_SCHEMA,
+                pl.lit(1).alias("_stage"),
+                pl.lit(None, dtype=pl.Date).alias(DATE),
+                FILE,
+                ROW,
             )
         )
     ordered = pl.concat(parts).sort("_stage", DATE, FILE, ROW, nulls_last=False)

@@ -44,7 +44,9 @@ def _find_header(text: str, file: str, role: str, limits: IngestLimits) -> tuple
     best: tuple[int, str, HeaderMatch] | None = None
     candidates_by_separator = {}
     for separator in _SEPARATORS:
-        candidates = [(index, next(csv.reader([line.rstrip("\r")], delimiter=separator), [])) for index, line in enumerate(lines)]
+        candidates = [
+            (index, next(csv.reader([line.rstrip("\r")], delimiter=separator), [])) for index, line in enumerate(lines)
+        ]
         candidates_by_separator[separator] = candidates
         found = pick_header(candidates, role)
         if found and (best is None or found[1].looks_like(role) > best[2].looks_like(role)):

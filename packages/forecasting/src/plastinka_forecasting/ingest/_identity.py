@@ -97,6 +97,9 @@ def normalize_barcode(value: object) -> str | None:
 
 def item_name_key(artist: str | None, album: str | None, kind: str | None = None) -> str | None:
     """The item id of a record without a barcode (scalar form of :func:`name_key`); ``kind`` as the shop writes it."""
-    frame = pl.DataFrame({"artist": [artist], "album": [album], "kind": [kind]}, schema=dict.fromkeys(("artist", "album", "kind"), pl.Utf8))
+    frame = pl.DataFrame(
+        {"artist": [artist], "album": [album], "kind": [kind]},
+        schema=dict.fromkeys(("artist", "album", "kind"), pl.Utf8),
+    )
     result = frame.select(name_key(pl.col("artist"), pl.col("album"), release_type(pl.col("kind")))).item()
     return None if result is None else str(result)

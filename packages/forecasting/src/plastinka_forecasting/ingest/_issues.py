@@ -42,13 +42,13 @@ class IssueLog:
             )
         )
 
-    def split(
-        self, frame: pl.DataFrame, bad: pl.Expr, *, column: str | None, reason: pl.Expr | str
-    ) -> pl.DataFrame:
+    def split(self, frame: pl.DataFrame, bad: pl.Expr, *, column: str | None, reason: pl.Expr | str) -> pl.DataFrame:
         """Drop the rows where ``bad`` holds, logging each; return the rest."""
         flagged = frame.with_columns(bad.fill_null(value=False).alias("_bad"))
         dropped = flagged.filter(pl.col("_bad"))
-        self.add_rows(dropped, column=column, reason=pl.lit(reason) if isinstance(reason, str) else reason, action="dropped")
+        self.add_rows(
+            dropped, column=column, reason=pl.lit(reason) if isinstance(reason, str) else reason, action="dropped"
+        )
         return flagged.filter(~pl.col("_bad")).drop("_bad")
 
     def frame(self) -> pl.DataFrame:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import polars as pl
 
-from ..frames import SalesData, ValidationReport
+from plastinka_forecasting.frames import SalesData, ValidationReport
+
 from ._assemble import attributes_frame, sales_frame, stock_frame
 from ._errors import DataError
 from ._issues import IssueLog

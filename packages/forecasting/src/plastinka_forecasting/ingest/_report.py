@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+from plastinka_forecasting.frames import SalesData, ValidationReport
 from plastinka_schemas import DatasetReport
-
-from ..frames import SalesData, ValidationReport
 
 
 def format_report(report: ValidationReport, *, limit: int = 50) -> str:
@@ -21,9 +20,7 @@ def format_report(report: ValidationReport, *, limit: int = 50) -> str:
         return "\n".join(lines)
     shown = report.issues[: max(limit, 0)]
     table = [("file", "row", "column", "action", "reason")]
-    table += [
-        (i.file, "" if i.row is None else str(i.row), i.column or "", i.action, i.reason) for i in shown
-    ]
+    table += [(i.file, "" if i.row is None else str(i.row), i.column or "", i.action, i.reason) for i in shown]
     widths = [max(len(row[col]) for row in table) for col in range(4)]
     for row in table:
         lines.append("  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)) + "  " + row[4])
@@ -39,8 +36,8 @@ def dataset_report(data: SalesData, *, max_issues: int | None = None) -> Dataset
     return DatasetReport(
         rows=data.report.rows_used,
         items=data.attributes.height,
-        period_start=dates.min() if dates.len() else None,  # type: ignore[arg-type]
-        period_end=dates.max() if dates.len() else None,  # type: ignore[arg-type]
+        period_start=dates.min() if dates.len() else None,
+        period_end=dates.max() if dates.len() else None,
         stocked_items=None if data.stock is None else data.stock.height,
         issues=issues,
     )

@@ -5,12 +5,12 @@ from __future__ import annotations
 import polars as pl
 
 from ._issues import FILE, ROW, IssueLog
-from ._values import fmt
 from ._rows import BARCODE_COLUMN, BARCODE_NOTE, IDENTITY_COLUMN, NAME_KEY
+from ._values import fmt
 
 
 def _barcode_by_name(rows: pl.DataFrame) -> pl.DataFrame:
-    """Name keys that belong to exactly one barcode in the data: a copy sold without its barcode is still that record."""
+    """Name keys with exactly one barcode in the data: a copy sold without its barcode is still that record."""
     return (
         rows.filter(pl.col("barcode").is_not_null() & pl.col(NAME_KEY).is_not_null())
         .group_by(NAME_KEY)
@@ -29,7 +29,12 @@ def resolve_items(rows: pl.DataFrame, log: IssueLog) -> pl.DataFrame:
         pl.coalesce("item_id", "barcode", pl.when(needs).then(pl.col("_linked")), NAME_KEY).alias("item_id"),
     )
     for column, part in linked.filter(pl.col("item_id").is_null()).partition_by(IDENTITY_COLUMN, as_dict=True).items():
-        log.add_rows(part, column=column[0], reason=pl.lit("missing identity: no item id, barcode, artist or album"), action="dropped")
+        log.add_rows(
+            part,
+            column=column[0],
+            reason=pl.lit("missing identity: no item id, barcode, artist or album"),
+            action="dropped",
+        )
     kept = linked.filter(pl.col("item_id").is_not_null())
     barcode_notes = kept.filter(pl.col(BARCODE_NOTE).is_not_null() & pl.col("_linked").is_null())
     for column, part in barcode_notes.partition_by(BARCODE_COLUMN, as_dict=True).items():
@@ -41,4 +46,6 @@ def resolve_items(rows: pl.DataFrame, log: IssueLog) -> pl.DataFrame:
         reason=fmt("no usable barcode; matched by artist and album to barcode {}", pl.col("_linked")),
         action="repaired",
     )
-    return kept.drop("_linked", BARCODE_NOTE, NAME_KEY, IDENTITY_COLUMN, BARCODE_COLUMN).sort(FILE, ROW, maintain_order=True)
+    return kept.drop("_linked", BARCODE_NOTE, NAME_KEY, IDENTITY_COLUMN, BARCODE_COLUMN).sort(
+        FILE, ROW, maintain_order=True
+    )

@@ -65,7 +65,7 @@ class _Mapper:
         return pl.coalesce([pl.col(column) for column in columns])
 
     def frame(self) -> pl.DataFrame:
-        """Field columns (text trimmed, blank as null) plus ``_file``/``_row``; blank lines removed (nothing to lose)."""
+        """Fields (trimmed text, blank as null) plus ``_file``/``_row``; blank lines dropped (nothing to lose)."""
         source = self.table.frame.with_row_index("_index")
         source = source.with_columns(text(pl.col(name)) for name, dtype in source.schema.items() if dtype == pl.Utf8)
         blank = pl.all_horizontal([pl.col(name).is_null() for name in self.table.frame.columns])
@@ -81,8 +81,12 @@ class _Mapper:
         fields = [f for f in self.table.header.fields if frame.schema.get(f) == pl.Utf8]
         if not fields:
             return frame
-        same = [(pl.col(f).str.to_lowercase() == self.header_name(f).strip().lower()).fill_null(value=False) for f in fields]
-        return self.log.split(frame, pl.sum_horizontal(same) >= min(2, len(same)), column=None, reason="repeated header row")
+        same = [
+            (pl.col(f).str.to_lowercase() == self.header_name(f).strip().lower()).fill_null(value=False) for f in fields
+        ]
+        return self.log.split(
+            frame, pl.sum_horizontal(same) >= min(2, len(same)), column=None, reason="repeated header row"
+        )
 
 
 def _drop_bad_dates(mapper: _Mapper, frame: pl.DataFrame, today: date) -> pl.DataFrame:
@@ -94,7 +98,9 @@ def _drop_bad_dates(mapper: _Mapper, frame: pl.DataFrame, today: date) -> pl.Dat
     frame = log.split(frame, parsed.is_null(), column=column, reason=fmt("unparseable date '{}'", _shown(raw)))
     frame = log.split(frame, parsed < EARLIEST, column=column, reason=fmt("date {} is before 1970", parsed))
     latest = today + timedelta(days=1)
-    frame = log.split(frame, parsed > latest, column=column, reason=fmt("future date {} (today is {})", parsed, pl.lit(today)))
+    frame = log.split(
+        frame, parsed > latest, column=column, reason=fmt("future date {} (today is {})", parsed, pl.lit(today))
+    )
     return frame.with_columns(parsed.alias(SALE_DATE_FIELD)).drop("_date")
 
 
@@ -106,14 +112,23 @@ def _drop_bad_counts(mapper: _Mapper, frame: pl.DataFrame, field: str, *, whole:
     frame = log.split(frame, raw.is_null(), column=column, reason=f"missing {field}")
     frame = frame.with_columns(number_column(frame.get_column(field)).alias("_n"))
     value = pl.col("_n")
-    frame = log.split(frame, value.is_null() | ~value.is_finite(), column=column, reason=fmt("{} '{}' is not a number", pl.lit(field), _shown(raw)))
+    frame = log.split(
+        frame,
+        value.is_null() | ~value.is_finite(),
+        column=column,
+        reason=fmt("{} '{}' is not a number", pl.lit(field), _shown(raw)),
+    )
     frame = log.split(frame, value < 0, column=column, reason=fmt("negative {} {}", pl.lit(field), value))
     if whole:
-        frame = log.split(frame, ~is_integral(value), column=column, reason=fmt("{} {} is not a whole number", pl.lit(field), value))
+        frame = log.split(
+            frame, ~is_integral(value), column=column, reason=fmt("{} {} is not a whole number", pl.lit(field), value)
+        )
     return frame.with_columns(value.alias(field)).drop("_n")
 
 
-def _repair(mapper: _Mapper, frame: pl.DataFrame, field: str, parsed: pl.Series, valid: pl.Expr, what: str) -> pl.DataFrame:
+def _repair(
+    mapper: _Mapper, frame: pl.DataFrame, field: str, parsed: pl.Series, valid: pl.Expr, what: str
+) -> pl.DataFrame:
     """Parse an attribute; a present but unusable value becomes null and is reported as repaired."""
     raw = pl.col(field)
     frame = frame.with_columns(parsed.alias("_parsed"))
@@ -131,7 +146,14 @@ def _attributes(mapper: _Mapper, frame: pl.DataFrame) -> pl.DataFrame:
     present = set(frame.columns)
     if "price" in present:
         price = pl.col("_parsed")
-        frame = _repair(mapper, frame, "price", number_column(frame.get_column("price")), price.is_finite() & (price >= 0), "a price")
+        frame = _repair(
+            mapper,
+            frame,
+            "price",
+            number_column(frame.get_column("price")),
+            price.is_finite() & (price >= 0),
+            "a price",
+        )
     for field in YEAR_ATTRIBUTES:
         if field in present:
             year = pl.col("_parsed")
@@ -140,7 +162,9 @@ def _attributes(mapper: _Mapper, frame: pl.DataFrame) -> pl.DataFrame:
             frame = frame.with_columns(pl.col(field).cast(pl.Int64))
     if "added_at" in present:
         added = pl.col("_parsed")
-        frame = _repair(mapper, frame, "added_at", date_column(frame.get_column("added_at")), added >= EARLIEST, "a date")
+        frame = _repair(
+            mapper, frame, "added_at", date_column(frame.get_column("added_at")), added >= EARLIEST, "a date"
+        )
     for field in (*TEXT_ATTRIBUTES, "release_type", "barcode"):
         if field in present and frame.schema[field] != pl.Utf8:
             frame = frame.with_columns(text(pl.col(field).cast(pl.Utf8)))
@@ -163,10 +187,16 @@ def _identity(mapper: _Mapper, frame: pl.DataFrame) -> pl.DataFrame:
     barcode_cell = frame.get_column("barcode").cast(pl.Utf8)
     kind = by_unique(frame.get_column("release_type").cast(pl.Utf8), release_type)
     names = frame.select("artist", "album", kind.alias("release_type")).with_columns(pl.all().cast(pl.Utf8))
-    distinct = names.unique().with_columns(name_key(pl.col("artist"), pl.col("album"), pl.col("release_type")).alias(NAME_KEY))
-    keys = names.join(distinct, on=["artist", "album", "release_type"], how="left", nulls_equal=True, maintain_order="left")
+    distinct = names.unique().with_columns(
+        name_key(pl.col("artist"), pl.col("album"), pl.col("release_type")).alias(NAME_KEY)
+    )
+    keys = names.join(
+        distinct, on=["artist", "album", "release_type"], how="left", nulls_equal=True, maintain_order="left"
+    )
     identity_headers = [mapper.header_name(f) for f in (ITEM_ID_FIELD, "barcode", "artist", "album") if f in present]
-    barcode = by_unique(barcode_cell, lambda cell: pl.struct(barcode_digits(cell).alias("id"), barcode_repair(cell).alias("note")))
+    barcode = by_unique(
+        barcode_cell, lambda cell: pl.struct(barcode_digits(cell).alias("id"), barcode_repair(cell).alias("note"))
+    )
     return frame.with_columns(
         barcode.struct.field("id").alias("barcode"),
         barcode.struct.field("note").alias(BARCODE_NOTE),
@@ -189,7 +219,12 @@ def map_rows(table: RawTable, role: str, log: IssueLog, today: date) -> tuple[pl
         frame = frame.drop(COPIES, strict=False)
     else:
         if COPIES not in table.header.fields:
-            log.add(table.file, "no copies column ('Экземпляры'); each row counts as one copy", "warning", row=table.header_row)
+            log.add(
+                table.file,
+                "no copies column ('Экземпляры'); each row counts as one copy",
+                "warning",
+                row=table.header_row,
+            )
         frame = _drop_bad_counts(mapper, frame, COPIES, whole=True).with_columns(pl.col(COPIES).cast(pl.Int64))
         frame = frame.drop(SALE_DATE_FIELD, "quantity", strict=False)
     frame = _attributes(mapper, frame)

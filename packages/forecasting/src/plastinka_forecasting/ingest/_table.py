@@ -11,6 +11,7 @@ from ._errors import DataError
 from ._headers import HeaderMatch, match_header
 from ._limits import IngestLimits
 
+
 @dataclass(frozen=True)
 class RawTable:
     """The data rows under the chosen header; frame row ``i`` is file row ``first_row + i`` (1-based)."""
@@ -23,9 +24,7 @@ class RawTable:
     sheet: str | None = None
 
 
-def pick_header(
-    candidates: Sequence[tuple[int, Sequence[object]]], role: str
-) -> tuple[int, HeaderMatch] | None:
+def pick_header(candidates: Sequence[tuple[int, Sequence[object]]], role: str) -> tuple[int, HeaderMatch] | None:
     """The first row among ``(index, cells)`` that best suits ``role``, or None."""
     best: tuple[int, HeaderMatch] | None = None
     for index, cells in candidates:

@@ -34,9 +34,7 @@ def parse_date(expr: pl.Expr) -> pl.Expr:
     day_first = _ymd(year, cell.str.extract(_DAY_FIRST, 2), cell.str.extract(_DAY_FIRST, 1))
     iso = _ymd(cell.str.extract(_ISO, 1), cell.str.extract(_ISO, 2), cell.str.extract(_ISO, 3))
     serial_days = cell.str.extract(r"^(\d{1,6})(?:[.,]\d+)?$", 1).cast(pl.Int64, strict=False)
-    serial = pl.when(serial_days.is_between(1, 2_958_465)).then(
-        pl.lit(_EXCEL_EPOCH) + pl.duration(days=serial_days)
-    )
+    serial = pl.when(serial_days.is_between(1, 2_958_465)).then(pl.lit(_EXCEL_EPOCH) + pl.duration(days=serial_days))
     return pl.coalesce(day_first, iso, serial.cast(pl.Date))
 
 

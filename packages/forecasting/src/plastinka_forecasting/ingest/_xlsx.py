@@ -31,7 +31,9 @@ def _check_archive(data: bytes, file: str, limits: IngestLimits) -> zipfile.ZipF
     except (zipfile.BadZipFile, OSError, ValueError) as error:
         raise DataError("not a valid xlsx file (damaged zip archive)", file=file) from error
     if len(members) > limits.max_zip_entries:
-        raise DataError(f"the workbook has {len(members)} parts, more than the limit of {limits.max_zip_entries}", file=file)
+        raise DataError(
+            f"the workbook has {len(members)} parts, more than the limit of {limits.max_zip_entries}", file=file
+        )
     inflated = sum(member.file_size for member in members)
     if inflated > limits.max_uncompressed_bytes:
         raise DataError(
@@ -54,9 +56,7 @@ def _first_used_rows(archive: zipfile.ZipFile) -> list[int]:
     """Per sheet, the 1-based row of the first cell with content: where the reader's row 0 sits in the file."""
     workbook = archive.read("xl/workbook.xml")
     rels = archive.read("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in archive.namelist() else b""
-    targets = {
-        _attribute(tag, b"Id"): _attribute(tag, b"Target") or b"" for tag in _RELATIONSHIP_TAG.findall(rels)
-    }
+    targets = {_attribute(tag, b"Id"): _attribute(tag, b"Target") or b"" for tag in _RELATIONSHIP_TAG.findall(rels)}
     rows = []
     for tag in _SHEET_TAG.findall(workbook):
         target = targets.get(_attribute(tag, b"r:id"), b"").decode("utf-8", "replace").lstrip("/")
