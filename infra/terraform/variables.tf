@@ -125,9 +125,10 @@ variable "function_concurrency" {
 }
 
 variable "scratch_retention_days" {
-  description = "Days before objects under jobs/ (per-attempt outputs: scratch, reports, status objects, and anything the API has not promoted to models/) expire; 0 keeps them (0..3650)."
+  description = "Days before objects under jobs/ (per-attempt outputs: scratch, reports, status objects, and any model or forecast the API has not promoted to models/) expire; 0 keeps them (0..3650)."
   type        = number
-  default     = 90
+  # 0 until the API promotes a succeeded model to models/<id>/: today the model row points into jobs/.
+  default = 0
   validation {
     condition     = var.scratch_retention_days >= 0 && var.scratch_retention_days <= 3650 && floor(var.scratch_retention_days) == var.scratch_retention_days
     error_message = "scratch_retention_days must be a whole number between 0 (never expire) and 3650."
