@@ -306,3 +306,22 @@ def test_load_sales_reads_paths(tmp_path: Path) -> None:
     sales = tmp_path / "продажи.csv"
     sales.write_bytes(csv_bytes(SALE_ROWS, shop_headers("Дата заказа"), ";", "cp1251"))
     assert_shop_data(load_sales(sales, today=TODAY))
+
+
+def test_xlsx_row_numbers_survive_empty_top_rows() -> None:
+    """The reader starts at the first used cell; reported rows must still be the ones Excel shows."""
+    header = shop_headers("Дата продажи")
+    bad = ["4607012345678", "Кино", "Группа крови", "SS", "3500", "", "", "", "", "", "tomorrow-ish"]
+    raw = xlsx_bytes({"Лист1": [header, *SALE_ROWS, bad]}, header_row={"Лист1": 0})
+    shifted = xlsx_bytes({"Лист1": [[], [], header, *SALE_ROWS, bad]})
+    assert load_sales_bytes(raw, "a.xlsx", today=TODAY).report.issues[0].row == 5
+    assert load_sales_bytes(shifted, "b.xlsx", today=TODAY).report.issues[0].row == 7
+
+
+def test_csv_rows_beyond_the_header_width_are_truncated_and_short_rows_padded() -> None:
+    header = "item_id;date;quantity"
+    raw = f"{header}\n1;2023-01-01;1;extra;cells\n2;2023-01-02\n".encode()
+    data = load_sales_bytes(raw, "ragged.csv", today=TODAY)
+    assert data.sales.get_column("item_id").to_list() == ["1"]
+    (issue,) = data.report.issues
+    assert (issue.row, issue.column, issue.reason) == (3, "quantity", "missing quantity")

@@ -229,3 +229,16 @@ def test_attributes_frame_has_the_contract_columns() -> None:
         }
     )
     assert data.sales.schema == pl.Schema({"item_id": pl.Utf8, "date": pl.Date, "quantity": pl.Float64})
+
+
+def test_validate_sales_returns_the_report_or_raises(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from plastinka_forecasting.ingest import validate_sales
+
+    good = tmp_path / "good.csv"
+    good.write_bytes(shop_csv("1;A;X;;;;;15.01.2023", "2;B;Y;;;;;bad"))
+    report = validate_sales(good, today=TODAY)
+    assert (report.rows_read, report.rows_used, report.dropped) == (2, 1, 1)
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"nothing useful")
+    with pytest.raises(DataError, match=r"^bad\.csv: no header row"):
+        validate_sales(bad, today=TODAY)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 
@@ -15,28 +16,41 @@ from ._table import RawTable, check_rows, no_header_error, other_role_hint, pick
 _SEPARATORS = (";", ",", "\t")
 
 
+_CHUNK = 1 << 20
+_HEAD = 1 << 20
+
+
+def _valid_utf8(data: bytes | memoryview) -> bool:
+    """Checked in chunks so a large export is never held twice as Python text."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        for start in range(0, len(data), _CHUNK):
+            decoder.decode(data[start : start + _CHUNK])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _decode(data: bytes, file: str) -> tuple[str, bytes]:
-    """The text and its utf-8 bytes (the original bytes when they already are utf-8)."""
+    """The first megabyte as text (for the header search) and the whole file as utf-8 bytes for polars."""
     if b"\x00" in data[:65536] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise DataError("binary content: not a csv, xlsx or parquet file", file=file)
-    try:
-        if data.startswith(b"\xef\xbb\xbf"):
-            body = data[3:]
-            return body.decode("utf-8"), body
-        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
             decoded = data.decode("utf-16")
-            return decoded, decoded.encode("utf-8")
-    except UnicodeDecodeError as error:
-        raise DataError(f"the text is not valid in its declared encoding at byte {error.start}", file=file) from error
+        except UnicodeDecodeError as error:
+            raise DataError(f"the utf-16 text is damaged at byte {error.start}", file=file) from error
+        return decoded[:_HEAD], decoded.encode("utf-8")
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    if _valid_utf8(memoryview(body)):
+        return body[:_HEAD].decode("utf-8", "ignore"), body
     try:
-        return data.decode("utf-8"), data
-    except UnicodeDecodeError:
-        pass
-    try:
-        decoded = data.decode("cp1251")
+        # cp1251 is one byte per character, so chunk boundaries cannot split one.
+        utf8 = b"".join(body[i : i + _CHUNK].decode("cp1251").encode("utf-8") for i in range(0, len(body), _CHUNK))
     except UnicodeDecodeError as error:
         raise DataError("the text is neither utf-8 nor cp1251 (or the file is binary)", file=file) from error
-    return decoded, decoded.encode("utf-8")
+    return utf8[:_HEAD].decode("utf-8", "ignore"), utf8
 
 
 def _find_header(text: str, file: str, role: str, limits: IngestLimits) -> tuple[int, str, HeaderMatch]:
@@ -69,6 +83,7 @@ def read_csv(data: bytes, file: str, role: str, limits: IngestLimits) -> RawTabl
             infer_schema=False,
             truncate_ragged_lines=True,
             quote_char='"',
+            n_rows=limits.max_rows + 2,  # the header line, and one more to know the cap was passed
         )
     except Exception as error:  # polars raises several types for malformed text
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
