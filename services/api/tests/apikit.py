@@ -58,7 +58,7 @@ class Api:
         return self.clients["other"]
 
 
-def test_settings(tmp_path: Path, **overrides: Any) -> Settings:
+def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "data_dir": tmp_path / "var",
         "invoker": "none",
@@ -73,12 +73,12 @@ def test_settings(tmp_path: Path, **overrides: Any) -> Settings:
 
 @pytest.fixture
 def settings_factory(tmp_path: Path) -> Callable[..., Settings]:
-    return lambda **overrides: test_settings(tmp_path, **overrides)
+    return lambda **overrides: make_settings(tmp_path, **overrides)
 
 
 @pytest.fixture
 async def api(tmp_path: Path) -> AsyncIterator[Api]:
-    async with running_api(test_settings(tmp_path)) as value:
+    async with running_api(make_settings(tmp_path)) as value:
         yield value
 
 

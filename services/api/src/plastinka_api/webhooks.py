@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 import httpx
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class WebhookSender:
             async with httpx.AsyncClient(timeout=self._timeout, follow_redirects=False) as client:
                 async for attempt in AsyncRetrying(
                     stop=stop_after_attempt(self._attempts),
-                    wait=wait_exponential_jitter(initial=0.5, max=self._max_wait),
+                    wait=wait_random_exponential(multiplier=0.5, max=self._max_wait),
                     retry=retry_if_exception(_is_transient),
                     reraise=True,
                 ):
