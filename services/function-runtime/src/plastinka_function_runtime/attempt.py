@@ -243,7 +243,10 @@ def _best_effort_failed(reporter: JobReporter, exc: BaseException, stats: RunSta
 
     try:
         reporter.failed(
-            type(exc).__name__, str(exc) or type(exc).__name__, traceback=traceback.format_exc(), retryable=retryable,
+            type(exc).__name__,
+            str(exc) or type(exc).__name__,
+            traceback=traceback.format_exc(),
+            retryable=retryable,
             stats=stats,
         )
     except ReportError as report_error:
