@@ -12,6 +12,7 @@ import plastinka_infra_checks
 import pytest
 from plastinka_infra_checks import parse_report, run_checkov
 from plastinka_infra_checks.cli import main
+from plastinka_infra_checks.terraform_fmt import check_format
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -26,7 +27,7 @@ def test_all_names_resolve_once() -> None:
 
 
 def test_the_repository_passes_without_checkov(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--root", str(REPO / "infra")]) == 0
+    assert main(["--root", str(REPO / "infra"), "--terraform", ""]) == 0
     out = capsys.readouterr().out
     assert "terraform: parsed" in out and "0 finding(s)" in out
 
@@ -34,7 +35,7 @@ def test_the_repository_passes_without_checkov(capsys: pytest.CaptureFixture[str
 def test_a_broken_tree_fails_and_says_where(infra_copy: Path, edit: Edit, capsys: pytest.CaptureFixture[str]) -> None:
     edit(infra_copy / "docker" / "Dockerfile", "USER 10001:10001\n", "")
     edit(infra_copy / "terraform" / "storage.tf", 'sse_algorithm     = "aws:kms"', 'sse_algorithm     = "AES256"')
-    assert main(["--root", str(infra_copy)]) == 1
+    assert main(["--root", str(infra_copy), "--terraform", ""]) == 1
     err = capsys.readouterr().err
     assert "[docker-user]" in err and "[bucket-sse] yandex_storage_bucket." in err
 
@@ -109,3 +110,22 @@ def test_a_crashing_or_missing_checkov_is_a_finding(tmp_path: Path) -> None:
     assert finding.rule == "checkov" and "ImportError: hcl2" in finding.message
     [missing] = run_checkov(os.fspath(tmp_path / "nope"), REPO / "infra").findings
     assert "could not run" in missing.message
+
+
+def test_terraform_fmt_lists_unformatted_files_and_reports_a_failure(tmp_path: Path) -> None:
+    argv_file = tmp_path / "argv"
+    fake = _fake_checkov(
+        tmp_path,
+        "import sys\n"
+        f"open({str(argv_file)!r}, 'w').write(' '.join(sys.argv[1:]))\n"
+        "print('storage.tf')\nprint('terraform.tfvars')\nsys.exit(3)",
+    )
+    findings = check_format(fake, REPO / "infra" / "terraform")
+    assert [f.where for f in findings] == ["storage.tf", "terraform.tfvars"]
+    assert {f.rule for f in findings} == {"terraform-fmt"}
+    assert argv_file.read_text(encoding="utf-8").startswith("fmt -check -list=true -recursive")
+    broken = _fake_checkov(tmp_path, "import sys\nsys.stderr.write('Error: bad syntax\\n')\nsys.exit(2)")
+    [finding] = check_format(broken, REPO / "infra" / "terraform")
+    assert "exited 2" in finding.message and "bad syntax" in finding.message
+    fine = _fake_checkov(tmp_path, "")
+    assert check_format(fine, REPO / "infra" / "terraform") == []

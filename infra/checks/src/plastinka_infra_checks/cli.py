@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,6 +13,7 @@ from plastinka_infra_checks.dockerfile_rules import check_dockerfile
 from plastinka_infra_checks.findings import Finding
 from plastinka_infra_checks.hcl import HclError, load_directory
 from plastinka_infra_checks.manifest_rules import check_manifest
+from plastinka_infra_checks.terraform_fmt import check_format
 from plastinka_infra_checks.terraform_rules import check_terraform
 
 
@@ -25,10 +27,17 @@ def _parser() -> argparse.ArgumentParser:
         help="functions build manifest to check too (default: dist/functions/manifest.json when it exists)",
     )
     parser.add_argument("--checkov", default=None, help="checkov executable; checkov is skipped when not given")
+    parser.add_argument(
+        "--terraform",
+        default=shutil.which("terraform"),
+        help="terraform executable for `fmt -check` (default: the one on PATH; skipped when there is none)",
+    )
     return parser
 
 
-def run(root: Path, manifest: Path | None, checkov: str | None) -> tuple[list[Finding], list[str]]:
+def run(
+    root: Path, manifest: Path | None, checkov: str | None, terraform: str | None = None
+) -> tuple[list[Finding], list[str]]:
     """All findings plus human-readable notes of what ran."""
     notes: list[str] = []
     findings: list[Finding] = []
@@ -40,6 +49,11 @@ def run(root: Path, manifest: Path | None, checkov: str | None) -> tuple[list[Fi
     else:
         notes.append(f"terraform: parsed {len(config.files)} files, {len(config.blocks)} blocks")
         findings.extend(check_terraform(config))
+    if terraform:
+        findings.extend(check_format(terraform, terraform_dir))
+        notes.append(f"terraform fmt -check: ran {terraform}")
+    else:
+        notes.append("terraform fmt -check: skipped (no terraform binary on PATH)")
     dockerfile = root / "docker" / "Dockerfile"
     findings.extend(check_dockerfile(dockerfile))
     notes.append(f"dockerfile: {dockerfile} parsed (static checks only: no Docker engine here)")
@@ -59,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     manifest = args.manifest
     if manifest is None and Path("dist/functions/manifest.json").is_file():
         manifest = Path("dist/functions/manifest.json")
-    findings, notes = run(args.root, manifest, args.checkov)
+    findings, notes = run(args.root, manifest, args.checkov, args.terraform)
     for note in notes:
         print(note)
     for finding in findings:
