@@ -86,6 +86,8 @@ def test_bad_arguments_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert caught.value.code == 2
     assert "must be at least 1" in capsys.readouterr().err
     assert main(["generate-sample", "--out", "x", "--dirty", "1.5"]) == 1
+    assert main(["generate-sample", "--out", "x", "--start", "2999-01"]) == 1
+    assert capsys.readouterr().err.splitlines()[-1].endswith("run past today; choose an earlier start")
 
 
 def test_console_script_prints_no_traceback(tmp_path: Path) -> None:

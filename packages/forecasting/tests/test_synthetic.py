@@ -98,3 +98,5 @@ def test_generator_rejects_bad_arguments() -> None:
         generate_shop(10, 10, sale_date_header="Дата")
     with pytest.raises(ValueError, match="at least 1"):
         generate_shop(0, 10)
+    with pytest.raises(ValueError, match="run past today"):
+        generate_shop(10, 12, start=date.today())

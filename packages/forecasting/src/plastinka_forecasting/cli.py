@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from .cli_model import MODEL_COMMANDS
 from .ingest import DataError, dataset_report, format_report, load_sales
 from .synthetic import generate_shop, write_shop
 
@@ -52,7 +53,9 @@ def _add_validate(subcommands: Subcommands) -> None:
 
 def _run_validate(args: argparse.Namespace) -> int:
     progress(f"reading {args.data}" + (f" and {args.stock}" if args.stock else ""))
+    started = time.perf_counter()
     data = load_sales(args.data, args.stock)
+    progress(f"checked {data.report.rows_read} rows in {time.perf_counter() - started:.1f} s")
     summary = dataset_report(data, max_issues=args.limit)
     if args.json:
         body = summary.model_dump(mode="json")
@@ -101,14 +104,17 @@ def _run_generate_sample(args: argparse.Namespace) -> int:
     if not 0.0 <= args.dirty < 1.0:
         raise CommandError("--dirty must be at least 0 and below 1")
     progress(f"generating {args.items} items x {args.months} months (seed {args.seed})")
-    shop = generate_shop(
-        args.items,
-        args.months,
-        seed=args.seed,
-        start=args.start,
-        sale_date_header="Дата заказа" if args.sale_date_header == "new" else "Дата продажи",
-        dirty_share=args.dirty,
-    )
+    try:
+        shop = generate_shop(
+            args.items,
+            args.months,
+            seed=args.seed,
+            start=args.start,
+            sale_date_header="Дата заказа" if args.sale_date_header == "new" else "Дата продажи",
+            dirty_share=args.dirty,
+        )
+    except ValueError as error:
+        raise CommandError(str(error)) from None
     if args.format == "xlsx" and shop.sales.height > _XLSX_MAX_ROWS:
         raise CommandError(f"{shop.sales.height} sales rows is too many for xlsx; use --format csv or parquet")
     files = write_shop(
@@ -137,7 +143,7 @@ def _month(text: str) -> date:
 
 
 #: Every subcommand, in the order ``--help`` lists them.
-COMMANDS: list[Callable[[Subcommands], None]] = [_add_validate, _add_generate_sample]
+COMMANDS: list[Callable[[Subcommands], None]] = [_add_validate, _add_generate_sample, *MODEL_COMMANDS]
 
 
 def build_parser() -> argparse.ArgumentParser:

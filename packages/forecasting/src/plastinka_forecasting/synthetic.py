@@ -361,8 +361,11 @@ def generate_shop(
         raise ValueError(f"added_header must be one of {ADDED_HEADERS}, not {added_header!r}")
     if items < 1 or months < 1:
         raise ValueError("items and months must be at least 1")
-    rng = np.random.default_rng(seed)
     starts = _month_starts(start, months)
+    if starts[-1] > date.today():
+        # Ingestion drops sales dated in the future, so such a shop could not match its own truth.
+        raise ValueError(f"{months} months from {start:%Y-%m} run past today; choose an earlier start")
+    rng = np.random.default_rng(seed)
     catalogue = _items(rng, items, months, start, missing_barcode_share)
     counts, available = _demand(rng, catalogue, starts)
     rows = _sale_rows(rng, catalogue, counts, starts)

@@ -81,9 +81,7 @@ class _Mapper:
         fields = [f for f in self.table.header.fields if frame.schema.get(f) == pl.Utf8]
         if not fields:
             return frame
-        same = [
-            (pl.col(f).str.to_lowercase() == self.header_name(f).strip().lower()).fill_null(value=False) for f in fields
-        ]
+        same = [(pl.col(f) == self.header_name(f).strip()).fill_null(value=False) for f in fields]
         return self.log.split(
             frame, pl.sum_horizontal(same) >= min(2, len(same)), column=None, reason="repeated header row"
         )

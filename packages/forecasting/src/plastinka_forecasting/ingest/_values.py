@@ -14,8 +14,8 @@ _EXCEL_EPOCH = date(1899, 12, 30)
 
 def text(expr: pl.Expr) -> pl.Expr:
     """A trimmed text cell, ``None`` when blank."""
-    stripped = expr.cast(pl.Utf8).str.replace_all("\u00a0", " ").str.strip_chars()
-    return pl.when(stripped.str.len_chars() > 0).then(stripped).otherwise(None)
+    stripped = expr.cast(pl.Utf8).str.strip_chars()  # Unicode White_Space, no-break spaces included
+    return pl.when(stripped.str.len_bytes() > 0).then(stripped)
 
 
 def _ymd(year: pl.Expr, month: pl.Expr, day: pl.Expr) -> pl.Expr:
