@@ -43,10 +43,8 @@ class Clock:
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """URL of a freshly migrated job database on each backend."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'jobs.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
+    sqlite = f"sqlite:///{tmp_path / 'jobs.db'}"
+    url = sqlite if request.param == "sqlite" else str(request.getfixturevalue("postgres_url"))
     migrate(url)
     return url
 

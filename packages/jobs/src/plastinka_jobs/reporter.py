@@ -7,6 +7,7 @@ time; a 4xx is an answer, never retried.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -20,7 +21,6 @@ from tenacity import (
     retry_if_exception,
     stop_after_attempt,
     stop_before_delay,
-    wait_exponential_jitter,
 )
 
 from plastinka_schemas import (
@@ -107,7 +107,7 @@ class JobReporter:
         self._client = client or httpx.Client(timeout=timeout_s)
         self._max_total_s = max_total_s
         self._max_tries = max_tries
-        self._backoff = wait_exponential_jitter(initial=backoff_initial_s, max=backoff_max_s, jitter=backoff_initial_s)
+        self._backoff_initial_s = backoff_initial_s
         self._backoff_max_s = backoff_max_s
         self._sleep = sleep
         self._clock = clock
@@ -206,7 +206,9 @@ class JobReporter:
             raise CallbackRejected(response.status_code, response.text)
 
     def _wait(self, state: RetryCallState) -> float:
-        delay = self._backoff(state)
+        # Exponential from backoff_initial_s, plus up to one initial step of jitter, capped.
+        step = self._backoff_initial_s * 2.0 ** min(state.attempt_number - 1, 30)
+        delay = min(self._backoff_max_s, step + random.uniform(0.0, self._backoff_initial_s))  # noqa: S311
         exc = state.outcome.exception() if state.outcome is not None else None
         if isinstance(exc, _Transient) and exc.retry_after is not None:
             delay = max(delay, min(exc.retry_after, self._backoff_max_s))

@@ -74,7 +74,7 @@ def verify_job_token(
     payload, signature = ".".join(parts[:4]), parts[4]
     if not hmac.compare_digest(_signature(key, payload).encode(), signature.encode()):
         raise InvalidJobToken("callback token signature does not match")
-    _, token_job, raw_attempt, raw_expiry = parts
+    token_job, raw_attempt, raw_expiry = parts[1:4]
     if not hmac.compare_digest(token_job.encode(), job_id.encode()):
         raise InvalidJobToken("callback token is for another job")
     try:
