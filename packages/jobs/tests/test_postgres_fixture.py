@@ -39,3 +39,28 @@ def test_an_unknown_mode_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(ENV_MODE, "bogus")
     with pytest.raises(PostgresUnavailable):
         resolve_server()
+
+
+def test_a_configured_server_that_does_not_answer_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    from plastinka_testing.postgres import ENV_URL, PostgresUnavailable
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.delenv(ENV_MODE, raising=False)
+    monkeypatch.setenv(ENV_URL, f"postgresql://postgres@127.0.0.1:{port}/postgres")
+    with pytest.raises(PostgresUnavailable, match=ENV_URL):
+        resolve_server()
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("true", pytest.fail.Exception), ("", pytest.skip.Exception)])
+def test_a_missing_server_fails_on_ci_and_skips_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, ci: str, outcome: type[BaseException]
+) -> None:
+    from plastinka_testing.postgres import _unavailable
+
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome):
+        _unavailable("no server")
