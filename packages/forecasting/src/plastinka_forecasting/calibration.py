@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -31,7 +32,7 @@ def horizon_groups(horizon: int) -> list[tuple[int, int]]:
     """Inclusive horizon ranges that share a table: single steps first, then widening blocks."""
     bounds = [1, 2, 3, 4, 7, 13, 27, 53]
     groups = []
-    for lo, hi in zip(bounds, bounds[1:], strict=False):
+    for lo, hi in pairwise(bounds):
         if lo > horizon:
             break
         groups.append((lo, min(hi - 1, horizon)))
@@ -58,6 +59,7 @@ class QuantileCalibration:
         horizon: int,
         *,
         buckets: int = 12,
+        central: bool = True,
     ) -> QuantileCalibration:
         levels = tuple(float(q) for q in levels)
         groups = horizon_groups(horizon)
@@ -66,20 +68,26 @@ class QuantileCalibration:
         inner = np.unique(np.quantile(mean, np.linspace(0, 1, buckets + 1)[1:-1])) if len(mean) else np.array([])
         edges = [float(e) for e in inner]
         bucket = np.searchsorted(inner, mean, side="right")
-        pooled_all = _quantiles(ratio, levels) if len(ratio) else [1.0] * len(levels)
+        pooled_all = _quantiles(ratio, levels, central=central) if len(ratio) else [1.0] * len(levels)
         table: list[list[list[float]]] = []
         for lo, hi in groups:
             in_group = (horizon_of_row >= lo) & (horizon_of_row <= hi)
-            group_pooled = _quantiles(ratio[in_group], levels) if in_group.sum() >= _MIN_CELL else pooled_all
+            group_pooled = (
+                _quantiles(ratio[in_group], levels, central=central) if in_group.sum() >= _MIN_CELL else pooled_all
+            )
             cells = []
             for b in range(len(inner) + 1):
                 cell = in_group & (bucket == b)
                 if cell.sum() >= _MIN_CELL:
-                    cells.append(_quantiles(ratio[cell], levels))
+                    cells.append(_quantiles(ratio[cell], levels, central=central))
                 else:
                     # Too few rows in this horizon group: borrow the bucket across all horizons.
                     across = bucket == b
-                    cells.append(_quantiles(ratio[across], levels) if across.sum() >= _MIN_CELL else group_pooled)
+                    cells.append(
+                        _quantiles(ratio[across], levels, central=central)
+                        if across.sum() >= _MIN_CELL
+                        else group_pooled
+                    )
             table.append(cells)
         return cls(levels, groups, edges, table, len(mean))
 
@@ -122,5 +130,19 @@ class QuantileCalibration:
         )
 
 
-def _quantiles(values: F64, levels: Sequence[float]) -> list[float]:
-    return [float(v) for v in np.quantile(values, levels, method="inverted_cdf")]
+def _quantiles(values: F64, levels: Sequence[float], *, central: bool = False) -> list[float]:
+    """Empirical quantiles; with ``central``, upper levels are set for exact central-interval coverage.
+
+    On counts, a lower quantile that sits on the atom at zero excludes nothing below it, so ``[q_a, q_1-a]``
+    would cover ``1 - a`` instead of ``1 - 2a``. With ``central`` the upper end of each central pair is taken
+    at level ``(1 - 2a) + P(r < q_a)``: the pair then covers exactly ``1 - 2a`` of the calibration rows.
+    """
+    out = {q: float(np.quantile(values, q, method="inverted_cdf")) for q in levels}
+    if central:
+        for q in levels:
+            partner = round(1.0 - q, 12)
+            if q < 0.5 and partner in out:
+                below = float(np.mean(values < out[q]))
+                level = min(partner, max(0.5, (1.0 - 2.0 * q) + below))
+                out[partner] = float(np.quantile(values, level, method="inverted_cdf"))
+    return [out[q] for q in levels]

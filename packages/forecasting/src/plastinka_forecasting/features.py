@@ -145,6 +145,8 @@ class _Precomputed:
     cum: F32
     cum_nz: F32
     cum_obs: F32
+    cum_sq_step: F32
+    cum_steps: F32
     ewm_fast: F32
     ewm_slow: F32
     ewm_occ: F32
@@ -179,6 +181,11 @@ def _precompute(hist: DenseHistory, frequency: str) -> _Precomputed:
     cum = np.concatenate([zero_col, np.cumsum(filled, axis=1, dtype=np.float64).astype(np.float32)], axis=1)
     cum_nz = np.concatenate([zero_col, np.cumsum(filled > 0, axis=1).astype(np.float32)], axis=1)
     cum_obs = np.concatenate([zero_col, np.cumsum(observed, axis=1).astype(np.float32)], axis=1)
+    step = np.diff(v, axis=1, prepend=np.nan)
+    has_step = ~np.isnan(step)
+    sq_step = np.where(has_step, step * step, 0.0)
+    cum_sq_step = np.concatenate([zero_col, np.cumsum(sq_step, axis=1, dtype=np.float64).astype(np.float32)], axis=1)
+    cum_steps = np.concatenate([zero_col, np.cumsum(has_step, axis=1).astype(np.float32)], axis=1)
     last_sale = np.full((n, t_len), -1, dtype=np.int64)
     last_size = np.full((n, t_len), np.nan, dtype=np.float32)
     prev_idx = np.full(n, -1, dtype=np.int64)
@@ -196,6 +203,8 @@ def _precompute(hist: DenseHistory, frequency: str) -> _Precomputed:
         cum=cum,
         cum_nz=cum_nz,
         cum_obs=cum_obs,
+        cum_sq_step=cum_sq_step,
+        cum_steps=cum_steps,
         ewm_fast=_ewm(v, 0.3),
         ewm_slow=_ewm(v, 0.1),
         ewm_occ=_ewm((v > 0).astype(np.float32) + np.where(np.isnan(v), np.nan, 0).astype(np.float32), 0.1),
@@ -274,7 +283,7 @@ class FeatureSpace:
         names += [f"mean_{w}" for w in cfg.windows]
         names += [f"nz_{w}" for w in cfg.windows]
         names += ["mean_all", "nz_all", "max_season", "ewm_fast", "ewm_slow", "tsb", "croston_size"]
-        names += ["since_sale", "age", "sale_interval", "last_size"]
+        names += ["since_sale", "age", "sale_interval", "last_size", "naive_rmse"]
         names += [f"{g}_mean" for g in _GROUPS] + [f"{g}_count" for g in _GROUPS]
         names += ["shop_recent", "shop_trend", "origin_pos"]
         names += list(_NUMERIC_STATIC) + list(CATEGORICAL_FEATURES)
@@ -314,8 +323,19 @@ class FeatureSpace:
         with np.errstate(invalid="ignore", divide="ignore"):
             cols.append(age / pre.cum_nz[rows, t + 1])
         cols.append(pre.last_size[rows, t])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cols.append(np.sqrt(pre.cum_sq_step[rows, t + 1] / pre.cum_steps[rows, t + 1]))
         main = self._window(pre.cum, t, cfg.main_window) / np.maximum(self._window(pre.cum_obs, t, cfg.main_window), 1)
+        cols.extend(self._group_features(t, rows, main.astype(np.float32)))
+        cols.extend(self._shop_features(t, len(rows)))
+        for name in (*_NUMERIC_STATIC, *CATEGORICAL_FEATURES):
+            cols.append(self.static[name][rows])
+        return np.column_stack(cols).astype(np.float32)
+
+    def _group_features(self, t: int, rows: I64, main: F32) -> list[F32]:
+        """Mean recent demand and size of each item's artist and style group, over items started by ``t``."""
         started = self.hist.start <= t
+        out: list[F32] = []
         for g in _GROUPS:
             codes = self.group_codes[g]
             ok = started & (codes >= 0)
@@ -330,19 +350,17 @@ class FeatureSpace:
             with np.errstate(invalid="ignore", divide="ignore"):
                 gmean[have] = (sums[safe] / counts[safe])[have]
             gcount[have] = counts[safe][have]
-            cols.append(gmean)
-            cols.append(gcount)
-        n = len(rows)
-        recent = float(np.nanmean(pre.shop_mean[max(0, t + 1 - cfg.main_window) : t + 1]))
-        older_lo = max(0, t + 1 - 2 * cfg.main_window)
-        older_hi = max(0, t + 1 - cfg.main_window)
+            out += [gmean, gcount]
+        return out
+
+    def _shop_features(self, t: int, n: int) -> list[F32]:
+        """Shop-wide demand per active item: recent level, trend against the window before, period of year."""
+        pre, window = self.pre, self.config.main_window
+        recent = float(np.nanmean(pre.shop_mean[max(0, t + 1 - window) : t + 1]))
+        older_lo, older_hi = max(0, t + 1 - 2 * window), max(0, t + 1 - window)
         older = float(np.nanmean(pre.shop_mean[older_lo:older_hi])) if older_hi > older_lo else np.nan
-        cols.append(np.full(n, recent, np.float32))
-        cols.append(np.full(n, recent / older if older and older > 0 else np.nan, np.float32))
-        cols.append(np.full(n, pre.pos[t], np.float32))
-        for name in (*_NUMERIC_STATIC, *CATEGORICAL_FEATURES):
-            cols.append(self.static[name][rows])
-        return np.column_stack(cols).astype(np.float32)
+        trend = recent / older if older and older > 0 else np.nan
+        return [np.full(n, recent, np.float32), np.full(n, trend, np.float32), np.full(n, pre.pos[t], np.float32)]
 
     def _season_index(self, t: int) -> F32:
         """Shop demand per period of the year relative to the average, from history up to ``t``."""
@@ -369,11 +387,11 @@ class FeatureSpace:
         while lag_col > t:
             lag_col -= s
         season_lag = v[rows, lag_col] if lag_col >= 0 else np.full(n, np.nan, np.float32)
-        past = [c for c in range(lag_col, -1, -s)][:3]
+        past = list(range(lag_col, -1, -s))[:3]
         if past:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                season_mean = np.nanmean(v[np.ix_(rows, past)], axis=1)
+                season_mean = np.nanmean(v[np.ix_(rows, np.asarray(past, dtype=np.int64))], axis=1)
         else:
             season_mean = np.full(n, np.nan, np.float32)
         return np.column_stack(

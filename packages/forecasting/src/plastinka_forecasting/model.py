@@ -39,6 +39,13 @@ __all__ = ["ModelParams", "Progress", "TrainedModel", "fit_panel", "predict_pane
 
 Progress = Callable[[float, str], None]
 
+#: The smoothed-rate feature the booster's mean may be blended with (an exponentially smoothed demand rate).
+BLEND_FEATURE = "ewm_slow"
+_BLEND_GRID = np.linspace(0.0, 0.6, 13)
+_MIN_SCALE = 0.3
+_MIN_TRAIN_PERIODS = 2
+_ROWS_PER_THREAD = 50_000
+
 
 @dataclass(frozen=True)
 class ModelParams:
@@ -58,6 +65,9 @@ class ModelParams:
     max_train_rows: int = 1_200_000
     max_calibration_rows: int = 400_000
     calibration_origins: int = 0
+    central_intervals: bool = True
+    weighting: str = "rmsse"
+    blend: bool = True
     seed: int = 0
     num_threads: int = 0
 
@@ -68,7 +78,12 @@ class ModelParams:
             raise ValueError(f"unknown model parameter(s): {', '.join(sorted(unknown))}")
         return replace(self, **overrides)
 
-    def lgb_params(self) -> dict[str, Any]:
+    def lgb_params(self, rows: int) -> dict[str, Any]:
+        """LightGBM parameters for a training set of ``rows`` rows."""
+        threads = self.num_threads or (os.cpu_count() or 1)
+        if rows < _ROWS_PER_THREAD * 2:
+            # OpenMP threads cost more than they save on small sets (and spin badly on a busy machine).
+            threads = 1
         params: dict[str, Any] = {
             "objective": self.objective,
             "learning_rate": self.learning_rate,
@@ -79,7 +94,7 @@ class ModelParams:
             "bagging_freq": 1,
             "lambda_l2": self.lambda_l2,
             "max_bin": self.max_bin,
-            "num_threads": self.num_threads or (os.cpu_count() or 1),
+            "num_threads": threads,
             "seed": self.seed,
             "deterministic": True,
             "force_row_wise": True,
@@ -106,6 +121,7 @@ class TrainedModel:
     history: pl.DataFrame
     attributes: pl.DataFrame | None
     rounds: int
+    blend: float = 0.0
     info: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -123,16 +139,104 @@ def _default_calibration_origins(frequency: Frequency) -> int:
     return 6 if frequency is Frequency.MONTH else 13
 
 
-def _dataset(x: np.ndarray, y: np.ndarray, names: list[str], reference: lgb.Dataset | None = None) -> lgb.Dataset:
+def _dataset(
+    x: np.ndarray,
+    y: np.ndarray,
+    names: list[str],
+    weight: np.ndarray | None = None,
+    reference: lgb.Dataset | None = None,
+) -> lgb.Dataset:
     return lgb.Dataset(
         x,
         label=y,
+        weight=weight,
         feature_name=names,
         categorical_feature=[n for n in CATEGORICAL_FEATURES if n in names],
         reference=reference,
         free_raw_data=True,
         params={"max_bin": 63, "verbosity": -1},
     )
+
+
+def _row_weights(x: np.ndarray, names: list[str], mode: str) -> np.ndarray | None:
+    """Weights that make the squared-error-like loss match RMSSE: each row counts 1 / (naive RMSE)^2."""
+    if mode == "none":
+        return None
+    if mode != "rmsse":
+        raise ValueError(f"unknown weighting {mode!r}: use 'rmsse' or 'none'")
+    scale = np.nan_to_num(x[:, names.index("naive_rmse")], nan=1.0)
+    weight = 1.0 / np.square(np.clip(scale, _MIN_SCALE, None))
+    out: np.ndarray = (weight / weight.mean()).astype(np.float32)
+    return out
+
+
+def _blend_input(x: np.ndarray, names: list[str]) -> np.ndarray:
+    out: np.ndarray = np.nan_to_num(x[:, names.index(BLEND_FEATURE)], nan=0.0).astype(np.float64)
+    return out
+
+
+def _choose_blend(raw: np.ndarray, base: np.ndarray, y: np.ndarray, weight: np.ndarray | None) -> float:
+    """The share of the smoothed-rate baseline that minimises weighted squared error on held-out rows."""
+    w = np.ones_like(y) if weight is None else weight.astype(np.float64)
+    losses = [float(np.sum(w * ((1 - a) * raw + a * base - y) ** 2)) for a in _BLEND_GRID]
+    return float(_BLEND_GRID[int(np.argmin(losses))])
+
+
+@dataclass(frozen=True)
+class _Holdout:
+    calibration: QuantileCalibration
+    rounds: int
+    blend: float
+    info: dict[str, Any]
+
+
+def _fit_holdout(
+    space: FeatureSpace,
+    names: list[str],
+    params: ModelParams,
+    quantiles: tuple[float, ...],
+    horizon: int,
+    frequency: Frequency,
+    report: Progress,
+) -> _Holdout:
+    """Train on targets up to a cut-off and learn rounds, blend and quantiles from the held-out origins."""
+    n_periods = space.hist.n_periods
+    k = params.calibration_origins or _default_calibration_origins(frequency)
+    cut = n_periods - 1 - horizon - k + 1
+    if cut < _MIN_TRAIN_PERIODS:
+        k = max(0, n_periods - 1 - horizon - _MIN_TRAIN_PERIODS + 1)
+        cut = n_periods - 1 - horizon - k + 1
+    fallback = _Holdout(QuantileCalibration.poisson(quantiles, horizon), min(params.max_rounds, 200), 0.0, {})
+    if k < 1 or cut < _MIN_TRAIN_PERIODS:
+        return fallback
+    x_tr, y_tr, _, _ = space.training_rows(
+        range(cut), horizon, max_rows=params.max_train_rows, seed=params.seed, last_target=cut
+    )
+    x_cal, y_cal, h_cal, _ = space.training_rows(
+        range(cut, n_periods - 1), horizon, max_rows=params.max_calibration_rows, seed=params.seed + 1
+    )
+    if not len(y_tr) or not len(y_cal):
+        return fallback
+    report(0.15, f"hold-out booster: {len(y_tr)} rows; {len(y_cal)} held-out rows from {k}+ origins")
+    w_tr = _row_weights(x_tr, names, params.weighting)
+    w_cal = _row_weights(x_cal, names, params.weighting)
+    train_set = _dataset(x_tr, y_tr, names, w_tr)
+    valid_set = _dataset(x_cal, y_cal, names, w_cal, reference=train_set)
+    booster = lgb.train(
+        params.lgb_params(len(y_tr)),
+        train_set,
+        num_boost_round=params.max_rounds,
+        valid_sets=[valid_set],
+        callbacks=[lgb.early_stopping(params.early_stopping_rounds, verbose=False)],
+    )
+    best = booster.best_iteration or params.max_rounds
+    raw = np.clip(booster.predict(x_cal, num_iteration=best), 0, None).astype(np.float64)
+    y64 = y_cal.astype(np.float64)
+    blend = _choose_blend(raw, _blend_input(x_cal, names), y64, w_cal) if params.blend else 0.0
+    mean = (1 - blend) * raw + blend * _blend_input(x_cal, names)
+    calibration = QuantileCalibration.fit(mean, y64, h_cal, quantiles, horizon, central=params.central_intervals)
+    info = {"origins": k, "rows": len(y_cal), "best_iteration": best, "blend": blend}
+    return _Holdout(calibration, max(20, round(best * 1.1)), blend, info)
 
 
 def fit_panel(
@@ -148,91 +252,53 @@ def fit_panel(
     """Train on a history panel (see :mod:`plastinka_forecasting.frames`)."""
     frequency = Frequency(frequency)
     params = params or ModelParams()
-    quantiles = tuple(sorted(float(q) for q in quantiles))
+    levels = tuple(sorted(float(q) for q in quantiles))
     report = progress or (lambda _f, _m: None)
     started = time.perf_counter()
     if panel.height == 0:
         raise ValueError("no history to train on: the panel is empty")
     hist = to_dense(panel, frequency)
+    if hist.n_periods < 3:
+        raise ValueError(f"need at least 3 periods of history to train, got {hist.n_periods}")
     config = default_config(frequency)
     space = FeatureSpace.build(hist, attributes, config)
     names = space.feature_names()
-    n_periods = hist.n_periods
-    if n_periods < 3:
-        raise ValueError(f"need at least 3 periods of history to train, got {n_periods}")
-    lgb_params = params.lgb_params()
-    report(0.05, f"panel: {hist.n_items} items x {n_periods} periods")
+    report(0.05, f"panel: {hist.n_items} items x {hist.n_periods} periods")
 
-    # Held-out origins for early stopping and calibration: targets after the cut-off, from a booster that
-    # only saw targets up to it.
-    k = params.calibration_origins or _default_calibration_origins(frequency)
-    cut = n_periods - 1 - horizon - k + 1
-    min_train = 2
-    if cut < min_train:
-        k = max(0, n_periods - 1 - horizon - min_train + 1)
-        cut = n_periods - 1 - horizon - k + 1
-    calibration: QuantileCalibration
-    rounds = params.max_rounds
-    cal_info: dict[str, Any] = {"origins": 0}
-    if k >= 1 and cut >= min_train:
-        x_tr, y_tr, _, _ = space.training_rows(
-            range(cut), horizon, max_rows=params.max_train_rows, seed=params.seed, last_target=cut
-        )
-        x_cal, y_cal, h_cal, _ = space.training_rows(
-            range(cut, n_periods - 1), horizon, max_rows=params.max_calibration_rows, seed=params.seed + 1
-        )
-        if len(y_tr) and len(y_cal):
-            report(0.15, f"holdout booster: {len(y_tr)} rows, {len(y_cal)} held-out rows over {k}+ origins")
-            train_set = _dataset(x_tr, y_tr, names)
-            valid_set = _dataset(x_cal, y_cal, names, reference=train_set)
-            booster_a = lgb.train(
-                lgb_params,
-                train_set,
-                num_boost_round=params.max_rounds,
-                valid_sets=[valid_set],
-                callbacks=[lgb.early_stopping(params.early_stopping_rounds, verbose=False)],
-            )
-            best = booster_a.best_iteration or params.max_rounds
-            mean_cal = np.clip(booster_a.predict(x_cal, num_iteration=best), 0, None)
-            calibration = QuantileCalibration.fit(mean_cal, y_cal.astype(np.float64), h_cal, quantiles, horizon)
-            rounds = max(20, int(round(best * 1.1)))
-            cal_info = {"origins": k, "rows": len(y_cal), "best_iteration": best}
-            del x_tr, y_tr, x_cal, train_set, valid_set, booster_a
-        else:
-            calibration = QuantileCalibration.poisson(quantiles, horizon)
-            rounds = min(rounds, 200)
-    else:
-        calibration = QuantileCalibration.poisson(quantiles, horizon)
-        rounds = min(rounds, 200)
+    holdout = _fit_holdout(space, names, params, levels, horizon, frequency, report)
 
-    report(0.55, f"final booster: {rounds} rounds")
+    report(0.55, f"final booster: {holdout.rounds} rounds")
     x_all, y_all, _, _ = space.training_rows(
-        range(n_periods - 1), horizon, max_rows=params.max_train_rows, seed=params.seed + 2
+        range(hist.n_periods - 1), horizon, max_rows=params.max_train_rows, seed=params.seed + 2
     )
     if not len(y_all):
         raise ValueError("no training rows: every series is a single period")
-    booster = lgb.train(lgb_params, _dataset(x_all, y_all, names), num_boost_round=rounds)
+    weight = _row_weights(x_all, names, params.weighting)
+    booster = lgb.train(
+        params.lgb_params(len(y_all)), _dataset(x_all, y_all, names, weight), num_boost_round=holdout.rounds
+    )
     report(0.95, "trained")
     info = {
         "train_rows": len(y_all),
         "items": hist.n_items,
-        "periods": n_periods,
-        "calibration": cal_info,
+        "periods": hist.n_periods,
+        "holdout": holdout.info,
         "train_seconds": round(time.perf_counter() - started, 2),
     }
     return TrainedModel(
         booster=booster,
-        calibration=calibration,
+        calibration=holdout.calibration,
         config=config,
         frequency=frequency,
         horizon=horizon,
-        quantiles=quantiles,
+        quantiles=levels,
         feature_names=names,
         vocab=space.vocab,
         params=params,
         history=panel.select(ITEM_ID, PERIOD, TARGET),
         attributes=attributes,
-        rounds=rounds,
+        rounds=holdout.rounds,
+        blend=holdout.blend,
         info=info,
     )
 
@@ -258,7 +324,8 @@ def predict_panel(
     if space.feature_names() != model.feature_names:
         raise ValueError("the model's features do not match this package version's feature set")
     x, item_idx, hs = space.prediction_rows(horizon)
-    mean = np.clip(model.booster.predict(x, num_iteration=model.rounds), 0.0, None).astype(np.float64)
+    raw = np.clip(model.booster.predict(x, num_iteration=model.rounds), 0.0, None).astype(np.float64)
+    mean = (1 - model.blend) * raw + model.blend * _blend_input(x, model.feature_names)
     qs = model.calibration.apply(mean, hs)
     periods = next_periods(hist.periods[-1], model.frequency, horizon)
     frame = pl.DataFrame(

@@ -1,0 +1,89 @@
+"""Accuracy of the default model beside every baseline, by rolling-origin backtest, on synthetic and real data.
+
+* synthetic: the synthetic shop (``plastinka_forecasting.synthetic``) written in the shop's export format and
+  read back through ingestion, monthly;
+* real: the CDNOW log (``real_data.py``), monthly and weekly, with the same folds as ``baselines_real.py``.
+
+Every table comes from :func:`plastinka_forecasting.backtest.backtest_panel` with the default parameters: the
+same origins, items and metrics for every method. Run:
+``hatch run bench:python benchmarks/accuracy.py [--only synthetic|real-M|real-W] [--items N --months M]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import polars as pl
+
+from plastinka_forecasting.backtest import backtest_panel, format_table
+from plastinka_forecasting.frames import SalesData
+from plastinka_forecasting.ingest import load_sales
+from plastinka_forecasting.panel import build_panel
+from plastinka_forecasting.synthetic import generate_shop, write_shop
+from plastinka_schemas import Frequency
+
+sys.path.insert(0, str(Path(__file__).parent))
+from real_data import load_real_panel
+
+#: (horizon, windows, step) per case; the real folds match baselines_real.py.
+SETUP = {
+    "synthetic": (Frequency.MONTH, 3, 4, 3),
+    "real-M": (Frequency.MONTH, 3, 4, 1),
+    "real-W": (Frequency.WEEK, 8, 6, 4),
+}
+
+
+def synthetic_sales(items: int, months: int, seed: int) -> SalesData:
+    shop = generate_shop(items, months, seed=seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        files = write_shop(shop, tmp, fmt="csv")
+        return load_sales(files.sales, files.stock)
+
+
+def run(name: str, panel: pl.DataFrame, attributes: pl.DataFrame | None, description: str) -> None:
+    frequency, horizon, windows, step = SETUP[name]
+    started = time.perf_counter()
+    result = backtest_panel(panel, attributes, frequency=frequency, horizon=horizon, windows=windows, step=step)
+    seconds = time.perf_counter() - started
+    print(f"\n## {name}: {description}")
+    print(
+        f"horizon {horizon}, {windows} origins {step} apart, cut-offs {result.cutoffs[0]}..{result.cutoffs[-1]}; "
+        f"{seconds:.0f} s"
+    )
+    print(format_table(result.table))
+    ours = result.evaluations["lightgbm"]
+    print("lightgbm by segment:")
+    print(ours.by_segment.select("segment", "n", "mae", "rmsse", "spl", "coverage", "bias"))
+    sys.stdout.flush()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=sorted(SETUP), action="append")
+    parser.add_argument("--items", type=int, default=2000)
+    parser.add_argument("--months", type=int, default=48)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    cases = args.only or list(SETUP)
+    if "synthetic" in cases:
+        sales = synthetic_sales(args.items, args.months, args.seed)
+        # The stock snapshot describes only the end of the data: backtests use sales history alone.
+        panel = build_panel(SalesData(sales.sales, sales.attributes, None, sales.report), Frequency.MONTH)
+        zeros = float((panel["y"] == 0).mean() or 0.0)
+        text = (
+            f"synthetic shop, {args.items} records x {args.months} months (seed {args.seed}), "
+            f"{panel.height:,} rows, {zeros:.1%} zeros"
+        )
+        run("synthetic", panel, sales.attributes, text)
+    for case in ("real-M", "real-W"):
+        if case in cases:
+            panel, _, text = load_real_panel(SETUP[case][0])
+            run(case, panel, None, text)
+
+
+if __name__ == "__main__":
+    main()

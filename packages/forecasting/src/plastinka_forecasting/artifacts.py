@@ -1,0 +1,176 @@
+"""Model artifacts: LightGBM text, JSON metadata and Parquet history. No pickle anywhere.
+
+A model directory holds ``model.txt`` (the booster as LightGBM text), ``history.parquet`` (the training panel,
+so ``predict`` works without data), ``attributes.parquet`` when item attributes were known, and ``meta.json``:
+features, quantiles, frequency, horizon, training window, data fingerprint, calibration table, parameters,
+metrics, library versions and the sha256 of every other file. Loading parses text, JSON and Parquet only, so
+it cannot run code, and refuses any file whose sha256 differs from the metadata's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from datetime import UTC, datetime
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import polars as pl
+
+from plastinka_forecasting.calibration import QuantileCalibration
+from plastinka_forecasting.features import FeatureConfig
+from plastinka_forecasting.frames import ITEM_ID, PERIOD, TARGET
+from plastinka_forecasting.model import BLEND_FEATURE, ModelParams, TrainedModel
+from plastinka_schemas import Frequency
+
+__all__ = [
+    "FORMAT_VERSION",
+    "META_FILE",
+    "MODEL_FILE",
+    "ArtifactError",
+    "data_fingerprint",
+    "load_model",
+    "model_metadata",
+    "save_model",
+]
+
+FORMAT_VERSION = 1
+MODEL_FILE = "model.txt"
+META_FILE = "meta.json"
+HISTORY_FILE = "history.parquet"
+ATTRIBUTES_FILE = "attributes.parquet"
+
+
+class ArtifactError(ValueError):
+    """A model directory that is incomplete, tampered with or from an incompatible format."""
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def data_fingerprint(panel: pl.DataFrame) -> str:
+    """sha256 of the panel's rows in canonical order and text form: equal data, equal fingerprint."""
+    canonical = panel.select(ITEM_ID, PERIOD, TARGET).sort(ITEM_ID, PERIOD).write_csv(float_precision=6)
+    return _sha256(canonical.encode())
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version(), "lightgbm": lgb.__version__, "polars": pl.__version__}
+    out["numpy"] = np.__version__
+    try:
+        out["plastinka-forecasting"] = importlib_metadata.version("plastinka-forecasting")
+    except importlib_metadata.PackageNotFoundError:
+        out["plastinka-forecasting"] = "unknown"
+    return out
+
+
+def model_metadata(model: TrainedModel) -> dict[str, Any]:
+    """The JSON-ready description of ``model`` (without file checksums)."""
+    first, last = model.first_period, model.last_period
+    return {
+        "format_version": FORMAT_VERSION,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "frequency": model.frequency.value,
+        "horizon": model.horizon,
+        "quantiles": list(model.quantiles),
+        "features": model.feature_names,
+        "feature_config": model.config.to_json(),
+        "vocab": model.vocab,
+        "calibration": model.calibration.to_json(),
+        "params": dict(vars(model.params)),
+        "rounds": model.rounds,
+        "blend": {"feature": BLEND_FEATURE, "weight": model.blend},
+        "training_window": {
+            "first_period": first.isoformat() if first else None,
+            "last_period": last.isoformat() if last else None,
+            "items": model.history.get_column(ITEM_ID).n_unique(),
+            "rows": model.history.height,
+        },
+        "data_fingerprint": model.info.get("data_fingerprint") or data_fingerprint(model.history),
+        "metrics": model.info,
+        "versions": _versions(),
+    }
+
+
+def save_model(model: TrainedModel, directory: str | Path) -> dict[str, Path]:
+    """Write the model directory; returns the written files by name (``model``, ``meta``, ...)."""
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    blobs: dict[str, bytes] = {MODEL_FILE: model.booster.model_to_string(num_iteration=model.rounds).encode()}
+    history_path = out / HISTORY_FILE
+    model.history.select(ITEM_ID, PERIOD, TARGET).write_parquet(history_path, statistics=False)
+    files = {MODEL_FILE: _sha256(blobs[MODEL_FILE]), HISTORY_FILE: _sha256(history_path.read_bytes())}
+    written = {"model": out / MODEL_FILE, "history": history_path}
+    if model.attributes is not None and model.attributes.height:
+        attributes_path = out / ATTRIBUTES_FILE
+        model.attributes.write_parquet(attributes_path, statistics=False)
+        files[ATTRIBUTES_FILE] = _sha256(attributes_path.read_bytes())
+        written["attributes"] = attributes_path
+    (out / MODEL_FILE).write_bytes(blobs[MODEL_FILE])
+    meta = model_metadata(model)
+    meta["files"] = files
+    (out / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True, default=str), encoding="utf-8")
+    written["meta"] = out / META_FILE
+    return written
+
+
+def _read_verified(directory: Path, name: str, files: dict[str, str]) -> bytes:
+    path = directory / name
+    if not path.is_file():
+        raise ArtifactError(f"model directory {directory} lacks {name}")
+    data = path.read_bytes()
+    if _sha256(data) != files.get(name):
+        raise ArtifactError(f"{path}: sha256 does not match the model metadata (file changed or corrupted)")
+    return data
+
+
+def _blend_weight(blend: dict[str, Any]) -> float:
+    if blend.get("feature") != BLEND_FEATURE:
+        raise ArtifactError(f"the model blends with {blend.get('feature')!r}, this version with {BLEND_FEATURE!r}")
+    return float(blend["weight"])
+
+
+def load_model(directory: str | Path) -> TrainedModel:
+    """Read a model directory written by :func:`save_model`, verifying every file's sha256."""
+    root = Path(directory)
+    meta_path = root / META_FILE
+    if not meta_path.is_file():
+        raise ArtifactError(f"{root} is not a model directory: {META_FILE} is missing")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ArtifactError(f"{meta_path}: not valid JSON ({exc})") from exc
+    if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
+        raise ArtifactError(f"{meta_path}: unsupported model format {meta.get('format_version')!r}")
+    files = meta.get("files")
+    if not isinstance(files, dict) or MODEL_FILE not in files or HISTORY_FILE not in files:
+        raise ArtifactError(f"{meta_path}: the file checksums are missing")
+    model_text = _read_verified(root, MODEL_FILE, files).decode("utf-8")
+    history = pl.read_parquet(_read_verified(root, HISTORY_FILE, files))
+    attributes = pl.read_parquet(_read_verified(root, ATTRIBUTES_FILE, files)) if ATTRIBUTES_FILE in files else None
+    try:
+        booster = lgb.Booster(model_str=model_text)
+        params = ModelParams().with_overrides(meta["params"])
+        return TrainedModel(
+            booster=booster,
+            calibration=QuantileCalibration.from_json(meta["calibration"]),
+            config=FeatureConfig.from_json(meta["feature_config"]),
+            frequency=Frequency(meta["frequency"]),
+            horizon=int(meta["horizon"]),
+            quantiles=tuple(float(q) for q in meta["quantiles"]),
+            feature_names=[str(n) for n in meta["features"]],
+            vocab={str(k): [str(v) for v in vs] for k, vs in meta["vocab"].items()},
+            params=params,
+            history=history,
+            attributes=attributes,
+            rounds=int(meta["rounds"]),
+            blend=_blend_weight(meta["blend"]),
+            info=dict(meta.get("metrics") or {}),
+        )
+    except (KeyError, TypeError, ValueError, lgb.basic.LightGBMError) as exc:
+        raise ArtifactError(f"{meta_path}: malformed model metadata ({exc})") from exc
