@@ -325,3 +325,32 @@ def test_csv_rows_beyond_the_header_width_are_truncated_and_short_rows_padded() 
     assert data.sales.get_column("item_id").to_list() == ["1"]
     (issue,) = data.report.issues
     assert (issue.row, issue.column, issue.reason) == (3, "quantity", "missing quantity")
+
+
+def test_workbook_with_a_sheet_per_year_loads_every_sheet() -> None:
+    header = shop_headers("Дата заказа")
+    raw = xlsx_bytes(
+        {
+            "Сводка": [["Всего продаж", 3]],
+            "2023": [header, SALE_ROWS[0], SALE_ROWS[1]],
+            "2024": [header, SALE_ROWS[2], [*SALE_ROWS[2][:-1], "soon"]],
+        },
+        header_row={"2024": 2},
+    )
+    data = load_sales_bytes(raw, "years.xlsx", today=TODAY)
+    assert data.sales.equals(EXPECTED_SALES)
+    (issue,) = data.report.issues
+    assert (issue.file, issue.row) == ("years.xlsx [2024]", 5)
+    assert data.report.rows_read == 4
+
+
+def test_windows_line_endings_quotes_and_unpadded_dates() -> None:
+    raw = (
+        "Отчёт\r\n\r\nШтрихкод;Исполнитель;Альбом;Дата продажи\r\n"
+        '1;A;X;1.2.2023\r\n2;"B; b";Y;05.02.2023 7:05\r\n3;C;Z;bad\r\n'
+    ).encode("cp1251")
+    data = load_sales_bytes(raw, "crlf.csv", today=TODAY)
+    assert data.sales.get_column("date").to_list() == [date(2023, 2, 1), date(2023, 2, 5)]
+    assert data.attributes.get_column("artist").to_list() == ["A", "B; b"]
+    (issue,) = data.report.issues
+    assert (issue.row, issue.reason) == (6, "unparseable date 'bad'")

@@ -13,7 +13,7 @@ from ._assemble import attributes_frame, sales_frame, stock_frame
 from ._errors import DataError
 from ._issues import IssueLog
 from ._limits import DEFAULT_LIMITS, IngestLimits
-from ._read import read_table
+from ._read import read_tables
 from ._resolve import resolve_items
 from ._rows import map_rows
 
@@ -33,6 +33,14 @@ def _read_path(path: str | Path, limits: IngestLimits) -> tuple[bytes, str]:
         raise DataError("is a directory, not a file", file=str(path)) from error
     except PermissionError as error:
         raise DataError("permission denied", file=str(path)) from error
+
+
+def _rows_of(
+    data: bytes, file: str, role: str, log: IssueLog, limits: IngestLimits, today: date
+) -> tuple[pl.DataFrame, int]:
+    mapped = [map_rows(table, role, log, today) for table in read_tables(data, file, role, limits)]
+    rows = pl.concat([frame for frame, _ in mapped], how="diagonal_relaxed")
+    return rows.with_columns(pl.lit(role == "sales").alias(_IS_SALE)), sum(read for _, read in mapped)
 
 
 def _usable(rows: pl.DataFrame, file: str, read: int, log: IssueLog) -> None:
@@ -66,12 +74,12 @@ def load_sales_bytes(
     today = today or datetime.now(UTC).date()
     log = IssueLog()
     stock_name = stock_filename or "stock"
-    sales_rows, sales_read = map_rows(read_table(data, filename, "sales", limits), "sales", log, today)
-    parts = [sales_rows.with_columns(pl.lit(value=True).alias(_IS_SALE))]
+    sales_rows, sales_read = _rows_of(data, filename, "sales", log, limits, today)
+    parts = [sales_rows]
     stock_read = 0
     if stock is not None:
-        stock_rows, stock_read = map_rows(read_table(stock, stock_name, "stock", limits), "stock", log, today)
-        parts.append(stock_rows.with_columns(pl.lit(value=False).alias(_IS_SALE)))
+        stock_rows, stock_read = _rows_of(stock, stock_name, "stock", log, limits, today)
+        parts.append(stock_rows)
     resolved = resolve_items(pl.concat(parts, how="diagonal_relaxed"), log)
     sales_part = resolved.filter(pl.col(_IS_SALE))
     _usable(sales_part, filename, sales_read, log)

@@ -14,8 +14,9 @@ PARQUET_MAGIC = b"PAR1"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
-def read_table(data: bytes, file: str, role: str, limits: IngestLimits) -> RawTable:
-    """Sniff the content (not only the extension) and read it; every refusal is a :class:`DataError`."""
+def read_tables(data: bytes, file: str, role: str, limits: IngestLimits) -> list[RawTable]:
+    """Sniff the content (not only the extension) and read it: one table, or one per sheet of a workbook that
+    holds several. Every refusal is a :class:`DataError`."""
     if not data:
         raise DataError("the file is empty", file=file)
     if len(data) > limits.max_file_bytes:
@@ -24,9 +25,9 @@ def read_table(data: bytes, file: str, role: str, limits: IngestLimits) -> RawTa
     if data.startswith(ZIP_MAGIC):
         return read_workbook(data, file, role, limits)
     if data.startswith(PARQUET_MAGIC):
-        return read_parquet(data, file, role, limits)
+        return [read_parquet(data, file, role, limits)]
     if data.startswith(OLE_MAGIC):
         return read_workbook(data, file, role, limits, legacy=True)
     if suffix in {"xlsx", "xlsm", "xls", "parquet"}:
         raise DataError(f"the content is not a .{suffix} file (wrong extension or damaged file)", file=file)
-    return read_csv(data, file, role, limits)
+    return [read_csv(data, file, role, limits)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from typing import Any
 
 import fastexcel
 import polars as pl
@@ -79,7 +80,17 @@ def _first_used_row(archive: zipfile.ZipFile, path: str) -> int:
     return 1
 
 
-def read_workbook(data: bytes, file: str, role: str, limits: IngestLimits, *, legacy: bool = False) -> RawTable:
+def _load_sheet(reader: Any, index: int, name: str, file: str) -> pl.DataFrame:
+    try:
+        frame: pl.DataFrame = reader.load_sheet(index, header_row=None, dtypes="string").to_polars()
+    except Exception as error:  # fastexcel raises its own hierarchy for damaged sheets
+        raise DataError(f"sheet '{name}' cannot be read ({type(error).__name__})", file=file) from error
+    return frame.cast(pl.Utf8)
+
+
+def read_workbook(data: bytes, file: str, role: str, limits: IngestLimits, *, legacy: bool = False) -> list[RawTable]:
+    """Every sheet whose first rows hold a header for ``role``: a workbook split into sheets (one per year,
+    say) is one dataset, and ignoring a sheet would lose its rows silently."""
     first_rows: list[int] = []
     if not legacy:
         first_rows = _first_used_rows(_check_archive(data, file, limits))
@@ -92,32 +103,29 @@ def read_workbook(data: bytes, file: str, role: str, limits: IngestLimits, *, le
         ]
     except Exception as error:  # fastexcel raises its own hierarchy for damaged workbooks
         raise DataError(f"the workbook cannot be read ({type(error).__name__})", file=file) from error
-    best = None
+    chosen = []
     for index, preview in enumerate(previews):
         found = pick_header(list(enumerate(preview.rows())), role)
-        if found and (best is None or found[1].looks_like(role) > best[2].looks_like(role)):
-            best = (index, found[0], found[1])
-    if best is None:
+        if found:
+            chosen.append((index, *found))
+    if not chosen:
         hints = (other_role_hint(list(enumerate(p.rows())), role) for p in previews)
         where = "any sheet (" + ", ".join(names) + ")"
         raise no_header_error(file, role, where, next(filter(None, hints), ""), limits)
-    sheet_index, header_index, header = best
-    try:
-        sheet = reader.load_sheet(sheet_index, header_row=None, dtypes="string")
-        check_rows(file, sheet.total_height, limits)
-        frame = sheet.to_polars()
-    except DataError:
-        raise
-    except Exception as error:
-        raise DataError(f"sheet '{names[sheet_index]}' cannot be read ({type(error).__name__})", file=file) from error
-    frame = frame.slice(header_index + 1)
-    frame = frame.rename({name: f"c{index}" for index, name in enumerate(frame.columns)}).cast(pl.Utf8)
-    offset = first_rows[sheet_index] if sheet_index < len(first_rows) else 1
-    return RawTable(
-        file=file,
-        frame=frame,
-        header=header,
-        header_row=offset + header_index,
-        first_row=offset + header_index + 1,
-        sheet=names[sheet_index],
-    )
+    tables, rows = [], 0
+    for sheet_index, header_index, header in chosen:
+        frame = _load_sheet(reader, sheet_index, names[sheet_index], file).slice(header_index + 1)
+        rows += frame.height
+        check_rows(file, rows, limits)
+        offset = first_rows[sheet_index] if sheet_index < len(first_rows) else 1
+        tables.append(
+            RawTable(
+                file=f"{file} [{names[sheet_index]}]" if len(chosen) > 1 else file,
+                frame=frame.rename({name: f"c{i}" for i, name in enumerate(frame.columns)}),
+                header=header,
+                header_row=offset + header_index,
+                first_row=offset + header_index + 1,
+                sheet=names[sheet_index],
+            )
+        )
+    return tables
