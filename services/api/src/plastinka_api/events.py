@@ -98,7 +98,7 @@ def _record_model(
     activate = bool(params.get("activate", True))
     model_ref = manifest.get(artifacts.MODEL)
     model_id = new_id("mdl")
-    window = summary.get("train_window") or metrics.get("train_window") or {}
+    window = metrics.get("training_window") or summary.get("training_window") or {}
     model = Model(
         id=model_id,
         owner=job.owner,
@@ -107,8 +107,8 @@ def _record_model(
         frequency=params.get("frequency", "M"),
         horizon=int(params.get("horizon", 3)),
         quantiles=list(params.get("quantiles", [])),
-        train_start=_date(window.get("start") or summary.get("train_start")),
-        train_end=_date(window.get("end") or summary.get("train_end")),
+        train_start=_date(window.get("first_period")),
+        train_end=_date(window.get("last_period")),
         artifact_key=model_ref.key,
         artifact_sha256=model_ref.sha256,
         manifest=manifest.model_dump(mode="json"),
@@ -223,9 +223,8 @@ async def _succeeded(ctx: AppContext, event: SucceededEvent, kind: JobKind) -> O
             also=also,
         )
         if ok:
-            for name, value in metrics.items():
-                if isinstance(value, int | float) and not isinstance(value, bool):
-                    ctx.metrics.model_quality.labels(name, "training").set(value)
+            for name, value in numeric_leaves(metrics):
+                ctx.metrics.model_quality.labels(name, "training").set(value)
     else:
         assert isinstance(job, PredictionJob)
         ok = await ctx.db.call(repo.succeed, event.job_id, event.attempt, manifest=manifest_json, result=summary)
@@ -233,6 +232,19 @@ async def _succeeded(ctx: AppContext, event: SucceededEvent, kind: JobKind) -> O
         if ok and isinstance(rows, int):
             ctx.metrics.rows.labels("forecast").inc(rows)
     return Outcome(ok, JobStatus.SUCCEEDED if ok else None)
+
+
+def numeric_leaves(tree: dict[str, Any], prefix: str = "", depth: int = 3) -> list[tuple[str, float]]:
+    """``{"holdout": {"rows": 5}}`` -> ``[("holdout.rows", 5.0)]``: numbers of a nested report, for gauges."""
+    found: list[tuple[str, float]] = []
+    for name, value in tree.items():
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int | float):
+            found.append((prefix + str(name), float(value)))
+        elif isinstance(value, dict) and depth > 1:
+            found.extend(numeric_leaves(value, f"{prefix}{name}.", depth - 1))
+    return found
 
 
 class StorageUnavailable(Exception):

@@ -17,7 +17,9 @@ _CACHE_SIZE = 8
 _panels: OrderedDict[tuple[str, str | None, str], pl.DataFrame] = OrderedDict()
 
 
-def _panel(sales: bytes, sales_name: str, stock: bytes | None, stock_name: str | None, frequency: Frequency) -> pl.DataFrame:
+def _panel(
+    sales: bytes, sales_name: str, stock: bytes | None, stock_name: str | None, frequency: Frequency
+) -> pl.DataFrame:
     return build_panel(load_sales_bytes(sales, sales_name, stock, stock_name), frequency)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -110,6 +111,40 @@ def make_invoker(settings: Settings, recorder: DbRecorder) -> FunctionInvoker | 
         return LocalFunctionInvoker(
             functions, recorder=recorder, max_concurrency=settings.function_concurrency, env=env
         )
-    from plastinka_api.invokers.yandex import YandexFunctionInvoker  # noqa: PLC0415 - the SDK loads only when used
+    return make_yandex_invoker(settings, recorder)
 
-    return YandexFunctionInvoker.from_settings(settings, recorder=recorder)  # type: ignore[attr-defined,no-any-return]
+
+def make_yandex_invoker(settings: Settings, recorder: DbRecorder) -> FunctionInvoker:
+    # The SDK and its gRPC stubs load only when the yandex invoker is configured.
+    from plastinka_api.invokers.cloud_api import CloudCredentials  # noqa: PLC0415
+    from plastinka_api.invokers.yandex import (  # noqa: PLC0415
+        YandexFunction,
+        YandexFunctionInvoker,
+        YandexInvokerSettings,
+    )
+
+    if not settings.yandex_train_function_id or not settings.yandex_predict_function_id:
+        raise ValueError("the yandex invoker needs PLASTINKA_YANDEX_TRAIN_FUNCTION_ID and ..._PREDICT_FUNCTION_ID")
+    if settings.yandex_sa_key_file is not None:
+        credentials = CloudCredentials(service_account_key=json.loads(settings.yandex_sa_key_file.read_text()))
+    elif settings.yandex_iam_token is not None:
+        credentials = CloudCredentials(iam_token=settings.yandex_iam_token.get_secret_value())
+    else:
+        raise ValueError("the yandex invoker needs PLASTINKA_YANDEX_SA_KEY_FILE (or PLASTINKA_YANDEX_IAM_TOKEN)")
+    extra: dict[str, Any] = {}
+    if settings.yandex_api_endpoint:
+        extra["api_endpoint"] = settings.yandex_api_endpoint
+    if settings.yandex_functions_endpoint:
+        extra["functions_endpoint"] = settings.yandex_functions_endpoint
+    if settings.yandex_root_certificates_file:
+        extra["root_certificates"] = settings.yandex_root_certificates_file.read_bytes()
+    tag = settings.yandex_function_tag
+    invoker_settings = YandexInvokerSettings(
+        functions={
+            "train": YandexFunction(settings.yandex_train_function_id, tag),
+            "predict": YandexFunction(settings.yandex_predict_function_id, tag),
+        },
+        credentials=credentials,
+        **extra,
+    )
+    return YandexFunctionInvoker(invoker_settings, recorder=recorder)

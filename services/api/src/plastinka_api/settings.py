@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     yandex_predict_function_id: str | None = Field(default=None, description="Predict function id (yandex invoker).")
     yandex_function_tag: str = Field(default="$latest", description="Function version tag to invoke.")
     yandex_sa_key_file: Path | None = Field(default=None, description="Service-account authorized key JSON file.")
+    yandex_iam_token: SecretStr | None = Field(default=None, description="A ready IAM token instead of a key file.")
+    yandex_api_endpoint: str | None = Field(default=None, description="Cloud API endpoint override.")
+    yandex_functions_endpoint: str | None = Field(
+        default=None, description="Override of the functions invoke endpoint (private endpoints, emulators)."
+    )
+    yandex_root_certificates_file: Path | None = Field(default=None, description="PEM roots for the Cloud API.")
     functions_dir: Path | None = Field(
         default=None, description="Local runtime: the folder holding train-function/ and predict-function/."
     )

@@ -1,0 +1,117 @@
+"""Starting API servers as processes and driving them over HTTP, as a user or a second instance would."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from plastinka_forecasting.synthetic import generate_shop, write_shop
+
+ADMIN_KEY = "pk_e2e_admin_" + "k" * 32
+SECRET = "e2e-shared-secret-" + "z" * 30
+TERMINAL = {"succeeded", "failed", "cancelled", "dead_letter"}
+FAST_FUNCTIONS = Path(__file__).parent / "fast_functions"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def client(self, key: str = ADMIN_KEY, timeout: float = 60.0) -> httpx.Client:
+        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {key}"}, timeout=timeout)
+
+    def log_tail(self, lines: int = 60) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+@contextmanager
+def api_server(data_dir: Path, env: Mapping[str, str] | None = None, name: str = "api") -> Iterator[Server]:
+    """One API process with its own port; extra ``PLASTINKA_*`` settings in ``env``."""
+    port = free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    full_env = {
+        **os.environ,
+        "PLASTINKA_HOST": "127.0.0.1",
+        "PLASTINKA_PORT": str(port),
+        "PLASTINKA_DATA_DIR": str(data_dir),
+        "PLASTINKA_BOOTSTRAP_ADMIN_KEY": ADMIN_KEY,
+        "PLASTINKA_SECRET_KEY": SECRET,
+        "PLASTINKA_SAMPLE_DATASET": "false",
+        **(env or {}),
+    }
+    log = data_dir / f"{name}-{port}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "plastinka_api", "serve"], env=full_env, stdout=out, stderr=subprocess.STDOUT
+        )
+    server = Server(f"http://127.0.0.1:{port}", process, log)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise AssertionError(f"server exited with {process.returncode}:\n{server.log_tail()}")
+            try:
+                if httpx.get(f"{server.url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"server did not start:\n{server.log_tail()}")
+            time.sleep(0.1)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_for(client: httpx.Client, job_id: str, timeout_s: float = 300.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        response = client.get(f"/api/v1/status/{job_id}", params={"wait": 5})
+        response.raise_for_status()
+        status: dict[str, Any] = response.json()
+        if status["status"] in TERMINAL:
+            return status
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{job_id} still {status['status']} after {timeout_s} s: {status}")
+
+
+@pytest.fixture(scope="session")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A small shop export (sales + stock) in the shop's own csv format."""
+    generated = generate_shop(items=30, months=30, seed=5, start=date(2021, 1, 1))
+    files = write_shop(generated, tmp_path_factory.mktemp("e2e-shop"), fmt="csv")
+    return files.sales, files.stock
+
+
+def upload(client: httpx.Client, sales: Path, stock: Path | None = None) -> dict[str, Any]:
+    files: dict[str, Any] = {"file": (sales.name, sales.read_bytes(), "text/csv")}
+    if stock is not None:
+        files["stock_file"] = (stock.name, stock.read_bytes(), "text/csv")
+    response = client.post("/api/v1/datasets", files=files)
+    assert response.status_code in (200, 201), response.text
+    return dict(response.json())
