@@ -87,7 +87,8 @@ class SeriesGrid:
 
 
 def to_grid(history: pl.DataFrame, frequency: Frequency) -> SeriesGrid:
-    """Lay a panel out as a matrix; gaps after an item's first period count as zero sales."""
+    """Lay a panel out as a matrix; gaps after an item's first period count as zero sales, repeated
+    (item, period) rows add up. Only the distinct items are sorted: rows are placed by hashing, not sorting."""
     missing = {ITEM_ID, PERIOD, TARGET} - set(history.columns)
     if missing:
         raise ValueError(f"history lacks column(s) {sorted(missing)}")
@@ -97,18 +98,21 @@ def to_grid(history: pl.DataFrame, frequency: Frequency) -> SeriesGrid:
         period_index(pl.col(PERIOD), frequency),
         pl.col(TARGET).cast(pl.Float64).fill_null(0.0).fill_nan(0.0),
     )
-    frame = frame.group_by(ITEM_ID, "_t").agg(pl.col(TARGET).sum()).sort(ITEM_ID, "_t")
-    items = frame.get_column(ITEM_ID).unique(maintain_order=True)
+    items = frame.get_column(ITEM_ID).unique().sort()
     if frame.is_empty():
         return SeriesGrid(items=items, values=np.zeros((0, 0)), start=0, frequency=frequency)
-    row = frame.select(pl.col(ITEM_ID).rle_id()).to_series().to_numpy().astype(np.int64)
-    t = frame.get_column("_t").to_numpy().astype(np.int64)
+    codes = pl.DataFrame({ITEM_ID: items, "_row": np.arange(items.len(), dtype=np.int64)})
+    placed = frame.join(codes, on=ITEM_ID, how="left")
+    row = placed.get_column("_row").to_numpy()
+    t = placed.get_column("_t").to_numpy().astype(np.int64)
     start, stop = int(t.min()), int(t.max())
-    values = np.full((items.len(), stop - start + 1), np.nan)
-    first = (t - start)[np.flatnonzero(np.diff(row, prepend=-1))]  # rows are sorted by item, then period
-    after_start = np.arange(values.shape[1])[None, :] >= first[:, None]
-    values[after_start] = 0.0
-    values[row, t - start] = frame.get_column(TARGET).to_numpy()
+    n_items, n_periods = items.len(), stop - start + 1
+    flat = row * n_periods + (t - start)
+    totals = np.bincount(flat, weights=placed.get_column(TARGET).to_numpy(), minlength=n_items * n_periods)
+    first = np.full(n_items, n_periods, dtype=np.int64)
+    np.minimum.at(first, row, t - start)
+    values: FloatArray = totals.reshape(n_items, n_periods).astype(np.float64, copy=False)
+    values[np.arange(n_periods)[None, :] < first[:, None]] = np.nan
     return SeriesGrid(items=items, values=values, start=start, frequency=frequency)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from plastinka_forecasting.baselines._grid import FloatArray, SeriesGrid
 from plastinka_forecasting.baselines._quantiles import MIN_ERRORS, count_quantiles, empirical_quantiles
@@ -40,10 +41,18 @@ def _lag_errors(values: FloatArray, lag: int) -> FloatArray:
 
 def _point_plus_errors(point: FloatArray, errors: FloatArray, levels: Sequence[float], *, discrete: bool) -> FloatArray:
     """Quantiles of ``point + error`` with the errors' empirical distribution; Poisson(point) for short rows."""
-    spread = empirical_quantiles(errors, levels, discrete=discrete)
-    enough = (~np.isnan(errors)).sum(axis=1) >= MIN_ERRORS
-    fallback = count_quantiles(point, np.ones_like(point), levels)
-    return np.where(enough[:, None], point[:, None] + spread, fallback)
+    result = point[:, None] + empirical_quantiles(errors, levels, discrete=discrete)
+    return _poisson_where_short(result, point, (~np.isnan(errors)).sum(axis=1), levels)
+
+
+def _poisson_where_short(
+    result: FloatArray, point: FloatArray, counts: npt.NDArray[np.int64], levels: Sequence[float]
+) -> FloatArray:
+    """Replace the rows built from fewer than :data:`MIN_ERRORS` values by Poisson quantiles at the point."""
+    short = counts < MIN_ERRORS
+    if short.any():
+        result[short] = count_quantiles(point[short], np.ones(int(short.sum())), levels)
+    return result
 
 
 def naive(grid: SeriesGrid, horizon: int, levels: Sequence[float], *, discrete: bool) -> Forecast:
@@ -87,9 +96,7 @@ def window_average(
     recent = grid.values[:, -k:]
     point = np.nanmean(recent, axis=1)
     spread = empirical_quantiles(recent, levels, discrete=discrete)
-    enough = (~np.isnan(recent)).sum(axis=1) >= MIN_ERRORS
-    fallback = count_quantiles(point, np.ones_like(point), levels)
-    per_item = np.where(enough[:, None], spread, fallback)
+    per_item = _poisson_where_short(spread, point, (~np.isnan(recent)).sum(axis=1), levels)
     return np.repeat(point[:, None], horizon, axis=1), np.repeat(per_item[:, None, :], horizon, axis=1)
 
 
