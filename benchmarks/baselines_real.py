@@ -62,10 +62,13 @@ def table(frequency: Frequency) -> pl.DataFrame:
                 "RMSSE": result.overall["rmsse"],
                 "SPL": result.overall["spl"],
                 "cover80": result.overall["coverage"],
+                "below10": result.overall["below"],
+                "above90": result.overall["above"],
                 "bias": result.overall["bias"],
                 "winkler80": result.overall["winkler"],
                 "MAE_zero": segments["zero"]["mae"],
                 "MAE_sale": segments["nonzero"]["mae"],
+                "cover80_sale": segments["nonzero"]["coverage"],
                 "seconds": seconds,
             }
         )

@@ -60,8 +60,9 @@ def forecast_baseline(
     * ``tsb``: Teunter-Syntetos-Babai (alpha 0.1 for size, beta 0.1 for probability), negative-binomial quantiles.
 
     Empirical quantiles are used only with at least 4 in-sample errors (window values); otherwise they are
-    Poisson around the point forecast. On whole-number data empirical quantiles are observed values (the
-    inverted empirical CDF), so they stay whole numbers; negative-binomial quantiles are always whole numbers.
+    Poisson around the point forecast. On whole-number data the naive methods' error quantiles are observed
+    values (the inverted empirical CDF), so their quantiles stay whole numbers; window-average quantiles
+    interpolate (each choice won on the real-data backtest); negative-binomial quantiles are whole numbers.
     The negative-binomial dispersion is the variance-to-mean ratio of the method's one-step in-sample
     residuals, shrunk towards the pooled ratio over all series. Means and quantiles are clipped at zero and the
     quantile columns made non-decreasing.

@@ -19,8 +19,9 @@ CROSTON_ALPHA = 0.1
 #: TSB smoothing constants: demand size (updated on demand periods) and demand probability (every period).
 TSB_ALPHA = 0.1
 TSB_BETA = 0.1
-#: Pseudo-count (in units of expected demand) that shrinks each series' dispersion towards the pooled one.
-DISPERSION_PRIOR = 2.0
+#: Pseudo-count (in units of expected demand) that shrinks each series' dispersion towards the pooled one;
+#: 10 beat 0 and 2 on the CDNOW backtest (TSB SPL 0.161 / 0.178 / 0.164 monthly).
+DISPERSION_PRIOR = 10.0
 MAX_DISPERSION = 50.0
 
 
@@ -91,11 +92,17 @@ def seasonal_naive(grid: SeriesGrid, horizon: int, levels: Sequence[float], *, d
 def window_average(
     grid: SeriesGrid, horizon: int, levels: Sequence[float], *, discrete: bool, window: int | None = None
 ) -> Forecast:
-    """Mean of the last ``window`` observed periods; quantiles are the empirical quantiles of those values."""
+    """Mean of the last ``window`` observed periods; quantiles are the empirical quantiles of those values.
+
+    The quantiles interpolate linearly even on whole-number data: on the CDNOW backtest that beat the inverted
+    CDF (SPL 0.167 vs 0.176 monthly, 0.148 vs 0.148 weekly), while for the error-based naive methods the
+    inverted CDF won (naive 0.202 vs 0.208 monthly, 0.222 vs 0.223 weekly).
+    """
+    del discrete
     k = window or default_window(grid.frequency)
     recent = grid.values[:, -k:]
     point = np.nanmean(recent, axis=1)
-    spread = empirical_quantiles(recent, levels, discrete=discrete)
+    spread = empirical_quantiles(recent, levels, discrete=False)
     per_item = _poisson_where_short(spread, point, (~np.isnan(recent)).sum(axis=1), levels)
     return np.repeat(point[:, None], horizon, axis=1), np.repeat(per_item[:, None, :], horizon, axis=1)
 
