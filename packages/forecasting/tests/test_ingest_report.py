@@ -168,6 +168,19 @@ def test_zip_bomb_is_refused_before_parsing() -> None:
         load_sales_bytes(bomb, "bomb.xlsx", limits=limits, today=TODAY)
 
 
+def test_workbook_with_an_unknown_compression_method() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+    raw = bytearray(buffer.getvalue())
+    # Method field: offset 8 in the local header, offset 10 in the central directory entry.
+    raw[8:10] = (99).to_bytes(2, "little")
+    central = raw.index(b"PK\x01\x02")
+    raw[central + 10 : central + 12] = (99).to_bytes(2, "little")
+    with pytest.raises(DataError, match=r"^odd\.xlsx: not a readable xlsx file \(.*compression"):
+        load_sales_bytes(bytes(raw), "odd.xlsx", today=TODAY)
+
+
 def test_size_and_row_caps() -> None:
     raw = shop_csv(*["1;A;X;;;;;15.01.2023"] * 20)
     with pytest.raises(DataError, match="more than the limit of 10"):

@@ -90,5 +90,9 @@ def read_csv(data: bytes, file: str, role: str, limits: IngestLimits) -> RawTabl
         raise DataError(f"cannot be parsed as csv ({first_line})", file=file) from error
     frame = frame.slice(1)  # the header line itself fixed the width
     frame = frame.rename({name: f"c{index}" for index, name in enumerate(frame.columns)})
+    # Should polars split the header line into fewer fields than the csv module did, the mapping still holds.
+    frame = frame.with_columns(
+        pl.lit(None, dtype=pl.Utf8).alias(f"c{i}") for i in range(frame.width, len(header.names))
+    )
     check_rows(file, frame.height, limits)
     return RawTable(file=file, frame=frame, header=header, header_row=header_index + 1, first_row=header_index + 2)

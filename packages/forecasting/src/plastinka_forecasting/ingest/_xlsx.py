@@ -48,6 +48,8 @@ def _check_archive(data: bytes, file: str, limits: IngestLimits) -> zipfile.ZipF
         broken = archive.testzip()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
         raise DataError("not a valid xlsx file (damaged zip archive)", file=file) from error
+    except (NotImplementedError, RuntimeError) as error:  # unknown compression method, encrypted member
+        raise DataError(f"not a readable xlsx file ({error})", file=file) from error
     if broken is not None:
         raise DataError(f"not a valid xlsx file (damaged part {broken})", file=file)
     return archive
