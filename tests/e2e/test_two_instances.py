@@ -13,7 +13,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-
 from e2ekit import ADMIN_KEY, FAST_FUNCTIONS, api_server, upload, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]

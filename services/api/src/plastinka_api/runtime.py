@@ -17,6 +17,7 @@ from plastinka_api.settings import Settings
 from plastinka_jobs.repository import JobRepository
 from plastinka_jobs.tables import CloudFunctionLog
 from plastinka_storage.base import ObjectStore
+from plastinka_storage.factory import open_store
 from plastinka_storage.local import LocalObjectStore
 from plastinka_storage.settings import S3Settings
 
@@ -35,9 +36,7 @@ def make_store(settings: Settings, secret: bytes) -> ObjectStore:
             base_url=settings.resolved_public_url + FILES_PATH,
             presign_expiry_s=settings.signed_url_ttl_s,
         )
-    from plastinka_storage.s3 import S3ObjectStore  # noqa: PLC0415 - aioboto3 only when S3 is configured
-
-    return S3ObjectStore.from_settings(S3Settings(**storage_s3_fields(settings)))
+    return open_store(S3Settings(**storage_s3_fields(settings)))
 
 
 def storage_s3_fields(settings: Settings) -> dict[str, Any]:
