@@ -57,8 +57,9 @@ def test_train_and_predict_through_the_yandex_invoker(
         ready = client.get("/ready").json()
         assert ready["checks"] == {"database": "ok", "storage": "ok"}
         dataset = upload(client, *shop)
-        job = client.post("/api/v1/training", json={"dataset_id": dataset["id"], "horizon": 2,
-                                                    "time_budget_s": 20}).json()["job_id"]
+        job = client.post(
+            "/api/v1/training", json={"dataset_id": dataset["id"], "horizon": 2, "time_budget_s": 20}
+        ).json()["job_id"]
         status = wait_for(client, job)
         assert status["status"] == "succeeded", (status, server.log_tail())
         prediction = client.post("/api/v1/prediction", json={}).json()["job_id"]

@@ -21,8 +21,10 @@ JOBS = 50
 
 
 def _dispatched(metrics: str) -> float:
-    return sum(float(m) for m in re.findall(r'^plastinka_jobs_dispatched_total\{kind="\w+"\} ([0-9.]+)$', metrics,
-                                            re.MULTILINE))
+    return sum(
+        float(m)
+        for m in re.findall(r'^plastinka_jobs_dispatched_total\{kind="\w+"\} ([0-9.]+)$', metrics, re.MULTILINE)
+    )
 
 
 def test_each_job_runs_exactly_once(tmp_path: Path, postgres_url: str, shop: tuple[Path, Path]) -> None:
@@ -36,30 +38,34 @@ def test_each_job_runs_exactly_once(tmp_path: Path, postgres_url: str, shop: tup
         "PLASTINKA_DISPATCH_BATCH": "4",
         "PLASTINKA_SWEEP_INTERVAL_S": "1",
     }
-    with api_server(tmp_path / "a", env, "a") as a, api_server(tmp_path / "b", env, "b") as b:
-        with a.client(ADMIN_KEY) as ca, b.client(ADMIN_KEY) as cb:
-            dataset = upload(ca, *shop)
-            assert cb.get(f"/api/v1/datasets/{dataset['id']}").status_code == 200
+    with (
+        api_server(tmp_path / "a", env, "a") as a,
+        api_server(tmp_path / "b", env, "b") as b,
+        a.client(ADMIN_KEY) as ca,
+        b.client(ADMIN_KEY) as cb,
+    ):
+        dataset = upload(ca, *shop)
+        assert cb.get(f"/api/v1/datasets/{dataset['id']}").status_code == 200
 
-            def submit(i: int) -> str:
-                client = ca if i % 2 == 0 else cb
-                body = {"dataset_id": dataset["id"], "horizon": 1 + i % 12}
-                response = client.post("/api/v1/training", json=body, headers={"Idempotency-Key": f"job-{i}"})
-                assert response.status_code == 202, response.text
-                return str(response.json()["job_id"])
+        def submit(i: int) -> str:
+            client = ca if i % 2 == 0 else cb
+            body = {"dataset_id": dataset["id"], "horizon": 1 + i % 12}
+            response = client.post("/api/v1/training", json=body, headers={"Idempotency-Key": f"job-{i}"})
+            assert response.status_code == 202, response.text
+            return str(response.json()["job_id"])
 
-            with ThreadPoolExecutor(8) as pool:
-                jobs = list(pool.map(submit, range(JOBS)))
-            assert len(set(jobs)) == JOBS
-            finals = [wait_for(ca if i % 2 else cb, job, timeout_s=240) for i, job in enumerate(jobs)]
-            assert [f["status"] for f in finals] == ["succeeded"] * JOBS, [
-                (f["job_id"], f["status"], f["error"]) for f in finals if f["status"] != "succeeded"
-            ]
-            assert all(f["attempt"] == 1 for f in finals)
-            runs = Counter(line.split()[0] for line in ledger.read_text().splitlines())
-            assert set(runs) == set(jobs)
-            assert max(runs.values()) == 1, [job for job, n in runs.items() if n > 1]
-            assert _dispatched(ca.get("/metrics").text) + _dispatched(cb.get("/metrics").text) == JOBS
-            models = ca.get("/api/v1/models", params={"limit": 100}).json()
-            assert models["total"] == JOBS
-            assert sum(1 for m in models["items"] if m["active"]) == 1
+        with ThreadPoolExecutor(8) as pool:
+            jobs = list(pool.map(submit, range(JOBS)))
+        assert len(set(jobs)) == JOBS
+        finals = [wait_for(ca if i % 2 else cb, job, timeout_s=240) for i, job in enumerate(jobs)]
+        assert [f["status"] for f in finals] == ["succeeded"] * JOBS, [
+            (f["job_id"], f["status"], f["error"]) for f in finals if f["status"] != "succeeded"
+        ]
+        assert all(f["attempt"] == 1 for f in finals)
+        runs = Counter(line.split()[0] for line in ledger.read_text().splitlines())
+        assert set(runs) == set(jobs)
+        assert max(runs.values()) == 1, [job for job, n in runs.items() if n > 1]
+        assert _dispatched(ca.get("/metrics").text) + _dispatched(cb.get("/metrics").text) == JOBS
+        models = ca.get("/api/v1/models", params={"limit": 100}).json()
+        assert models["total"] == JOBS
+        assert sum(1 for m in models["items"] if m["active"]) == 1
