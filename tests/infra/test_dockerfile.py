@@ -111,3 +111,14 @@ def test_the_dockerignore_keeps_local_secrets_out_of_the_context() -> None:
     patterns = (DOCKERFILE.parent / "Dockerfile.dockerignore").read_text(encoding="utf-8").splitlines()
     assert patterns[patterns.index("*")] == "*"  # deny by default, then re-include the workspace packages
     assert "**/.env" in patterns and "**/tests/" in patterns
+
+
+def test_the_smoke_run_reads_the_runtime_stage_the_way_docker_would() -> None:
+    from plastinka_infra_checks.image_smoke import _env_of, _exec_form
+
+    final = stages(parse_dockerfile(DOCKERFILE))[-1]
+    env = _env_of(final)
+    assert env["PLASTINKA_PORT"] == "8000" and env["PLASTINKA_DATA_DIR"] == "/var/lib/plastinka"
+    health = _exec_form(next(i for i in final if i.name == "HEALTHCHECK").value)
+    assert health[:2] == ["python", "-c"] and "/health" in health[2]
+    assert _exec_form(next(i for i in final if i.name == "ENTRYPOINT").value) == ["plastinka-api"]
