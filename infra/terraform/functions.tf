@@ -22,19 +22,14 @@ resource "yandex_function" "this" {
     sha_256     = local.manifest_functions[each.value.artifact].sha256
   }
 
-  # Plain settings only; every secret below comes from Lockbox.
+  # Plain settings only; every secret below comes from Lockbox. The callback signing key is not among them:
+  # the API signs and verifies the per-job token, the functions only carry it, so a leaked function
+  # environment cannot forge another job's callback.
   environment = {
     PLASTINKA_STORAGE_BACKEND = "s3"
     PLASTINKA_S3_BUCKET       = yandex_storage_bucket.data.bucket
     PLASTINKA_S3_ENDPOINT_URL = local.storage_endpoint
     PLASTINKA_S3_REGION       = local.storage_region
-  }
-
-  secrets {
-    id                   = yandex_lockbox_secret.callback.id
-    version_id           = data.yandex_lockbox_secret.callback.current_version[0].id
-    key                  = local.callback_secret_key
-    environment_variable = "PLASTINKA_SECRET_KEY"
   }
 
   secrets {

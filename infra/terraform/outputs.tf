@@ -67,7 +67,7 @@ output "api_storage_key" {
 }
 
 output "callback_secret" {
-  description = "Lockbox secret holding PLASTINKA_SECRET_KEY, shared with the functions."
+  description = "Lockbox secret holding PLASTINKA_SECRET_KEY (the API's callback and URL signing key)."
   value = {
     lockbox_secret_id  = yandex_lockbox_secret.callback.id
     lockbox_version_id = data.yandex_lockbox_secret.callback.current_version[0].id

@@ -26,12 +26,17 @@ def test_every_setting_named_by_outputs_and_the_readme_exists() -> None:
     assert named - _fields() == set()
 
 
-def test_the_functions_get_the_storage_and_signing_settings() -> None:
+def test_the_functions_get_storage_settings_and_no_signing_key() -> None:
     config = load_directory(REPO / "infra" / "terraform")
     [fn] = config.resources("yandex_function")
     env = set(fn.body["environment"])
     secrets = {s["environment_variable"] for s in fn.body["secrets"]}
     assert env.isdisjoint(secrets)
     given = {SETTING.fullmatch(name).group(1) for name in env | secrets}  # type: ignore[union-attr]
-    assert {"S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "SECRET_KEY"} <= given
+    assert {"STORAGE_BACKEND", "S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"} <= given
     assert given - _fields() == set()
+    # the API signs and verifies callback tokens; a function that could sign them could forge any job's events
+    assert "SECRET_KEY" not in given
+    readers = config.locals["secret_readers"]
+    functions_reads = {v["secret"] for v in readers.values() if "functions" in v["sa"]}
+    assert functions_reads == {"${yandex_lockbox_secret.functions_storage.id}"}

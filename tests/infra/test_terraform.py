@@ -132,7 +132,7 @@ FN_ATTR = "local.manifest_functions[each.value.artifact]"
             "environment-secret",
         ),
         (
-            "id                   = yandex_lockbox_secret.callback.id",
+            "id                   = yandex_lockbox_secret.functions_storage.id",
             'id                   = "e6q0000000000000000"',
             "function-secrets",
         ),
