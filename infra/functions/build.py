@@ -92,6 +92,7 @@ class Built:
             "memory_mb": self.function["memory_mb"],
             "timeout_s": self.function["timeout_s"],
             "vendored": self.vendored,
+            "excluded": list(self.function.get("exclude", [])),  # type: ignore[call-overload]
             "requirements": list(self.requirements),
         }
 
@@ -130,11 +131,13 @@ def _applies(requirement: Requirement, extras: Iterable[str]) -> bool:
     return any(requirement.marker.evaluate({**TARGET_ENVIRONMENT, "extra": extra}) for extra in [*extras, ""])
 
 
-def pinned_requirements(projects: Iterable[Project]) -> list[str]:
+def pinned_requirements(projects: Iterable[Project], exclude: Iterable[str] = ()) -> list[str]:
     """Exact ``name==version`` pins of every third-party distribution the projects need on the target runtime.
 
     Versions come from the environment this script runs in; markers are evaluated for Linux x86_64 CPython 3.12.
+    ``exclude`` names distributions (and so whatever only they need) that the function never imports.
     """
+    skipped = {canonicalize_name(name) for name in exclude}
     todo: list[tuple[Requirement, frozenset[str]]] = [
         (r, frozenset()) for p in projects for r in p.dependencies if not FIRST_PARTY.match(r.name)
     ]
@@ -146,7 +149,7 @@ def pinned_requirements(projects: Iterable[Project]) -> list[str]:
             continue
         name = canonicalize_name(requirement.name)
         extras = frozenset(requirement.extras)
-        if (name, extras) in done:
+        if name in skipped or (name, extras) in done:
             continue
         done.add((name, extras))
         try:
@@ -213,13 +216,19 @@ def download_wheels(requirements: list[str], into: Path) -> list[Path]:
     return sorted(into.glob("*.whl"))
 
 
+def _vendored_entry_ships(info: zipfile.ZipInfo) -> bool:
+    """Wheel contents minus what never runs: bytecode, RECORD (its hashes would lie once we drop files), test suites."""
+    parts = info.filename.split("/")
+    return not info.is_dir() and not info.filename.endswith((".pyc", "/RECORD")) and "tests" not in parts[:-1]
+
+
 def vendored_files(requirements: list[str]) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     with tempfile.TemporaryDirectory(prefix="plastinka-wheels-") as scratch:
         for wheel in download_wheels(requirements, Path(scratch)):
             with zipfile.ZipFile(wheel) as archive:
                 for info in archive.infolist():
-                    if not info.is_dir() and not info.filename.endswith((".pyc", "/RECORD")):
+                    if _vendored_entry_ships(info):
                         files[info.filename] = archive.read(info)
     return files
 
@@ -228,7 +237,8 @@ def build_function(name: str, out_dir: Path, *, vendor: bool = False, root: Path
     projects = workspace_projects(root)
     closure = first_party_closure(f"plastinka-{name}", projects)
     function_project = projects[canonicalize_name(f"plastinka-{name}")]
-    requirements = pinned_requirements(closure)
+    excluded = [str(name) for name in function_project.function.get("exclude", [])]  # type: ignore[attr-defined]
+    requirements = pinned_requirements(closure, excluded)
     files: dict[str, bytes] = {"index.py": (function_project.directory / "index.py").read_bytes()}
     for project in closure:
         for relative, path in _source_files(project):

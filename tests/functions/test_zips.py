@@ -176,3 +176,33 @@ def test_first_party_closure_follows_siblings_by_name(build_module):
     assert {"plastinka-predict-function", "plastinka-function-runtime", "plastinka-forecasting"} <= set(closure)
     assert "plastinka-api" not in closure and "plastinka-train-function" not in closure
     assert Path(build.ROOT, "services", "predict-function", "index.py").exists()
+
+
+def test_vendoring_unpacks_wheels_without_tests_or_records(build_module, monkeypatch, tmp_path):
+    """The --vendor path with a local wheel standing in for the PyPI download."""
+    wheel = tmp_path / "wheels" / "fakepkg-1.0-py3-none-any.whl"
+    wheel.parent.mkdir()
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("fakepkg/__init__.py", "VALUE = 1\n")
+        archive.writestr("fakepkg/tests/test_fake.py", "def test(): pass\n")
+        archive.writestr("fakepkg/__pycache__/x.cpython-312.pyc", b"\0")
+        archive.writestr("fakepkg-1.0.dist-info/METADATA", "Name: fakepkg\nVersion: 1.0\n")
+        archive.writestr("fakepkg-1.0.dist-info/RECORD", "")
+    asked = []
+
+    def fake_download(requirements, into):
+        asked.extend(requirements)
+        return [wheel]
+
+    monkeypatch.setattr(build_module, "download_wheels", fake_download)
+    built = build_module.build_function("predict-function", tmp_path / "out", vendor=True)
+
+    with zipfile.ZipFile(built.path) as archive:
+        names = set(archive.namelist())
+        pins = archive.read("vendored-requirements.txt").decode().split()
+    assert {"fakepkg/__init__.py", "fakepkg-1.0.dist-info/METADATA", "index.py"} <= names
+    assert not {n for n in names if "/tests/" in n or n.endswith((".pyc", "RECORD"))}
+    assert "requirements.txt" not in names  # nothing left for the platform to install
+    assert pins == asked and pins
+    assert built.vendored and built.manifest_entry()["vendored"] is True
+    assert built.unzipped_size > built.size > 0
