@@ -11,6 +11,8 @@ from plastinka_forecasting.baselines._grid import FloatArray
 
 #: Fewer in-sample errors than this and a series' empirical error quantiles are not trusted (Poisson instead).
 MIN_ERRORS = 4
+#: Means below this many units count as no demand when building count quantiles.
+TINY_MEAN = 1e-9
 
 
 def empirical_quantiles(samples: FloatArray, levels: Sequence[float], *, discrete: bool) -> FloatArray:
@@ -47,13 +49,13 @@ def count_quantiles(mean: FloatArray, dispersion: FloatArray, levels: Sequence[f
 
     ``dispersion <= 1`` gives Poisson quantiles; above 1 a negative binomial with ``p = 1 / dispersion`` and
     ``n = mean / (dispersion - 1)`` (the NB1 parameterisation: variance grows linearly with the mean).
-    A zero mean gives zero quantiles.
+    A mean under :data:`TINY_MEAN` gives zero quantiles (and keeps scipy away from underflowing sizes).
     """
     mu = np.maximum(np.asarray(mean, dtype=np.float64), 0.0)
     phi = np.broadcast_to(np.asarray(dispersion, dtype=np.float64), mu.shape)
     grid = np.asarray(levels, dtype=np.float64)
     out = np.zeros((*mu.shape, grid.size))
-    positive = mu > 0
+    positive = mu > TINY_MEAN
     over = positive & (phi > 1.0 + 1e-9)
     poisson = positive & ~over
     if poisson.any():
