@@ -25,6 +25,7 @@ from plastinka_forecasting.calibration import QuantileCalibration
 from plastinka_forecasting.features import FeatureConfig
 from plastinka_forecasting.frames import ITEM_ID, PERIOD, TARGET
 from plastinka_forecasting.model import BLEND_FEATURE, ModelParams, TrainedModel
+from plastinka_forecasting.point import PointShrink
 from plastinka_schemas import Frequency
 
 __all__ = [
@@ -82,6 +83,7 @@ def model_metadata(model: TrainedModel) -> dict[str, Any]:
         "feature_config": model.config.to_json(),
         "vocab": model.vocab,
         "calibration": model.calibration.to_json(),
+        "point_shrink": model.shrink.to_json(),
         "params": dict(vars(model.params)),
         "rounds": model.rounds,
         "blend": {"feature": BLEND_FEATURE, "weight": model.blend},
@@ -159,6 +161,7 @@ def load_model(directory: str | Path) -> TrainedModel:
         return TrainedModel(
             booster=booster,
             calibration=QuantileCalibration.from_json(meta["calibration"]),
+            shrink=PointShrink.from_json(meta["point_shrink"]),
             config=FeatureConfig.from_json(meta["feature_config"]),
             frequency=Frequency(meta["frequency"]),
             horizon=int(meta["horizon"]),

@@ -9,7 +9,7 @@ scratch, every baseline forecasts from it, and all forecasts of all windows are 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import polars as pl
@@ -19,13 +19,24 @@ from plastinka_forecasting.frames import PERIOD, SalesData
 from plastinka_forecasting.metrics import CUTOFF, Evaluation, evaluate
 from plastinka_forecasting.model import ModelParams, Progress, fit_panel, predict_panel
 from plastinka_forecasting.panel import build_panel, truncate_panel
+from plastinka_forecasting.point import PointShrink
 from plastinka_schemas import Frequency
 
-__all__ = ["BACKTEST_LEVELS", "MODEL_NAME", "BacktestResult", "backtest", "backtest_panel", "format_table"]
+__all__ = [
+    "BACKTEST_LEVELS",
+    "EXPECTED_NAME",
+    "MODEL_NAME",
+    "BacktestResult",
+    "backtest",
+    "backtest_panel",
+    "format_table",
+]
 
 #: Quantile levels scored in backtests: the defaults plus the 80% interval's bounds.
 BACKTEST_LEVELS: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
 MODEL_NAME = "lightgbm"
+#: The same model's unshrunk expected demand (see :mod:`plastinka_forecasting.point`), shown for reference.
+EXPECTED_NAME = "lightgbm_expected"
 _COLUMNS = ("method", "n", "mae", "rmse", "rmsse", "spl", "coverage", "bias", "winkler")
 
 
@@ -60,25 +71,35 @@ def backtest_panel(
     quantiles: Sequence[float] = BACKTEST_LEVELS,
     params: ModelParams | None = None,
     baselines: Sequence[str] = BASELINES,
+    with_expected: bool = True,
     progress: Progress | None = None,
 ) -> BacktestResult:
-    """Backtest on a history panel; see the module docstring."""
+    """Backtest on a history panel; see the module docstring.
+
+    With ``with_expected`` the table also shows ``lightgbm_expected``: the same trained models' expected
+    demand, before the RMSSE shrink of the point forecast (quantiles are the same).
+    """
     frequency = Frequency(frequency)
     levels = tuple(sorted({float(q) for q in quantiles}))
     periods = sorted(panel.get_column(PERIOD).unique().to_list())
     cutoffs = _cutoffs(periods, horizon, windows, step or horizon)
     report = progress or (lambda _f, _m: None)
-    parts: dict[str, list[pl.DataFrame]] = {MODEL_NAME: [], **{name: [] for name in baselines}}
+    parts: dict[str, list[pl.DataFrame]] = {MODEL_NAME: [], EXPECTED_NAME: [], **{name: [] for name in baselines}}
     for i, cutoff in enumerate(cutoffs):
         report(i / len(cutoffs), f"window {i + 1}/{len(cutoffs)}: cut-off {cutoff}")
         history = truncate_panel(panel, cutoff)
         model = fit_panel(history, attributes, frequency=frequency, horizon=horizon, quantiles=levels, params=params)
         stamp = pl.lit(cutoff).alias(CUTOFF)
         parts[MODEL_NAME].append(predict_panel(model, history, attributes, horizon=horizon).with_columns(stamp))
+        if with_expected and model.shrink.factors != [1.0]:
+            expected = replace(model, shrink=PointShrink.identity())
+            parts[EXPECTED_NAME].append(
+                predict_panel(expected, history, attributes, horizon=horizon).with_columns(stamp)
+            )
         for name in baselines:
             parts[name].append(forecast_baseline(name, history, horizon, frequency, levels).with_columns(stamp))
     report(1.0, "scoring")
-    forecasts = {name: pl.concat(frames) for name, frames in parts.items()}
+    forecasts = {name: pl.concat(frames) for name, frames in parts.items() if frames}
     evaluations = {name: evaluate(f, panel, panel, levels) for name, f in forecasts.items()}
     rows = [{"method": name, **{k: ev.overall.get(k) for k in _COLUMNS[1:]}} for name, ev in evaluations.items()]
     table = pl.DataFrame(rows).select(_COLUMNS)

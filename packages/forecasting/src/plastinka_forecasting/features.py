@@ -27,6 +27,7 @@ __all__ = [
     "DenseHistory",
     "FeatureConfig",
     "FeatureSpace",
+    "Rows",
     "default_config",
     "to_dense",
 ]
@@ -219,6 +220,20 @@ def _precompute(hist: DenseHistory, frequency: str) -> _Precomputed:
 def _encode(values: pl.Series, vocab: list[str]) -> F32:
     lookup = {v: i for i, v in enumerate(vocab)}
     return np.array([lookup.get(v, np.nan) if v is not None else np.nan for v in values.to_list()], dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Training rows: features ``x``, target ``y``, horizon ``h``, origin period ``t`` and item index ``item``."""
+
+    x: F32
+    y: F32
+    h: I64
+    t: I64
+    item: I64
+
+    def __len__(self) -> int:
+        return len(self.y)
 
 
 @dataclass
@@ -424,11 +439,13 @@ class FeatureSpace:
         max_rows: int,
         seed: int,
         last_target: int | None = None,
-    ) -> tuple[F32, F32, I64, I64]:
-        """Stacked (item, origin, horizon) rows with known targets: ``X, y, h, origin``.
+        whole_windows: bool = False,
+    ) -> Rows:
+        """Stacked (item, origin, horizon) rows whose target is known (by ``last_target``, default the end).
 
-        When there are more candidate rows than ``max_rows``, an unbiased random subset is kept (per block),
-        so memory stays bounded whatever the panel size.
+        When there are more candidate rows than ``max_rows`` an unbiased random subset is kept, so memory stays
+        bounded whatever the panel size: one random horizon per sampled (item, origin), or with
+        ``whole_windows`` every horizon of fewer sampled (item, origin) pairs.
         """
         t_last = self.hist.n_periods - 1 if last_target is None else last_target
         start = self.hist.start
@@ -442,34 +459,33 @@ class FeatureSpace:
                 total += active * len(hs)
         keep = min(1.0, max_rows / total) if total else 1.0
         rng = np.random.default_rng(seed)
-        xs: list[F32] = []
-        ys: list[F32] = []
-        hs_out: list[I64] = []
-        ts: list[I64] = []
+        parts: list[tuple[F32, F32, I64, I64, I64]] = []
         for t, hs in plan:
             rows_all = np.flatnonzero(start <= t)
-            chosen = rows_all if keep >= 1.0 else rows_all[rng.random(len(rows_all)) < min(1.0, keep * len(hs))]
+            share = keep if whole_windows else min(1.0, keep * len(hs))
+            chosen = rows_all if keep >= 1.0 else rows_all[rng.random(len(rows_all)) < share]
             if not len(chosen):
                 continue
-            # One random horizon per chosen (item, origin) when subsampling, every horizon otherwise.
-            pick = rng.integers(0, len(hs), size=len(chosen)) if keep < 1.0 else None
+            pick = None if keep >= 1.0 or whole_windows else rng.integers(0, len(hs), size=len(chosen))
             for h, rows, x in self.origin_blocks(t, hs, chosen):
                 mask = np.ones(len(rows), bool) if pick is None else pick == hs.index(h)
                 if not mask.any():
                     continue
-                xs.append(x[mask])
-                ys.append(self.hist.values[rows[mask], t + h])
-                hs_out.append(np.full(int(mask.sum()), h, np.int64))
-                ts.append(np.full(int(mask.sum()), t, np.int64))
-        if not xs:
+                n = int(mask.sum())
+                parts.append(
+                    (
+                        x[mask],
+                        self.hist.values[rows[mask], t + h],
+                        np.full(n, h, np.int64),
+                        np.full(n, t, np.int64),
+                        rows[mask].astype(np.int64),
+                    )
+                )
+        if not parts:
             width = len(self.feature_names())
-            return (
-                np.zeros((0, width), np.float32),
-                np.zeros(0, np.float32),
-                np.zeros(0, np.int64),
-                np.zeros(0, np.int64),
-            )
-        return np.concatenate(xs), np.concatenate(ys), np.concatenate(hs_out), np.concatenate(ts)
+            empty = np.zeros(0, np.int64)
+            return Rows(np.zeros((0, width), np.float32), np.zeros(0, np.float32), empty, empty, empty)
+        return Rows(*(np.concatenate([p[i] for p in parts]) for i in range(5)))
 
     def prediction_rows(self, horizon: int) -> tuple[F32, I64, I64]:
         """Rows for forecasting every item from the last period: ``X, item index, h``."""

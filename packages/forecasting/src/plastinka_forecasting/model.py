@@ -33,6 +33,7 @@ from plastinka_forecasting.features import (
 )
 from plastinka_forecasting.frames import ITEM_ID, MEAN, PERIOD, TARGET, quantile_columns
 from plastinka_forecasting.panel import next_periods
+from plastinka_forecasting.point import PointShrink
 from plastinka_schemas import DEFAULT_QUANTILES, Frequency
 
 __all__ = ["ModelParams", "Progress", "TrainedModel", "fit_panel", "predict_panel"]
@@ -65,8 +66,9 @@ class ModelParams:
     max_train_rows: int = 1_200_000
     max_calibration_rows: int = 400_000
     calibration_origins: int = 0
-    central_intervals: bool = True
+    central_intervals: bool = False
     weighting: str = "rmsse"
+    point: str = "rmsse"
     blend: bool = True
     seed: int = 0
     num_threads: int = 0
@@ -111,6 +113,7 @@ class TrainedModel:
 
     booster: lgb.Booster
     calibration: QuantileCalibration
+    shrink: PointShrink
     config: FeatureConfig
     frequency: Frequency
     horizon: int
@@ -185,6 +188,7 @@ def _choose_blend(raw: np.ndarray, base: np.ndarray, y: np.ndarray, weight: np.n
 @dataclass(frozen=True)
 class _Holdout:
     calibration: QuantileCalibration
+    shrink: PointShrink
     rounds: int
     blend: float
     info: dict[str, Any]
@@ -206,37 +210,51 @@ def _fit_holdout(
     if cut < _MIN_TRAIN_PERIODS:
         k = max(0, n_periods - 1 - horizon - _MIN_TRAIN_PERIODS + 1)
         cut = n_periods - 1 - horizon - k + 1
-    fallback = _Holdout(QuantileCalibration.poisson(quantiles, horizon), min(params.max_rounds, 200), 0.0, {})
+    fallback = _Holdout(
+        QuantileCalibration.poisson(quantiles, horizon), PointShrink.identity(), min(params.max_rounds, 200), 0.0, {}
+    )
     if k < 1 or cut < _MIN_TRAIN_PERIODS:
         return fallback
-    x_tr, y_tr, _, _ = space.training_rows(
+    train_rows = space.training_rows(
         range(cut), horizon, max_rows=params.max_train_rows, seed=params.seed, last_target=cut
     )
-    x_cal, y_cal, h_cal, _ = space.training_rows(
-        range(cut, n_periods - 1), horizon, max_rows=params.max_calibration_rows, seed=params.seed + 1
+    held = space.training_rows(
+        range(cut, n_periods - 1),
+        horizon,
+        max_rows=params.max_calibration_rows,
+        seed=params.seed + 1,
+        whole_windows=True,
     )
-    if not len(y_tr) or not len(y_cal):
+    if not len(train_rows) or not len(held):
         return fallback
-    report(0.15, f"hold-out booster: {len(y_tr)} rows; {len(y_cal)} held-out rows from {k}+ origins")
-    w_tr = _row_weights(x_tr, names, params.weighting)
-    w_cal = _row_weights(x_cal, names, params.weighting)
-    train_set = _dataset(x_tr, y_tr, names, w_tr)
-    valid_set = _dataset(x_cal, y_cal, names, w_cal, reference=train_set)
+    report(0.15, f"hold-out booster: {len(train_rows)} rows; {len(held)} held-out rows from {k}+ origins")
+    w_tr = _row_weights(train_rows.x, names, params.weighting)
+    w_cal = _row_weights(held.x, names, params.weighting)
+    train_set = _dataset(train_rows.x, train_rows.y, names, w_tr)
+    valid_set = _dataset(held.x, held.y, names, w_cal, reference=train_set)
     booster = lgb.train(
-        params.lgb_params(len(y_tr)),
+        params.lgb_params(len(train_rows)),
         train_set,
         num_boost_round=params.max_rounds,
         valid_sets=[valid_set],
         callbacks=[lgb.early_stopping(params.early_stopping_rounds, verbose=False)],
     )
     best = booster.best_iteration or params.max_rounds
-    raw = np.clip(booster.predict(x_cal, num_iteration=best), 0, None).astype(np.float64)
-    y64 = y_cal.astype(np.float64)
-    blend = _choose_blend(raw, _blend_input(x_cal, names), y64, w_cal) if params.blend else 0.0
-    mean = (1 - blend) * raw + blend * _blend_input(x_cal, names)
-    calibration = QuantileCalibration.fit(mean, y64, h_cal, quantiles, horizon, central=params.central_intervals)
-    info = {"origins": k, "rows": len(y_cal), "best_iteration": best, "blend": blend}
-    return _Holdout(calibration, max(20, round(best * 1.1)), blend, info)
+    raw = np.clip(booster.predict(held.x, num_iteration=best), 0, None).astype(np.float64)
+    y64 = held.y.astype(np.float64)
+    base = _blend_input(held.x, names)
+    blend = _choose_blend(raw, base, y64, w_cal) if params.blend else 0.0
+    mean = (1 - blend) * raw + blend * base
+    calibration = QuantileCalibration.fit(mean, y64, held.h, quantiles, horizon, central=params.central_intervals)
+    shrink = PointShrink.identity()
+    if params.point == "rmsse":
+        window = held.item * n_periods + held.t
+        scale = np.nan_to_num(held.x[:, names.index("naive_rmse")], nan=0.0).astype(np.float64)
+        shrink = PointShrink.fit(mean, y64, window, scale, horizon)
+    elif params.point != "mean":
+        raise ValueError(f"unknown point forecast {params.point!r}: use 'rmsse' or 'mean'")
+    info = {"origins": k, "rows": len(held), "best_iteration": best, "blend": blend, "shrink": shrink.to_json()}
+    return _Holdout(calibration, shrink, max(20, round(best * 1.1)), blend, info)
 
 
 def fit_panel(
@@ -268,18 +286,16 @@ def fit_panel(
     holdout = _fit_holdout(space, names, params, levels, horizon, frequency, report)
 
     report(0.55, f"final booster: {holdout.rounds} rounds")
-    x_all, y_all, _, _ = space.training_rows(
-        range(hist.n_periods - 1), horizon, max_rows=params.max_train_rows, seed=params.seed + 2
-    )
-    if not len(y_all):
+    rows = space.training_rows(range(hist.n_periods - 1), horizon, max_rows=params.max_train_rows, seed=params.seed + 2)
+    if not len(rows):
         raise ValueError("no training rows: every series is a single period")
-    weight = _row_weights(x_all, names, params.weighting)
-    booster = lgb.train(
-        params.lgb_params(len(y_all)), _dataset(x_all, y_all, names, weight), num_boost_round=holdout.rounds
-    )
+    n_rows = len(rows)
+    dataset = _dataset(rows.x, rows.y, names, _row_weights(rows.x, names, params.weighting))
+    del rows
+    booster = lgb.train(params.lgb_params(n_rows), dataset, num_boost_round=holdout.rounds)
     report(0.95, "trained")
     info = {
-        "train_rows": len(y_all),
+        "train_rows": n_rows,
         "items": hist.n_items,
         "periods": hist.n_periods,
         "holdout": holdout.info,
@@ -288,6 +304,7 @@ def fit_panel(
     return TrainedModel(
         booster=booster,
         calibration=holdout.calibration,
+        shrink=holdout.shrink,
         config=config,
         frequency=frequency,
         horizon=horizon,
@@ -327,6 +344,7 @@ def predict_panel(
     raw = np.clip(model.booster.predict(x, num_iteration=model.rounds), 0.0, None).astype(np.float64)
     mean = (1 - model.blend) * raw + model.blend * _blend_input(x, model.feature_names)
     qs = model.calibration.apply(mean, hs)
+    mean = model.shrink.apply(mean, item_idx)
     periods = next_periods(hist.periods[-1], model.frequency, horizon)
     frame = pl.DataFrame(
         {

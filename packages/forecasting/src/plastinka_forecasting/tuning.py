@@ -74,6 +74,7 @@ def tune_params(
             windows=windows,
             params=base.with_overrides(overrides),
             baselines=(),
+            with_expected=False,
         )
         row = result.table.row(0, named=True)
         seconds = time.perf_counter() - trial_start
