@@ -57,12 +57,13 @@ async def test_a_file_without_the_needed_columns_is_a_422_naming_file_and_column
     assert (await api.viewer.get("/api/v1/datasets")).json()["total"] == 0
 
 
-async def test_rows_with_bad_values_are_reported_with_row_and_column(api: Api, tmp_path: Path,
-                                                                      shop_files: tuple[Path, Path]) -> None:
+async def test_rows_with_bad_values_are_reported_with_row_and_column(
+    api: Api, tmp_path: Path, shop_files: tuple[Path, Path]
+) -> None:
     sales, _ = shop_files
     lines = sales.read_text(encoding="utf-8").splitlines()
     header = lines[0].split(";")
-    date_col = next(i for i, h in enumerate(header) if h.startswith("Дата заказа") or h.startswith("Дата продажи"))
+    date_col = next(i for i, h in enumerate(header) if h.startswith(("Дата заказа", "Дата продажи")))
     broken = lines[1].split(";")
     broken[date_col] = "not a date"
     dirty = tmp_path / "dirty.csv"

@@ -115,8 +115,11 @@ async def test_event_for_another_job_path_is_refused(api: Api, dataset_id: str) 
     job = (await api.analyst.post("/api/v1/training", json={"dataset_id": dataset_id})).json()["job_id"]
     await claim(api.ctx)
     body = event(job, 1, "running")
-    response = await api.analyst.post("/api/v1/internal/jobs/tj_someoneelse/events", json=body,
-                                      headers={"Authorization": f"Bearer {token(api.ctx, job, 1)}"})
+    response = await api.analyst.post(
+        "/api/v1/internal/jobs/tj_someoneelse/events",
+        json=body,
+        headers={"Authorization": f"Bearer {token(api.ctx, job, 1)}"},
+    )
     assert response.status_code == 400
     bad = await post_event(api.analyst, api.ctx, {**body, "type": "exploded"})
     assert bad.status_code == 400
@@ -164,8 +167,11 @@ async def test_a_manifest_pointing_outside_its_attempt_fails_the_job(api: Api, d
 async def test_failures_fail_or_retry_and_dead_letter_then_requeue(api: Api, dataset_id: str) -> None:
     job = (await api.analyst.post("/api/v1/training", json={"dataset_id": dataset_id})).json()["job_id"]
     await claim(api.ctx)
-    failed = await post_event(api.analyst, api.ctx, event(job, 1, "failed", error_type="DataError",
-                                                         message="no rows", traceback="Traceback..."))
+    failed = await post_event(
+        api.analyst,
+        api.ctx,
+        event(job, 1, "failed", error_type="DataError", message="no rows", traceback="Traceback..."),
+    )
     assert failed.json()["status"] == "failed"
     status = (await api.viewer.get(f"/api/v1/status/{job}")).json()
     assert status["error_type"] == "DataError" and status["error"] == "no rows"
@@ -175,8 +181,9 @@ async def test_failures_fail_or_retry_and_dead_letter_then_requeue(api: Api, dat
         await api.ctx.db.call(_make_due, api, flaky)
         claimed = await claim(api.ctx)
         assert [j.id for j in claimed] == [flaky]
-        retry = await post_event(api.analyst, api.ctx, event(flaky, attempt, "failed", error_type="Timeout",
-                                                             message="slow", retryable=True))
+        retry = await post_event(
+            api.analyst, api.ctx, event(flaky, attempt, "failed", error_type="Timeout", message="slow", retryable=True)
+        )
         assert retry.json()["status"] == ("dead_letter" if attempt == 3 else "retry_wait")
     dead = (await api.viewer.get("/api/v1/status", params={"status": "dead_letter"})).json()
     assert [j["job_id"] for j in dead["items"]] == [flaky]
@@ -195,8 +202,11 @@ def _make_due(api: Api, job_id: str) -> None:
 
     table = TrainingJob.__table__  # type: ignore[attr-defined]
     with api.ctx.db.engine.begin() as conn:
-        conn.execute(sa.update(table).where(table.c.id == job_id, table.c.next_attempt_at.is_not(None))
-                     .values(next_attempt_at=sa.func.datetime("now", "-1 hour")))
+        conn.execute(
+            sa.update(table)
+            .where(table.c.id == job_id, table.c.next_attempt_at.is_not(None))
+            .values(next_attempt_at=sa.func.datetime("now", "-1 hour"))
+        )
 
 
 async def test_cancel_then_late_events_are_ignored(api: Api, dataset_id: str) -> None:
@@ -236,10 +246,11 @@ async def test_prediction_results_pages_files_download_and_plot(api: Api, datase
     assert (await api.viewer.get(f"/api/v1/prediction/{job}")).json()["model_id"] == model_id
     assert (await api.viewer.get(f"/api/v1/results/{job}")).status_code == 409
     await claim(api.ctx)
-    items = [f"item-{i}" for i in range(5)] + ["=HYPERLINK(\"http://evil\")", "@SUM(1)"]
+    items = [f"item-{i}" for i in range(5)] + ['=HYPERLINK("http://evil")', "@SUM(1)"]
     manifest = await prediction_manifest(api.ctx, job, 1, forecast_frame(items))
-    done = await post_event(api.analyst, api.ctx, event(job, 1, "succeeded", manifest=manifest,
-                                                        summary={"rows": len(items) * 3}))
+    done = await post_event(
+        api.analyst, api.ctx, event(job, 1, "succeeded", manifest=manifest, summary={"rows": len(items) * 3})
+    )
     assert done.json()["status"] == "succeeded"
 
     page = (await api.viewer.get(f"/api/v1/results/{job}", params={"limit": 4, "offset": 2})).json()
@@ -254,7 +265,7 @@ async def test_prediction_results_pages_files_download_and_plot(api: Api, datase
     assert "\n=HYPERLINK" not in csv.text
     xlsx = await api.viewer.get(f"/api/v1/results/{job}", params={"format": "xlsx"})
     cells = pl.read_excel(io.BytesIO(xlsx.content), engine="calamine").get_column("item_id").to_list()
-    assert "'=HYPERLINK(\"http://evil\")" in cells and not any(str(c).startswith("=") for c in cells)
+    assert '\'=HYPERLINK("http://evil")' in cells and not any(str(c).startswith("=") for c in cells)
     parquet = await api.viewer.get(f"/api/v1/results/{job}", params={"format": "parquet"})
     assert pl.read_parquet(io.BytesIO(parquet.content)).height == len(items) * 3
     assert (await api.viewer.get(f"/api/v1/results/{job}", params={"format": "exe"})).status_code == 422
@@ -297,13 +308,14 @@ async def test_webhook_is_signed_and_retried(api: Api, dataset_id: str) -> None:
     config = uvicorn.Config(receiver, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
         await asyncio.sleep(0.02)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
         url = f"http://127.0.0.1:{port}/hook"
-        job = (await api.analyst.post("/api/v1/training",
-                                      json={"dataset_id": dataset_id, "callback_url": url})).json()["job_id"]
+        job = (await api.analyst.post("/api/v1/training", json={"dataset_id": dataset_id, "callback_url": url})).json()[
+            "job_id"
+        ]
         await claim(api.ctx)
         manifest = await training_manifest(api.ctx, job, 1)
         await post_event(api.analyst, api.ctx, event(job, 1, "succeeded", manifest=manifest))
@@ -317,8 +329,9 @@ async def test_webhook_is_signed_and_retried(api: Api, dataset_id: str) -> None:
     assert len(received) == 2
     headers, body = received[-1]
     assert verify(api.ctx.secret, int(headers[TIMESTAMP_HEADER.lower()]), body, headers[SIGNATURE_HEADER.lower()])
-    assert not verify(b"another-secret-xxxxxxxx", int(headers[TIMESTAMP_HEADER.lower()]), body,
-                      headers[SIGNATURE_HEADER.lower()])
+    assert not verify(
+        b"another-secret-xxxxxxxx", int(headers[TIMESTAMP_HEADER.lower()]), body, headers[SIGNATURE_HEADER.lower()]
+    )
     payload = json.loads(body)
     assert payload["job_id"] == job and payload["status"] == "succeeded"
 
@@ -332,4 +345,3 @@ async def test_model_delete_refuses_models_in_use(api: Api, dataset_id: str) -> 
     assert (await api.other.delete(f"/api/v1/models/{spare}")).status_code == 404
     assert (await api.analyst.delete(f"/api/v1/models/{spare}")).status_code == 204
     assert (await api.viewer.get(f"/api/v1/models/{spare}")).status_code == 404
-

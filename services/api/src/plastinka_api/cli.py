@@ -40,7 +40,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_demo.add_argument("--key", help="an analyst or admin key (default: $PLASTINKA_API_KEY)")
     p_demo.add_argument("--horizon", type=int, default=3, help="months to forecast (default 3)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    level = logging.INFO if args.command == "serve" else logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     overrides = {
         k: v
         for k, v in {"host": getattr(args, "host", None), "port": getattr(args, "port", None)}.items()

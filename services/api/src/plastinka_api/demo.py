@@ -160,19 +160,25 @@ def run(
             accepted = _check(client.post("/api/v1/training", json={"dataset_id": dataset["id"], "horizon": horizon}))
             _wait(client, accepted["job_id"], out, timeout_s)
             training = _check(client.get(f"/api/v1/results/{accepted['job_id']}"))
-            metrics = training.get("metrics", {})
-            shown = {k: v for k, v in metrics.items() if isinstance(v, int | float)}
-            figures = ", ".join(f"{k}={v:.3g}" for k, v in list(shown.items())[:6])
-            _say(out, f"   model {training['model_id']}: {figures}")
+            model = _check(client.get(f"/api/v1/models/{training['model_id']}"))
+            inner = training.get("metrics", {}).get("metrics", {})
+            shown = {k: v for k, v in inner.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+            figures = ", ".join(f"{k}={v:g}" for k, v in list(shown.items())[:5])
+            _say(
+                out,
+                f"   model {model['id']} (active: {model['active']}), trained on "
+                f"{model['train_start']} .. {model['train_end']}: {figures}",
+            )
 
             _say(out, "3. predict")
             accepted = _check(client.post("/api/v1/prediction", json={"model_id": training["model_id"]}))
             _wait(client, accepted["job_id"], out, timeout_s)
 
             _say(out, "4. results")
-            page = _check(client.get(f"/api/v1/results/{accepted['job_id']}", params={"limit": 15}))
-            _say(out, f"   {page['total']} forecast rows; the first {len(page['rows'])}:")
-            _table(page["rows"], out)
+            page = _check(client.get(f"/api/v1/results/{accepted['job_id']}", params={"limit": 1000}))
+            busiest = sorted(page["rows"], key=lambda r: (-r["mean"], r["item_id"], r["period"]))[:15]
+            _say(out, f"   {page['total']} forecast rows; the 15 with the highest expected sales:")
+            _table(busiest, out)
             plot = client.get(f"/api/v1/results/{accepted['job_id']}/plot")
             if plot.status_code != 200:
                 raise DemoError(f"plot -> {plot.status_code}: {plot.text[:300]}")

@@ -80,7 +80,6 @@ class Settings(BaseSettings):
 
     # --- limits ---
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1, description="Largest accepted upload file.")
-    max_page_size: int = Field(default=1000, ge=1, description="Largest page of a listing or forecast.")
     max_wait_s: float = Field(default=60.0, ge=0, description="Longest long-poll of GET /status/{id}?wait=N.")
     signed_url_ttl_s: int = Field(default=300, ge=1, description="Lifetime of download URLs.")
     webhook_attempts: int = Field(default=5, ge=1, description="Webhook deliveries tried before giving up.")

@@ -1,0 +1,34 @@
+"""``plastinka-api demo`` against a running server: progress, a forecast table and a saved plot.
+
+The server runs the fast stand-in handlers (``fast_functions/``): the demo's own HTTP flow is under test here;
+the real handlers are exercised by ``test_local_runtime.py``.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from e2ekit import ADMIN_KEY, FAST_FUNCTIONS, api_server
+
+from plastinka_api.demo import DemoError, run
+from plastinka_api.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+
+def test_demo_prints_a_forecast_and_saves_a_plot(tmp_path: Path) -> None:
+    env = {"PLASTINKA_FUNCTIONS_DIR": str(FAST_FUNCTIONS)}
+    with api_server(tmp_path / "var", env) as server:
+        out = io.StringIO()
+        settings = Settings(_env_file=None, data_dir=tmp_path / "demo")  # type: ignore[call-arg]
+        plot = run(server.url, ADMIN_KEY, out=out, settings=settings, timeout_s=120)
+        with pytest.raises(DemoError, match="401"):
+            run(server.url, "pk_wrong", out=io.StringIO(), settings=settings, timeout_s=30)
+    text = out.getvalue()
+    assert "1. upload sales.xlsx with stock.xlsx" in text
+    assert ": succeeded 100%" in text
+    assert "forecast rows" in text and "item_id" in text
+    assert plot.exists() and plot.read_bytes().startswith(b"\x89PNG")
+    assert str(plot) in text
