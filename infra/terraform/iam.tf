@@ -23,6 +23,16 @@ resource "yandex_function_iam_member" "api_invoker" {
   member      = "serviceAccount:${yandex_iam_service_account.api.id}"
 }
 
+# The API's invoker resolves each call with FunctionService.Get (http_invoke_url) and GetVersionByTag;
+# functions.auditor reads that metadata without the code or the environment.
+resource "yandex_function_iam_member" "api_resolver" {
+  for_each = yandex_function.this
+
+  function_id = each.value.id
+  role        = "functions.auditor"
+  member      = "serviceAccount:${yandex_iam_service_account.api.id}"
+}
+
 # --- KMS: both accounts read or write SSE-KMS objects and KMS-encrypted Lockbox secrets ---
 resource "yandex_kms_symmetric_key_iam_member" "api_crypto" {
   symmetric_key_id = yandex_kms_symmetric_key.storage.id
