@@ -219,6 +219,17 @@ async def test_cancel_then_late_events_are_ignored(api: Api, dataset_id: str) ->
     assert await claim(api.ctx) == []
 
 
+async def test_a_function_starting_a_cancelled_attempt_is_told_to_stop(api: Api, dataset_id: str) -> None:
+    job = (await api.analyst.post("/api/v1/training", json={"dataset_id": dataset_id})).json()["job_id"]
+    await claim(api.ctx)
+    assert (await api.analyst.post(f"/api/v1/training/{job}/cancel")).json()["status"] == "cancelled"
+    running = await post_event(api.analyst, api.ctx, event(job, 1, "running"))
+    assert running.status_code == 409  # the runtime's JobReporter raises CallbackRejected and does no work
+    late = await post_event(api.analyst, api.ctx, event(job, 1, "progress", progress=0.5))
+    assert late.status_code == 200 and late.json()["applied"] is False
+    assert (await api.viewer.get(f"/api/v1/status/{job}")).json()["status"] == "cancelled"
+
+
 async def test_long_poll_returns_when_the_job_changes(api: Api, dataset_id: str) -> None:
     job = (await api.analyst.post("/api/v1/training", json={"dataset_id": dataset_id})).json()["job_id"]
     await claim(api.ctx)

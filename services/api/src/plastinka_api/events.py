@@ -147,9 +147,10 @@ async def apply_event(ctx: AppContext, event: AnyJobEvent) -> Outcome:
         ok = await ctx.db.call(repo.mark_running, job_id, attempt, invocation_id=event.invocation_id)
         if not ok:  # running may follow progress out of order: still a heartbeat
             ok = await ctx.db.call(repo.heartbeat, job_id, attempt)
-        if event.cold_start:
+        if event.cold_start and ok:
             m.cold_starts.labels(kind.value).inc()
-        return _done(ctx, event, Outcome(ok, JobStatus.RUNNING if ok else None))
+        reason = None if ok else "superseded"
+        return _done(ctx, event, Outcome(ok, JobStatus.RUNNING if ok else None, reason=reason))
     if isinstance(event, ProgressEvent):
         ok = await ctx.db.call(repo.progress, job_id, attempt, event.progress, event.message)
         return _done(ctx, event, Outcome(ok, JobStatus.RUNNING if ok else None))

@@ -9,7 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
 
 from plastinka_api.context import get_context
-from plastinka_api.errors import BadRequest, Unauthorized, Unavailable
+from plastinka_api.errors import BadRequest, Conflict, Unauthorized, Unavailable
 from plastinka_api.events import StorageUnavailable, apply_event
 from plastinka_jobs.tokens import InvalidJobToken, verify_job_token
 from plastinka_schemas import parse_job_event
@@ -45,6 +45,9 @@ async def post_event(
         outcome = await apply_event(ctx, event)
     except StorageUnavailable as exc:
         raise Unavailable(f"cannot verify the artifacts now: {exc}", headers={"Retry-After": "5"}) from None
+    if outcome.reason == "superseded":
+        # A function starting an attempt the job no longer wants (cancelled, retried, finished) stops here.
+        raise Conflict(f"attempt {event.attempt} of job {job_id} is no longer current; do no work for it")
     return {
         "accepted": True,
         "applied": outcome.applied,

@@ -1,0 +1,90 @@
+"""The sweeper and the engine's reaction to ended runs: reconciliation from the status object, lease expiry
+with backoff and dead letters, a crashed local run retried at once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from apikit import Api, claim, make_settings, running_api, training_manifest, upload
+
+from plastinka_api.invokers.recording import AttemptRecord
+from plastinka_schemas import SucceededEvent
+from plastinka_storage.keys import job_status_key
+
+
+async def _queued(api: Api, shop_files: tuple[Path, Path], **body: Any) -> str:
+    dataset = (await upload(api.analyst, *shop_files)).json()["id"]
+    response = await api.analyst.post("/api/v1/training", json={"dataset_id": dataset, **body})
+    return str(response.json()["job_id"])
+
+
+async def test_a_lost_callback_is_reconciled_from_the_status_object(
+    tmp_path: Path, shop_files: tuple[Path, Path]
+) -> None:
+    async with running_api(make_settings(tmp_path, reconcile_after_s=0, engine_enabled=False)) as api:
+        job = await _queued(api, shop_files)
+        await claim(api.ctx)
+        assert (
+            await api.app.state.engine.reconcile(await api.ctx.db.call(api.ctx.repo.get, job, owner="shop")) is False
+        )  # nothing stored yet
+        manifest = await training_manifest(api.ctx, job, 1)
+        final = SucceededEvent(job_id=job, attempt=1, at=datetime.now(UTC), manifest=manifest)
+        await api.ctx.store.put_bytes(job_status_key(job, 1), final.model_dump_json().encode())
+        await api.app.state.engine.sweep_once()
+        status = (await api.viewer.get(f"/api/v1/status/{job}")).json()
+        assert status["status"] == "succeeded"
+        assert (await api.viewer.get(f"/api/v1/training/{job}")).json()["model_id"] is not None
+        assert 'plastinka_sweeper_actions_total{action="reconciled"} 1.0' in (await api.viewer.get("/metrics")).text
+
+
+async def test_expired_leases_retry_with_backoff_then_dead_letter(
+    tmp_path: Path, shop_files: tuple[Path, Path]
+) -> None:
+    settings = make_settings(tmp_path, lease_s=0.05, retry_base_s=0, max_attempts=2, engine_enabled=False)
+    async with running_api(settings) as api:
+        job = await _queued(api, shop_files)
+        engine = api.app.state.engine
+        for expected in ("retry_wait", "dead_letter"):
+            assert len(await claim(api.ctx)) == 1
+            await asyncio.sleep(0.2)
+            await engine.sweep_once()
+            status = (await api.viewer.get(f"/api/v1/status/{job}")).json()
+            assert status["status"] == expected
+            assert status["error_type"] == "LeaseExpired"
+        assert status["attempt"] == 2
+        dead = (await api.viewer.get("/api/v1/status", params={"status": "dead_letter"})).json()
+        assert dead["total"] == 1
+
+
+async def test_a_crashed_run_is_retried_without_waiting_for_the_lease(
+    tmp_path: Path, shop_files: tuple[Path, Path]
+) -> None:
+    async with running_api(make_settings(tmp_path, retry_base_s=0, engine_enabled=False)) as api:
+        job = await _queued(api, shop_files)
+        await claim(api.ctx)
+        now = datetime.now(UTC)
+        crash = AttemptRecord("train", job, 1, "req-1", now, now, 502, error="MemoryError: killed")
+        await api.app.state.engine.attempt_finished(crash)
+        status = (await api.viewer.get(f"/api/v1/status/{job}")).json()
+        assert status["status"] == "retry_wait" and status["error_type"] == "FunctionCrashed"
+        assert "MemoryError" in status["error"]
+        # The same report again (or for an attempt that already moved on) changes nothing.
+        await api.app.state.engine.attempt_finished(crash)
+        assert (await api.viewer.get(f"/api/v1/status/{job}")).json()["attempt"] == 1
+        assert [j.id for j in await claim(api.ctx)] == [job]
+
+
+@pytest.mark.parametrize("status", [200, 202])
+async def test_a_run_that_returned_normally_is_left_to_its_events(
+    tmp_path: Path, shop_files: tuple[Path, Path], status: int
+) -> None:
+    async with running_api(make_settings(tmp_path, engine_enabled=False)) as api:
+        job = await _queued(api, shop_files)
+        await claim(api.ctx)
+        now = datetime.now(UTC)
+        await api.app.state.engine.attempt_finished(AttemptRecord("train", job, 1, "r", now, now, status))
+        assert (await api.viewer.get(f"/api/v1/status/{job}")).json()["status"] == "dispatched"
