@@ -133,3 +133,19 @@ def test_unknown_function_lists_nothing_started():
     with pytest.raises(invokers.UnknownFunctionError):
         asyncio.run(invoker.invoke("missing", {}))
     assert invoker.runs == {}
+
+
+async def test_finished_runs_are_forgotten_beyond_keep_runs(tmp_path):
+    invoker = LocalFunctionInvoker(
+        {"echo": LocalFunction(path=ECHO, timeout_s=60)}, recorder=MemoryRecorder(), keep_runs=2
+    )
+    try:
+        ids = []
+        for n in range(4):
+            ids.append((await invoker.invoke("echo", {"out": str(tmp_path / f"{n}.json"), "n": n})).invocation_id)
+        await invoker.drain(limit_s=60)
+        await asyncio.sleep(0)  # let the done callbacks run
+    finally:
+        await invoker.aclose()
+    assert list(invoker.runs) == ids[-2:]
+    assert (await invoker.wait(ids[-1])).returncode == 0

@@ -158,3 +158,22 @@ def test_no_callback_url_still_stores_the_status(store, request_body):
     body = request_body.model_copy(update={"callback_url": None})
     assert run_attempt(body.model_dump_json(), Context(), TrainRequest, echo_work)["status"] == "succeeded"
     assert status_of(store, "job-9", 2).type == "succeeded"
+
+
+def test_a_refused_final_event_still_leaves_the_status_object(store, request_body, callback_sink):
+    callback_sink.answers.extend([200, 200, 409])  # running, progress accepted; the outcome refused (stale)
+    result = run_attempt(request_body.model_dump_json(), Context(), TrainRequest, echo_work)
+    assert result["status"] == "succeeded"
+    assert callback_sink.types() == ["running", "progress"]
+    assert status_of(store, "job-9", 2).type == "succeeded"
+
+
+def test_a_broken_environment_is_reported_retryable_and_raised(store, request_body, callback_sink, monkeypatch):
+    from plastinka_function_runtime import ConfigurationError
+
+    monkeypatch.delenv("PLASTINKA_STORAGE_DIR")
+    with pytest.raises(ConfigurationError):
+        run_attempt(request_body.model_dump_json(), Context(), TrainRequest, echo_work)
+    assert callback_sink.types() == ["failed"]
+    assert callback_sink.events[0]["retryable"] is True
+    assert callback_sink.events[0]["error_type"] == "ConfigurationError"

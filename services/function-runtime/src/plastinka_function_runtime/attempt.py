@@ -150,7 +150,9 @@ def run_attempt(
     try:
         settings = storage_settings(os.environ if env is None else env)
     except (ConfigurationError, ValueError) as exc:
-        reporter.failed(type(exc).__name__, str(exc), retryable=True, stats=meter.stats())
+        # A deployment problem: retryable, since fixing the function's environment fixes the job.
+        with reporter:
+            _best_effort_failed(reporter, exc, meter.stats(), retryable=True)
         raise
     with reporter, asyncio.Runner() as runner:
         store = open_store(settings)
@@ -170,6 +172,7 @@ def run_attempt(
 
 
 def _work(attempt: Attempt, work: Work, reporter: JobReporter, meter: Meter) -> dict[str, Any]:
+    from plastinka_jobs import CallbackRejected  # noqa: PLC0415
     from plastinka_schemas import ArtifactManifest, FailedEvent, SucceededEvent  # noqa: PLC0415
 
     request = attempt.request
@@ -197,7 +200,11 @@ def _work(attempt: Attempt, work: Work, reporter: JobReporter, meter: Meter) -> 
             summary=outcome.summary,
         )
     _store_status(attempt, final)
-    reporter.send(final)  # CallbackUnavailable propagates: the platform re-runs and we re-send the stored status
+    try:
+        reporter.send(final)  # CallbackUnavailable propagates: the platform re-runs and we re-send the status
+    except CallbackRejected as exc:
+        # The API refused the outcome (a stale attempt, say); it stays in the status object for reconciliation.
+        _log.warning("the API refused the %s event: %s", final.type, exc)
     return {"status": final.type, **({"manifest": final.manifest.model_dump()} if final.type == "succeeded" else {})}
 
 

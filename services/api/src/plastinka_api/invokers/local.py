@@ -11,6 +11,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -108,13 +109,16 @@ class LocalFunctionInvoker:
         recorder: InvocationRecorder | None = None,
         max_concurrency: int = 2,
         env: Mapping[str, str] | None = None,
+        keep_runs: int = 256,
     ) -> None:
         self._functions = dict(functions)
         self._recorder = recorder or LoggingRecorder()
         self._slots = asyncio.Semaphore(max_concurrency)
         self._env = dict(env) if env is not None else None
         self._tasks: dict[str, asyncio.Task[LocalRun]] = {}
-        self.runs: dict[str, LocalRun] = {}
+        self._keep_runs = keep_runs
+        # Every unfinished run plus the latest ``keep_runs`` finished ones: a long-lived API must not grow forever.
+        self.runs: OrderedDict[str, LocalRun] = OrderedDict()
 
     async def invoke(self, function: str, payload: Payload, *, job_id: str | None = None) -> InvocationResult:
         spec = self._functions.get(function)
@@ -125,7 +129,9 @@ class LocalFunctionInvoker:
         run = LocalRun(function=function, request_id=request_id, job_id=job_id_of(payload, job_id), started=started)
         self.runs[request_id] = run
         event = encode_payload(payload).decode("utf-8", errors="surrogateescape")
-        self._tasks[request_id] = asyncio.create_task(self._run(spec, run, event), name=f"local-fn-{request_id}")
+        task = asyncio.create_task(self._run(spec, run, event), name=f"local-fn-{request_id}")
+        self._tasks[request_id] = task
+        task.add_done_callback(lambda _: self._forget(request_id))
         return InvocationResult(
             function=function,
             invocation_id=request_id,
@@ -137,7 +143,17 @@ class LocalFunctionInvoker:
         )
 
     async def wait(self, invocation_id: str) -> LocalRun:
-        return await self._tasks[invocation_id]
+        """The run, once finished (at once if it already is and is still remembered)."""
+        task = self._tasks.get(invocation_id)
+        if task is not None:
+            return await task
+        return self.runs[invocation_id]
+
+    def _forget(self, request_id: str) -> None:
+        self._tasks.pop(request_id, None)
+        finished = [rid for rid in self.runs if rid not in self._tasks]
+        for rid in finished[: max(0, len(finished) - self._keep_runs)]:
+            del self.runs[rid]
 
     async def drain(self, limit_s: float | None = None) -> list[LocalRun]:
         """Wait for every run started so far (tests, graceful shutdown)."""
@@ -148,10 +164,11 @@ class LocalFunctionInvoker:
             return list(await asyncio.gather(*tasks))
 
     async def aclose(self) -> None:
-        """Stop accepting work: running handlers are killed, their runs recorded as cancelled."""
-        for task in self._tasks.values():
+        """Kill the handlers still running (their process groups) and wait until they are gone."""
+        tasks = list(self._tasks.values())
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _run(self, spec: LocalFunction, run: LocalRun, event: str) -> LocalRun:
         async with self._slots:
