@@ -49,7 +49,8 @@ def s3_settings_for(s3_server: str, s3_bucket: str) -> Callable[..., S3Settings]
     """Settings for the test's bucket, pointing at ``endpoint`` (the server, or the fault proxy)."""
 
     def build(endpoint: str | None = None, **overrides: Any) -> S3Settings:
-        return s3_settings(endpoint or s3_server, s3_bucket, **overrides)
+        bucket = overrides.pop("bucket", s3_bucket)
+        return s3_settings(endpoint or s3_server, bucket, **overrides)
 
     return build
 

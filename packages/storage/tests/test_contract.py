@@ -9,8 +9,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from plastinka_schemas import ArtifactRef
 
+from plastinka_schemas import ArtifactRef
 from plastinka_storage import (
     ChecksumMismatch,
     InvalidKey,

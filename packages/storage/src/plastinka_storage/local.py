@@ -41,7 +41,7 @@ from plastinka_storage.signing import SignedRequest, build_signed_url, verify_si
 __all__ = ["LocalObjectStore"]
 
 _WRITE_BUFFER = 256 * 1024  # batch small stream chunks before handing them to a worker thread
-_CONSISTENT_READ_TRIES = 5
+_CONSISTENT_READ_TRIES = 9
 
 
 class _PendingFile:
@@ -263,7 +263,7 @@ class LocalObjectStore(ObjectStore):
                 # still catches any real disagreement.
                 return fh, st, meta
             fh.close()
-            time.sleep(0.002 * (attempt + 1))
+            time.sleep(0.001 * 2**attempt)  # up to ~0.25 s in all: a writer is two renames from done
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def get_stream(

@@ -70,6 +70,8 @@ _NOT_FOUND = frozenset({"NoSuchKey", "404", "NotFound"})
 class S3ObjectStore(ObjectStore):
     """Objects in one bucket of an S3-compatible service."""
 
+    list_page_size: int = 1000  # keys per ListObjectsV2 request (S3's maximum)
+
     def __init__(self, settings: S3Settings, *, session: aioboto3.Session | None = None) -> None:
         self.settings = settings
         self.bucket = settings.bucket
@@ -401,7 +403,7 @@ class S3ObjectStore(ObjectStore):
         validate_prefix(prefix)
         token: str | None = None
         while True:
-            params: dict[str, Any] = {"Prefix": prefix}
+            params: dict[str, Any] = {"Prefix": prefix, "MaxKeys": self.list_page_size}
             if token:
                 params["ContinuationToken"] = token
             page = await self._request("list_objects_v2", key=None, **params)

@@ -17,6 +17,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import uuid
 from collections import deque
@@ -47,13 +48,17 @@ S3_SECRET_KEY = "testing"  # noqa: S105 - moto accepts any credentials
 S3_REGION = "us-east-1"
 _START_TIMEOUT_S = 30.0
 
+# Runs in the child. Nothing reads its output after the first line, so request logging is silenced: a full
+# pipe would otherwise block the server mid-request.
 _SERVE_MOTO = """
-import sys
+import logging, os, sys
+logging.getLogger("werkzeug").setLevel(logging.ERROR)
 from moto.server import ThreadedMotoServer
 server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
 server.start()
 host, port = server.get_host_and_port()
 print(f"http://{host}:{port}", flush=True)
+sys.stdout = open(os.devnull, "w")
 sys.stdin.read()  # serve until the parent closes our stdin (or dies)
 server.stop()
 """
@@ -68,11 +73,12 @@ def unavailable(message: str) -> None:
 
 def _start_moto() -> tuple[subprocess.Popen[str], str]:
     env = {**os.environ, "AWS_ACCESS_KEY_ID": S3_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": S3_SECRET_KEY}
+    errors = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - lives as long as the child
     proc = subprocess.Popen(  # noqa: S603 - our own interpreter running our own script
         [sys.executable, "-c", _SERVE_MOTO],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=errors,
         text=True,
         env=env,
     )
@@ -84,8 +90,12 @@ def _start_moto() -> tuple[subprocess.Popen[str], str]:
     url = line[0].strip() if line else ""
     if not url.startswith("http://127.0.0.1:"):
         proc.kill()
-        _, err = proc.communicate(timeout=10)
-        raise RuntimeError(f"moto server did not start: {err.strip()[-2000:] or 'no output'}")
+        proc.wait(timeout=10)
+        errors.seek(0)
+        message = errors.read().strip()[-2000:]
+        errors.close()
+        raise RuntimeError(f"moto server did not start: {message or 'no output'}")
+    errors.close()  # the child keeps its own descriptor
     return proc, url
 
 
@@ -107,9 +117,8 @@ def s3_server() -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 @pytest.fixture(scope="session")
@@ -134,8 +143,9 @@ def s3_bucket(raw_s3_client: Any) -> Iterator[str]:
     finally:
         paginator = raw_s3_client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=name):
-            for obj in page.get("Contents", []):
-                raw_s3_client.delete_object(Bucket=name, Key=obj["Key"])
+            batch = [{"Key": obj["Key"]} for obj in page.get("Contents", [])]
+            if batch:
+                raw_s3_client.delete_objects(Bucket=name, Delete={"Objects": batch, "Quiet": True})
         for upload in raw_s3_client.list_multipart_uploads(Bucket=name).get("Uploads", []):
             raw_s3_client.abort_multipart_upload(Bucket=name, Key=upload["Key"], UploadId=upload["UploadId"])
         raw_s3_client.delete_bucket(Bucket=name)
