@@ -99,5 +99,27 @@ async def test_uploads_over_the_size_cap_are_413(tmp_path: Path, shop_files: tup
         assert (await api.viewer.get("/api/v1/datasets")).json()["total"] == 0
 
 
+async def test_a_body_far_over_the_cap_is_refused_before_parsing(tmp_path: Path) -> None:
+    async with running_api(make_settings(tmp_path, max_upload_bytes=1000)) as api:
+        huge = b"x" * 3_000_000  # past 2 files x 1000 bytes + 1 MiB of multipart overhead
+        declared = await api.analyst.post("/api/v1/datasets", files={"file": ("big.csv", huge, "text/csv")})
+        assert declared.status_code == 413
+
+        async def chunks():  # no Content-Length: counted while it streams
+            yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\n'
+            for _ in range(30):
+                yield b"y" * 100_000
+
+        streamed = await api.analyst.post(
+            "/api/v1/datasets", content=chunks(), headers={"Content-Type": "multipart/form-data; boundary=b"}
+        )
+        assert streamed.status_code == 413
+        assert streamed.json()["error"] == "payload_too_large"
+        big_json = await api.analyst.post(
+            "/api/v1/training", content=b"[" + b"1," * 5_000_000 + b"1]", headers={"Content-Type": "application/json"}
+        )
+        assert big_json.status_code == 413
+
+
 async def test_viewers_cannot_upload(api: Api, shop_files: tuple[Path, Path]) -> None:
     assert (await upload(api.viewer, shop_files[0])).status_code == 403

@@ -17,6 +17,7 @@ from plastinka_api.context import AppContext
 from plastinka_api.database import Database
 from plastinka_api.engine import JobEngine
 from plastinka_api.errors import install_error_handlers
+from plastinka_api.limits import BodyLimitMiddleware
 from plastinka_api.metrics import Metrics, MetricsMiddleware
 from plastinka_api.routers import datasets, files, health, internal, jobs, keys, models, results, status
 from plastinka_api.runtime import DbRecorder, make_invoker, make_store
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, *, out: TextIO | None = None) -
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_upload_bytes=settings.max_upload_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.include_router(health.router)
     app.include_router(files.router)
