@@ -35,6 +35,7 @@ __all__ = [
     "S3_SECRET_KEY",
     "FaultProxy",
     "ProxiedRequest",
+    "moto_server",
     "raw_s3_client",
     "s3_bucket",
     "s3_fault_proxy",
@@ -99,6 +100,28 @@ def _start_moto() -> tuple[subprocess.Popen[str], str]:
     return proc, url
 
 
+def _stop_moto(proc: subprocess.Popen[str]) -> None:
+    if proc.stdin is not None:
+        proc.stdin.close()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+    if proc.stdout is not None:
+        proc.stdout.close()
+
+
+@contextlib.contextmanager
+def moto_server() -> Iterator[str]:
+    """Run a moto S3 server in a child process on 127.0.0.1 and yield its endpoint URL (for scripts too)."""
+    proc, url = _start_moto()
+    try:
+        yield url
+    finally:
+        _stop_moto(proc)
+
+
 @pytest.fixture(scope="session")
 def s3_server() -> Iterator[str]:
     """Endpoint URL of a moto S3 server on 127.0.0.1 (one per test session)."""
@@ -110,15 +133,7 @@ def s3_server() -> Iterator[str]:
     try:
         yield url
     finally:
-        if proc.stdin is not None:
-            proc.stdin.close()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        if proc.stdout is not None:
-            proc.stdout.close()
+        _stop_moto(proc)
 
 
 @pytest.fixture(scope="session")
