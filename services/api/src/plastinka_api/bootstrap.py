@@ -27,7 +27,7 @@ SAMPLE_MONTHS = 36
 
 def ensure_admin_key(ctx: AppContext) -> str | None:
     """Returns a newly created secret to print once, else None."""
-    with ctx.db.session() as session:
+    with ctx.db.write_session() as session:
         bootstrap = ctx.settings.bootstrap_admin_key
         if bootstrap is not None:
             ensure_key(

@@ -11,6 +11,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from plastinka_jobs.db import IMMEDIATE
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -21,9 +23,16 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
+        self._write_engine = engine.execution_options(**{IMMEDIATE: True})
 
     def session(self) -> Session:
+        """For reads (and single-statement writes)."""
         return Session(self.engine, expire_on_commit=False)
+
+    def write_session(self) -> Session:
+        """For read-then-write transactions: on SQLite the write lock is taken at BEGIN (``BEGIN IMMEDIATE``),
+        so the transaction waits its turn instead of failing to upgrade a read lock under concurrency."""
+        return Session(self._write_engine, expire_on_commit=False)
 
     async def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         return await anyio.to_thread.run_sync(partial(fn, *args, **kwargs))

@@ -138,7 +138,7 @@ async def register(ctx: AppContext, owner: str, sales: Spooled, stock: Spooled |
     )
 
     def insert() -> tuple[Dataset, bool]:
-        with ctx.db.session() as session:
+        with ctx.db.write_session() as session:
             # A concurrent identical upload may have won: answer with its row, keep one record.
             again = _existing(session, owner, sales, stock)
             if again is not None:

@@ -25,7 +25,7 @@ from plastinka_api.invokers.base import (
     encode_payload,
     job_id_of,
 )
-from plastinka_api.invokers.recording import AttemptRecord, InvocationRecorder, LoggingRecorder
+from plastinka_api.invokers.recording import AttemptRecord, InvocationRecorder, LoggingRecorder, record_safely
 
 RUNNER_PATH = Path(__file__).with_name("_runner.py")
 LOG_TAIL_BYTES = 64 * 1024
@@ -192,7 +192,8 @@ class LocalFunctionInvoker:
             error = f"{run.outcome.get('errorType')}: {run.outcome.get('errorMessage')}"
         elif error is None and run.returncode != 0:
             error = f"handler process exited with {run.returncode}"
-        await self._recorder.record(
+        await record_safely(
+            self._recorder,
             AttemptRecord(
                 function=run.function,
                 job_id=run.job_id,
@@ -203,7 +204,7 @@ class LocalFunctionInvoker:
                 status=run.status,
                 error=error,
                 logs=(run.stdout + run.stderr) or None,
-            )
+            ),
         )
         return run
 

@@ -63,3 +63,11 @@ class MemoryRecorder:
 
     async def record(self, entry: AttemptRecord) -> None:
         self.entries.append(entry)
+
+
+async def record_safely(recorder: InvocationRecorder, entry: AttemptRecord) -> None:
+    """Record without letting a failing recorder (a database hiccup) turn an accepted invocation into an error."""
+    try:
+        await recorder.record(entry)
+    except Exception:
+        _log.exception("could not record the attempt of %s (request %s)", entry.function, entry.request_id)

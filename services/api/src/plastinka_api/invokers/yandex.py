@@ -30,7 +30,7 @@ from plastinka_api.invokers.cloud_api import (
     IamToken,
     ResolvedFunction,
 )
-from plastinka_api.invokers.recording import AttemptRecord, InvocationRecorder, LoggingRecorder
+from plastinka_api.invokers.recording import AttemptRecord, InvocationRecorder, LoggingRecorder, record_safely
 from plastinka_api.invokers.retry import (
     RetryPolicy,
     TransientHttpError,
@@ -223,7 +223,8 @@ class YandexFunctionInvoker:
             error = f"{type(exc).__name__}: {exc}"
             raise
         finally:
-            await self._recorder.record(
+            await record_safely(
+                self._recorder,
                 AttemptRecord(
                     function=function,
                     job_id=job_id,
@@ -233,5 +234,5 @@ class YandexFunctionInvoker:
                     finished=datetime.now(UTC),
                     status=status,
                     error=error,
-                )
+                ),
             )

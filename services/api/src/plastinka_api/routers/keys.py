@@ -20,7 +20,7 @@ async def create(body: ApiKeyCreate, request: Request, _: Admin) -> ApiKeyCreate
     ctx = get_context(request)
 
     def work() -> ApiKeyCreated:
-        with ctx.db.session() as session:
+        with ctx.db.write_session() as session:
             row, secret = create_key(session, name=body.name, role=body.role, owner=body.owner)
             return ApiKeyCreated.model_validate({**ApiKeyPublic.model_validate(row).model_dump(), "key": secret})
 
@@ -53,7 +53,7 @@ async def delete(key_id: str, request: Request, principal: Admin) -> Response:
         raise BadRequest("a key cannot revoke itself; use another admin key")
 
     def work() -> bool:
-        with ctx.db.session() as session:
+        with ctx.db.write_session() as session:
             return revoke(session, key_id) is not None
 
     if not await ctx.db.call(work):

@@ -63,7 +63,7 @@ async def activate(model_id: str, request: Request, principal: Analyst) -> Model
     ctx = get_context(request)
 
     def work() -> ModelPublic:
-        with ctx.db.session() as session:
+        with ctx.db.write_session() as session:
             model = owned_model(session, principal.owner, model_id)
             table = Model.__table__  # type: ignore[attr-defined]
             session.execute(
@@ -82,7 +82,7 @@ async def delete(model_id: str, request: Request, principal: Analyst) -> Respons
     ctx = get_context(request)
 
     def work() -> None:
-        with ctx.db.session() as session:
+        with ctx.db.write_session() as session:
             model = owned_model(session, principal.owner, model_id)
             used = int(
                 session.exec(
