@@ -10,7 +10,6 @@ import os
 from datetime import date
 from pathlib import Path
 
-import polars as pl
 from plastinka_function_runtime import Attempt, Outcome, run_attempt
 
 from plastinka_schemas import PredictRequest, TrainRequest
@@ -36,6 +35,8 @@ def _train(attempt: Attempt) -> Outcome:
 
 
 def _predict(attempt: Attempt) -> Outcome:
+    import polars as pl
+
     _ledger(attempt)
     frame = pl.DataFrame(
         {"item_id": ["a", "b"], "period": [date(2024, 1, 1)] * 2, "mean": [1.0, 2.0], "q_0.5": [1.0, 2.0]}
