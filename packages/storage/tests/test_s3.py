@@ -226,6 +226,24 @@ async def test_dropped_connections_are_retried(proxied: tuple[S3ObjectStore, Fau
     assert await store.get_bytes("a/b") == b"payload"
 
 
+async def test_a_lost_answer_to_complete_multipart_is_not_a_failure(
+    proxied: tuple[S3ObjectStore, FaultProxy], tmp_path: Path
+) -> None:
+    store, proxy = proxied
+    src = tmp_path / "big.bin"
+    data = random.Random(11).randbytes(6 * MIB)
+    src.write_bytes(data)
+    # S3 completes the upload, the answer never arrives, the retry hears NoSuchUpload: the object is there.
+    complete = f"POST /{store.bucket}/datasets/big.bin?uploadId="
+    proxy.lose_next(1, match=complete)
+    proxy.fail_next(1, status=404, code="NoSuchUpload", match=complete)
+    ref = await store.put_file("datasets/big.bin", src)
+    assert ref.sha256 == sha(data)
+    completes = [r for r in proxy.requests if r.method == "POST" and "uploadId=" in r.path]
+    assert [(r.fault, r.status) for r in completes] == [("lose", 200), ("status", 404)]
+    assert await store.get_bytes("datasets/big.bin") == data
+
+
 @pytest.mark.parametrize(("status", "code"), [(403, "AccessDenied"), (400, "InvalidArgument"), (404, "NoSuchKey")])
 async def test_client_errors_are_never_retried(
     proxied: tuple[S3ObjectStore, FaultProxy], status: int, code: str

@@ -214,14 +214,29 @@ class S3ObjectStore(ObjectStore):
                 del part  # hold at most one part while the next is read
             if before_complete is not None:
                 before_complete()
-            await self._request(
-                "complete_multipart_upload", key=key, Key=key, UploadId=upload_id, MultipartUpload={"Parts": done}
-            )
+            try:
+                await self._request(
+                    "complete_multipart_upload", key=key, Key=key, UploadId=upload_id, MultipartUpload={"Parts": done}
+                )
+            except StorageError as exc:
+                if not await self._completed_anyway(exc, key, size, metadata.get("sha256")):
+                    raise
         except BaseException:
             with contextlib.suppress(Exception):
                 await self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
             raise
         return size
+
+    async def _completed_anyway(self, exc: StorageError, key: str, size: int, sha256: str | None) -> bool:
+        """Whether a failed complete in fact succeeded: its answer was lost and the retry found no upload."""
+        cause = exc.__cause__
+        if not isinstance(cause, ClientError) or client_error_status(cause)[0] != "NoSuchUpload":
+            return False
+        try:
+            info = await self.head(key)
+        except ObjectNotFound:
+            return False
+        return info.size == size and (sha256 is None or info.sha256 == sha256)
 
     async def put_bytes(
         self, key: str, data: bytes, *, content_type: str | None = None, metadata: Mapping[str, str] | None = None

@@ -185,8 +185,9 @@ class ProxiedRequest:
 
 @dataclass
 class _Fault:
-    kind: str  # "status" | "delay" | "drop" | "truncate"
+    kind: str  # "status" | "delay" | "drop" | "lose" | "truncate"
     remaining: int
+    match: str | None = None
     status: int = 503
     code: str = "SlowDown"
     seconds: float = 0.0
@@ -218,21 +219,28 @@ class FaultProxy:
     def endpoint_url(self) -> str:
         return f"http://127.0.0.1:{self._port}"
 
-    def fail_next(self, n: int, *, status: int = 503, code: str = "SlowDown") -> None:
-        """Answer the next ``n`` requests with ``status`` and an S3-style XML error ``code``."""
-        self._push(_Fault("status", n, status=status, code=code))
+    # Every fault applies to the next ``n`` requests; with ``match=`` only to requests whose
+    # "<METHOD> <path?query>" contains that text, e.g. ``match="PUT "`` or ``match="uploadId="``.
 
-    def delay_next(self, n: int, seconds: float) -> None:
-        """Hold each of the next ``n`` requests for ``seconds`` before forwarding it (past a client timeout)."""
-        self._push(_Fault("delay", n, seconds=seconds))
+    def fail_next(self, n: int, *, status: int = 503, code: str = "SlowDown", match: str | None = None) -> None:
+        """Answer with ``status`` and an S3-style XML error ``code`` (the request never reaches the server)."""
+        self._push(_Fault("status", n, match, status=status, code=code))
 
-    def drop_next(self, n: int) -> None:
-        """Close the connection without an answer for the next ``n`` requests (a connection reset)."""
-        self._push(_Fault("drop", n))
+    def delay_next(self, n: int, seconds: float, *, match: str | None = None) -> None:
+        """Hold each request for ``seconds`` (past a client timeout), then answer 503 to nobody."""
+        self._push(_Fault("delay", n, match, seconds=seconds))
 
-    def truncate_next(self, n: int, after_bytes: int) -> None:
-        """Forward the next ``n`` requests but cut each answer's body off after ``after_bytes`` bytes."""
-        self._push(_Fault("truncate", n, after_bytes=after_bytes))
+    def drop_next(self, n: int, *, match: str | None = None) -> None:
+        """Close the connection without an answer (a reset before the server saw the request)."""
+        self._push(_Fault("drop", n, match))
+
+    def lose_next(self, n: int, *, match: str | None = None) -> None:
+        """Forward the request, so the server acts on it, then close the connection instead of answering."""
+        self._push(_Fault("lose", n, match))
+
+    def truncate_next(self, n: int, after_bytes: int, *, match: str | None = None) -> None:
+        """Forward the request but cut the answer's body off after ``after_bytes`` bytes."""
+        self._push(_Fault("truncate", n, match, after_bytes=after_bytes))
 
     def reset(self) -> None:
         """Forget queued faults and the request log."""
@@ -255,15 +263,15 @@ class FaultProxy:
         with self._lock:
             self._faults.append(fault)
 
-    def _take(self) -> _Fault | None:
+    def _take(self, request_line: str) -> _Fault | None:
         with self._lock:
-            if not self._faults:
-                return None
-            fault = self._faults[0]
-            fault.remaining -= 1
-            if fault.remaining == 0:
-                self._faults.popleft()
-            return fault
+            for fault in self._faults:
+                if fault.match is None or fault.match in request_line:
+                    fault.remaining -= 1
+                    if fault.remaining == 0:
+                        self._faults.remove(fault)
+                    return fault
+            return None
 
     def _record(self, request: Any, body: bytes, fault: _Fault | None, status: int | None) -> None:
         entry = ProxiedRequest(
@@ -325,7 +333,7 @@ class FaultProxy:
 
     async def _handle(self, request: Any) -> Any:
         body = await request.read()
-        fault = self._take()
+        fault = self._take(f"{request.method} {request.path_qs}")
         if fault is not None and fault.kind == "status":
             self._record(request, body, fault, fault.status)
             xml = (
@@ -356,6 +364,10 @@ class FaultProxy:
             payload = await upstream.read()
             out = {k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_BY_HOP - {"content-length"}}
             self._record(request, body, fault, upstream.status)
+            if fault is not None and fault.kind == "lose":
+                if request.transport is not None:
+                    request.transport.abort()
+                raise asyncio.CancelledError  # the server acted; the client never hears of it
             if request.method == "HEAD":
                 return web.Response(status=upstream.status, headers=out)
             if fault is not None and fault.kind == "truncate":
