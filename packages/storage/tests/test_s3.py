@@ -56,14 +56,18 @@ def generated_sha(total: int, seed: int, chunk: int = 256 * 1024) -> str:
 async def proxied(
     s3_settings_for: Callable[..., S3Settings], s3_fault_proxy: FaultProxy
 ) -> AsyncIterator[tuple[S3ObjectStore, FaultProxy]]:
-    """A store that talks through the fault proxy, with short timeouts and a 2 s retry budget."""
-    settings = s3_settings_for(
-        s3_fault_proxy.endpoint_url,
-        connect_timeout_s=0.5,
-        read_timeout_s=0.4,
-        retry_total_s=2.0,
-        retry_max_attempts=8,
-    )
+    """A store that talks through the fault proxy, with a 3 s retry budget."""
+    settings = s3_settings_for(s3_fault_proxy.endpoint_url, read_timeout_s=2.0, retry_total_s=3.0)
+    async with S3ObjectStore(settings) as store:
+        yield store, s3_fault_proxy
+
+
+@pytest.fixture
+async def impatient(
+    s3_settings_for: Callable[..., S3Settings], s3_fault_proxy: FaultProxy
+) -> AsyncIterator[tuple[S3ObjectStore, FaultProxy]]:
+    """Like ``proxied`` but with a 1 s read timeout and a 2 s budget, for stalls."""
+    settings = s3_settings_for(s3_fault_proxy.endpoint_url, read_timeout_s=1.0, retry_total_s=2.0)
     async with S3ObjectStore(settings) as store:
         yield store, s3_fault_proxy
 
@@ -200,21 +204,22 @@ async def test_persistent_503_surfaces_as_transient_error_within_the_bound(
     assert isinstance(error.__cause__, Exception) and "SlowDown" in str(error)
 
 
-async def test_a_stalled_request_times_out_and_is_retried(proxied: tuple[S3ObjectStore, FaultProxy]) -> None:
-    store, proxy = proxied
+async def test_a_stalled_request_times_out_and_is_retried(impatient: tuple[S3ObjectStore, FaultProxy]) -> None:
+    store, proxy = impatient
     await store.put_bytes("a/b", b"payload")
     proxy.reset()
-    proxy.delay_next(1, 3.0)
+    proxy.delay_next(1, 4.0)
     assert await store.get_bytes("a/b") == b"payload"
     assert [r.fault for r in proxy.requests] == ["delay", None]
 
 
-async def test_persistent_timeouts_surface_as_transient_error(proxied: tuple[S3ObjectStore, FaultProxy]) -> None:
-    store, proxy = proxied
-    proxy.delay_next(1000, 3.0)
+async def test_persistent_timeouts_surface_as_transient_error(impatient: tuple[S3ObjectStore, FaultProxy]) -> None:
+    store, proxy = impatient
+    proxy.delay_next(1000, 4.0)
     with pytest.raises(TransientStorageError) as caught:
         await store.head("a/b")
     assert caught.value.attempts >= 2
+    assert caught.value.attempts == proxy.count("HEAD")
     assert caught.value.elapsed_s <= store.settings.retry_total_s + store.settings.read_timeout_s + 1.0
 
 
