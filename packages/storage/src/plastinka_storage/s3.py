@@ -20,7 +20,7 @@ import hashlib
 import math
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -182,7 +182,7 @@ class S3ObjectStore(ObjectStore):
     async def _multipart(
         self,
         key: str,
-        parts: AsyncIterator[bytes],
+        parts: AsyncGenerator[bytes, None],
         *,
         content_type: str | None,
         metadata: Mapping[str, str],
@@ -225,6 +225,8 @@ class S3ObjectStore(ObjectStore):
             with contextlib.suppress(Exception):
                 await self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
             raise
+        finally:
+            await parts.aclose()  # release the part source (an open file) whatever happened
         return size
 
     async def _completed_anyway(self, exc: StorageError, key: str, size: int, sha256: str | None) -> bool:
@@ -247,7 +249,7 @@ class S3ObjectStore(ObjectStore):
         if len(data) <= self.settings.multipart_threshold:
             return await self._put_object(key, bytes(data), sha, content_type, meta)
 
-        async def slices() -> AsyncIterator[bytes]:
+        async def slices() -> AsyncGenerator[bytes, None]:
             step = self.settings.part_size
             for start in range(0, len(data), step):
                 yield data[start : start + step]
@@ -496,7 +498,7 @@ def _in(seconds: int) -> datetime:
     return datetime.now(UTC) + timedelta(seconds=seconds)
 
 
-async def _file_parts(path: Path, part_size: int, digest: Any) -> AsyncIterator[bytes]:
+async def _file_parts(path: Path, part_size: int, digest: Any) -> AsyncGenerator[bytes, None]:
     fh = await asyncio.to_thread(path.open, "rb")
     try:
         while part := await asyncio.to_thread(fh.read, part_size):
@@ -509,7 +511,7 @@ async def _file_parts(path: Path, part_size: int, digest: Any) -> AsyncIterator[
 
 async def _stream_parts(
     buffer: bytearray, chunks: AsyncIterator[bytes], part_size: int, digest: Any
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """Cut a stream (``buffer`` already read from it) into parts of ``part_size``; the last may be shorter."""
     exhausted = False
     while True:
