@@ -129,8 +129,9 @@ class JobEngine:
         await self._ended(job.id)
 
     async def _ended(self, job_id: str) -> None:
+        """A transition by the engine: wake long-polls; metrics and webhook in the background."""
         self.ctx.changes.notify(job_id)
-        await job_ended(self.ctx, job_id)
+        self.ctx.spawn(job_ended(self.ctx, job_id))
 
     # --- attempts that ended without a word ------------------------------------------------------------
 

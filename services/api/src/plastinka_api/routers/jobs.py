@@ -10,6 +10,7 @@ from plastinka_api.auth import Analyst, Viewer
 from plastinka_api.context import AppContext, get_context
 from plastinka_api.errors import Conflict, NotFound
 from plastinka_api.keys import Principal
+from plastinka_api.notify import job_ended
 from plastinka_api.submit import submit_prediction, submit_training
 from plastinka_api.views import JobRow, job_view, kind_of
 from plastinka_schemas import (
@@ -121,6 +122,7 @@ async def cancel_training(job_id: str, request: Request, principal: Analyst) -> 
     ctx = get_context(request)
     result = await ctx.db.call(_cancel, ctx, principal, job_id, JobKind.TRAINING)
     ctx.changes.notify(job_id)
+    ctx.spawn(job_ended(ctx, job_id))
     return result
 
 
@@ -173,4 +175,5 @@ async def cancel_prediction(job_id: str, request: Request, principal: Analyst) -
     ctx = get_context(request)
     result = await ctx.db.call(_cancel, ctx, principal, job_id, JobKind.PREDICTION)
     ctx.changes.notify(job_id)
+    ctx.spawn(job_ended(ctx, job_id))
     return result
