@@ -56,6 +56,14 @@ def run(name: str, panel: pl.DataFrame, attributes: pl.DataFrame | None, descrip
     )
     print(format_table(result.table))
     ours = result.evaluations["lightgbm"]
+    scored = result.forecasts["lightgbm"].join(panel.rename({"y": "actual"}), on=["item_id", "period"])
+    below = float((scored["actual"] < scored["q_0.1"]).mean() or 0.0)
+    above = float((scored["actual"] > scored["q_0.9"]).mean() or 0.0)
+    zero_share = float((scored["actual"] == 0).mean() or 0.0)
+    print(
+        f"lightgbm tails: {below:.4f} of actuals below q_0.1 (nominal at most 0.10), {above:.4f} above q_0.9 "
+        f"(nominal at most 0.10); zero share of scored actuals {zero_share:.4f}"
+    )
     print("lightgbm by segment:")
     print(ours.by_segment.select("segment", "n", "mae", "rmsse", "spl", "coverage", "bias"))
     sys.stdout.flush()

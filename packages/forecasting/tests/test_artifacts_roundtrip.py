@@ -80,3 +80,20 @@ def test_tampered_metadata_and_missing_files_are_refused(saved: Path) -> None:
     meta_path.unlink()
     with pytest.raises(ArtifactError, match="not a model directory"):
         load_model(saved)
+
+
+def test_model_and_meta_alone_predict_from_given_sales(tmp_path: Path, model: TrainedModel, shop: SalesData) -> None:
+    written = save_model(model, tmp_path / "lean", include_history=False)
+    assert sorted(written) == ["meta", "model"]
+    with pytest.raises(ArtifactError, match="without its history"):
+        load_model(tmp_path / "lean")
+    lean = load_model(tmp_path / "lean", require_history=False)
+    assert predict(lean, shop).equals(predict(model, shop))
+    with pytest.raises(ValueError, match="pass the sales"):
+        predict(lean)
+    # A full directory from which only model.txt and meta.json were copied still loads for prediction.
+    full = tmp_path / "full"
+    save_model(model, full)
+    (full / "history.parquet").unlink()
+    (full / "attributes.parquet").unlink()
+    assert predict(load_model(full, require_history=False), shop).equals(predict(model, shop))

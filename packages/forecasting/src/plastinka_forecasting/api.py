@@ -95,6 +95,8 @@ def predict(
     newer export) from that data's last period. ``items`` restricts the output; unknown ids are an error.
     """
     if sales is None:
+        if model.history.height == 0:
+            raise ValueError("this model was loaded without its history: pass the sales to forecast from")
         panel, attributes = model.history, model.attributes
     else:
         panel, attributes = build_panel(sales, model.frequency), item_attributes(sales)

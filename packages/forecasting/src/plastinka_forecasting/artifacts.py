@@ -99,16 +99,21 @@ def model_metadata(model: TrainedModel) -> dict[str, Any]:
     }
 
 
-def save_model(model: TrainedModel, directory: str | Path) -> dict[str, Path]:
-    """Write the model directory; returns the written files by name (``model``, ``meta``, ...)."""
+def save_model(model: TrainedModel, directory: str | Path, *, include_history: bool = True) -> dict[str, Path]:
+    """Write the model directory; returns the written files by name: ``model``, ``meta``, and with
+    ``include_history`` also ``history`` and (when known) ``attributes``, which let ``predict`` run without data.
+    """
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     blobs: dict[str, bytes] = {MODEL_FILE: model.booster.model_to_string(num_iteration=model.rounds).encode()}
-    history_path = out / HISTORY_FILE
-    model.history.select(ITEM_ID, PERIOD, TARGET).write_parquet(history_path, statistics=False)
-    files = {MODEL_FILE: _sha256(blobs[MODEL_FILE]), HISTORY_FILE: _sha256(history_path.read_bytes())}
-    written = {"model": out / MODEL_FILE, "history": history_path}
-    if model.attributes is not None and model.attributes.height:
+    files = {MODEL_FILE: _sha256(blobs[MODEL_FILE])}
+    written = {"model": out / MODEL_FILE}
+    if include_history:
+        history_path = out / HISTORY_FILE
+        model.history.select(ITEM_ID, PERIOD, TARGET).write_parquet(history_path, statistics=False)
+        files[HISTORY_FILE] = _sha256(history_path.read_bytes())
+        written["history"] = history_path
+    if include_history and model.attributes is not None and model.attributes.height:
         attributes_path = out / ATTRIBUTES_FILE
         model.attributes.write_parquet(attributes_path, statistics=False)
         files[ATTRIBUTES_FILE] = _sha256(attributes_path.read_bytes())
@@ -137,8 +142,12 @@ def _blend_weight(blend: dict[str, Any]) -> float:
     return float(blend["weight"])
 
 
-def load_model(directory: str | Path) -> TrainedModel:
-    """Read a model directory written by :func:`save_model`, verifying every file's sha256."""
+def load_model(directory: str | Path, *, require_history: bool = True) -> TrainedModel:
+    """Read a model directory written by :func:`save_model`, verifying every file's sha256.
+
+    With ``require_history=False`` only ``model.txt`` and ``meta.json`` must be present (a prediction that
+    brings its own sales needs nothing else); history files that are present are still verified.
+    """
     root = Path(directory)
     meta_path = root / META_FILE
     if not meta_path.is_file():
@@ -150,11 +159,21 @@ def load_model(directory: str | Path) -> TrainedModel:
     if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
         raise ArtifactError(f"{meta_path}: unsupported model format {meta.get('format_version')!r}")
     files = meta.get("files")
-    if not isinstance(files, dict) or MODEL_FILE not in files or HISTORY_FILE not in files:
+    if not isinstance(files, dict) or MODEL_FILE not in files:
         raise ArtifactError(f"{meta_path}: the file checksums are missing")
     model_text = _read_verified(root, MODEL_FILE, files).decode("utf-8")
-    history = pl.read_parquet(_read_verified(root, HISTORY_FILE, files))
-    attributes = pl.read_parquet(_read_verified(root, ATTRIBUTES_FILE, files)) if ATTRIBUTES_FILE in files else None
+
+    def optional(name: str) -> pl.DataFrame | None:
+        if name not in files or (not require_history and not (root / name).is_file()):
+            return None
+        return pl.read_parquet(_read_verified(root, name, files))
+
+    history = optional(HISTORY_FILE)
+    if history is None:
+        if require_history:
+            raise ArtifactError(f"{root}: the model was saved without its history ({HISTORY_FILE})")
+        history = pl.DataFrame(schema={ITEM_ID: pl.Utf8, PERIOD: pl.Date, TARGET: pl.Float64})
+    attributes = optional(ATTRIBUTES_FILE)
     try:
         booster = lgb.Booster(model_str=model_text)
         params = ModelParams().with_overrides(meta["params"])
