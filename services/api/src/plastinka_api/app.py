@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None, *, out: TextIO | None = None) -
         await ctx.store.open()
         app.state.ctx = ctx
         engine = JobEngine(ctx)
-        ctx.invoker = make_invoker(settings, DbRecorder(ctx.repo, engine.attempt_finished))
+        ctx.invoker = make_invoker(settings, DbRecorder(ctx.repo, engine.attempt_finished, metrics))
         await bootstrap.run(ctx, banner)
         if settings.engine_enabled:
             engine.start()

@@ -13,6 +13,7 @@ import anyio.to_thread
 from plastinka_api.invokers.base import FunctionInvoker
 from plastinka_api.invokers.local import LocalFunction, LocalFunctionInvoker
 from plastinka_api.invokers.recording import AttemptRecord
+from plastinka_api.metrics import Metrics
 from plastinka_api.settings import Settings
 from plastinka_jobs.repository import JobRepository
 from plastinka_jobs.tables import CloudFunctionLog
@@ -75,9 +76,15 @@ def function_env(settings: Settings) -> dict[str, str]:
 class DbRecorder:
     """Writes every invocation attempt to ``cloud_function_logs`` and tells the engine about failed runs."""
 
-    def __init__(self, repo: JobRepository, on_finished: Callable[[AttemptRecord], Awaitable[None]] | None = None):
+    def __init__(
+        self,
+        repo: JobRepository,
+        on_finished: Callable[[AttemptRecord], Awaitable[None]] | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.repo = repo
         self.on_finished = on_finished
+        self.metrics = metrics
 
     async def record(self, entry: AttemptRecord) -> None:
         row = CloudFunctionLog(
@@ -93,6 +100,10 @@ class DbRecorder:
             http_status=entry.status,
         )
         await anyio.to_thread.run_sync(self.repo.log_invocation, row)
+        if self.metrics is not None:
+            kind = {"train": "training", "predict": "prediction"}.get(entry.function, entry.function)
+            if entry.status == 429:
+                self.metrics.throttles.labels(kind).inc()
         if self.on_finished is not None:
             await self.on_finished(entry)
 
