@@ -45,9 +45,11 @@ class Server:
 
 
 @contextmanager
-def api_server(data_dir: Path, env: Mapping[str, str] | None = None, name: str = "api") -> Iterator[Server]:
-    """One API process with its own port; extra ``PLASTINKA_*`` settings in ``env``."""
-    port = free_port()
+def api_server(
+    data_dir: Path, env: Mapping[str, str] | None = None, name: str = "api", port: int | None = None
+) -> Iterator[Server]:
+    """One API process on ``port`` (a free one by default); extra ``PLASTINKA_*`` settings in ``env``."""
+    port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     full_env = {
         **os.environ,

@@ -1,12 +1,14 @@
 """A fast stand-in for the real handlers (the exactly-once test runs 50 jobs): the real attempt lifecycle of
 plastinka-function-runtime (status events, status object, signed callbacks) around trivial work. Each run
-appends ``<job_id> <attempt>`` to ``$PLASTINKA_TEST_LEDGER`` so the test can count executions."""
+appends ``<job_id> <attempt>`` to ``$PLASTINKA_TEST_LEDGER`` so the test can count executions;
+``$PLASTINKA_TEST_WORK_S`` makes training take that long."""
 
 from __future__ import annotations
 
 import io
 import json
 import os
+import time
 from datetime import date
 from pathlib import Path
 
@@ -24,6 +26,10 @@ def _ledger(attempt: Attempt) -> None:
 
 def _train(attempt: Attempt) -> Outcome:
     _ledger(attempt)
+    work_s = float(os.environ.get("PLASTINKA_TEST_WORK_S", "0"))
+    if work_s:
+        attempt.progress(0.1, "working")
+        time.sleep(work_s)
     meta = json.dumps({"fast": True, "job": attempt.request.job_id}).encode()
     return Outcome(
         artifacts={
