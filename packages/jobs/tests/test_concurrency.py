@@ -36,15 +36,17 @@ def test_two_processes_of_eight_threads_claim_each_job_exactly_once(
         assert proc.stdout is not None and proc.stdout.readline().strip() == "READY"
     go.touch()
     claims: list[list[str]] = []
+    logs: list[str] = []
     for proc in procs:
         out, err = proc.communicate(timeout=240)
         assert proc.returncode == 0, err
         claims.append(json.loads(out))
+        logs.append(err.strip())
 
     everything = [job_id for claim in claims for job_id in claim]
     assert len(everything) == 200, "a job was claimed twice or not at all"
     assert set(everything) == ids
-    assert all(claims), "one process claimed nothing: there was no race"
+    assert all(claims), f"one process claimed nothing, so there was no race: {logs}"
     total, jobs = repo.list_jobs(JobKind.TRAINING, owner="alice", statuses=[JobStatus.DISPATCHED], limit=500)
     assert total == 200 and {job.attempt for job in jobs} == {1}
     dispatched_events = [e for job_id in ids for e in seed.events(job_id) if e["type"] == "dispatched"]

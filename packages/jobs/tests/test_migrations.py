@@ -106,3 +106,34 @@ def test_console_script_migrates(tmp_path: Path, capsys: pytest.CaptureFixture[s
     engine = create_engine(other)
     assert set(sa.inspect(engine).get_table_names()) >= set(metadata.tables)
     engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_concurrent_migrations_of_an_empty_database_all_succeed(
+    request: pytest.FixtureRequest, tmp_path: Path, backend: str
+) -> None:
+    """Several API instances starting at once all run ``migrate``: one migrates, the others wait and no-op."""
+    url = f"sqlite:///{tmp_path / 'race.db'}" if backend == "sqlite" else request.getfixturevalue("postgres_url")
+    go = tmp_path / "go"
+    workers = Path(__file__).with_name("workers.py")
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(workers), "migrate", url, str(go)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    for proc in procs:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "READY"
+    go.touch()
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, metadata) == []
+        assert conn.exec_driver_sql("SELECT count(*) FROM alembic_version").scalar() == 1
+    engine.dispose()

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from plastinka_jobs import JobRepository, RetryPolicy, create_engine
+from plastinka_jobs import JobRepository, RetryPolicy, create_engine, migrate
 from plastinka_schemas import JobKind
 
 
@@ -35,6 +35,7 @@ def claim(url: str, threads: int, go_file: str) -> None:
                 return
             with lock:
                 claimed.extend(job.id for job in jobs)
+            time.sleep(0.001)  # a dispatcher invokes what it claimed before claiming more
 
     pool = [threading.Thread(target=work) for _ in range(threads)]
     for thread in pool:
@@ -63,10 +64,19 @@ def crash(url: str, jobs: int) -> None:
     repo.succeed(target, 1, manifest={"artifacts": {}}, also=hang)
 
 
+def migrate_when_told(url: str, go_file: str) -> None:
+    print("READY", flush=True)
+    while not Path(go_file).exists():
+        time.sleep(0.002)
+    migrate(url)
+
+
 if __name__ == "__main__":
     command, url, *rest = sys.argv[1:]
     if command == "claim":
         claim(url, int(rest[0]), rest[1])
+    elif command == "migrate":
+        migrate_when_told(url, rest[0])
     elif command == "crash":
         crash(url, int(rest[0]))
     else:

@@ -30,6 +30,8 @@ DEFAULT_DATABASE_URL = "sqlite:///plastinka.db"
 #: Execution option: on SQLite, open the transaction with ``BEGIN IMMEDIATE`` (take the write lock first, so
 #: a read-then-write transaction never fails to upgrade its lock); a no-op on PostgreSQL.
 IMMEDIATE = "plastinka_begin_immediate"
+#: Advisory lock id that serialises concurrent migrations on PostgreSQL ("pljb").
+_MIGRATION_LOCK_KEY = 0x706C6A62
 
 
 def normalize_url(url: str | URL) -> URL:
@@ -89,20 +91,22 @@ def alembic_config(url: str | URL | None = None) -> Config:
 
 
 def migrate(url: str | URL | Engine, revision: str = "head") -> None:
-    """Bring the database at ``url`` (or behind an engine) up to ``revision``."""
-    config = alembic_config()
-    if isinstance(url, Engine):
-        with url.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
-        return
-    engine = create_engine(url)
+    """Bring the database at ``url`` (or behind an engine) up to ``revision``.
+
+    Safe when several API instances start at once: the migration holds a PostgreSQL advisory lock (SQLite: the
+    write lock) for its whole transaction, so the others wait and then find nothing left to do.
+    """
+    engine = url if isinstance(url, Engine) else create_engine(url)
     try:
-        with engine.begin() as connection:
+        with engine.connect().execution_options(**{IMMEDIATE: True}) as connection, connection.begin():
+            if connection.dialect.name == "postgresql":
+                connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+            config = alembic_config()
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
     finally:
-        engine.dispose()
+        if not isinstance(url, Engine):
+            engine.dispose()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
