@@ -81,3 +81,14 @@ async def test_unknown_route_is_a_json_404(api: Api) -> None:
     response = await api.viewer.get("/api/v1/nothing")
     assert response.status_code == 404
     assert response.json()["error"] == "not_found"
+
+
+async def test_openapi_documents_every_route(api: Api) -> None:
+    async with api.client(None) as anonymous:
+        schema = (await anonymous.get("/openapi.json")).json()
+    paths = schema["paths"]
+    for path in ("/api/v1/datasets", "/api/v1/training", "/api/v1/status/{job_id}", "/api/v1/results/{job_id}/plot",
+                 "/api/v1/models/{model_id}/activate", "/api/v1/internal/jobs/{job_id}/events", "/api/v1/keys"):
+        assert path in paths, path
+    schemes = schema["components"]["securitySchemes"]
+    assert {s["type"] for s in schemes.values()} >= {"http", "apiKey"}

@@ -1,7 +1,8 @@
 """A fast stand-in for the real handlers (the exactly-once test runs 50 jobs): the real attempt lifecycle of
 plastinka-function-runtime (status events, status object, signed callbacks) around trivial work. Each run
 appends ``<job_id> <attempt>`` to ``$PLASTINKA_TEST_LEDGER`` so the test can count executions;
-``$PLASTINKA_TEST_WORK_S`` makes training take that long."""
+``$PLASTINKA_TEST_WORK_S`` makes training take that long; ``$PLASTINKA_TEST_CRASH_ATTEMPT=<n>`` makes
+training attempt n die without a word."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ def _ledger(attempt: Attempt) -> None:
 
 def _train(attempt: Attempt) -> Outcome:
     _ledger(attempt)
+    if os.environ.get("PLASTINKA_TEST_CRASH_ATTEMPT") == str(attempt.request.attempt):
+        os._exit(3)  # a hard crash mid-run: no event, no status object
     work_s = float(os.environ.get("PLASTINKA_TEST_WORK_S", "0"))
     if work_s:
         attempt.progress(0.1, "working")
