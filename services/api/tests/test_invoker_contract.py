@@ -109,3 +109,19 @@ async def test_bytes_payload_and_explicit_job_id(harness, tmp_path):
 async def test_unknown_function_is_refused(harness):
     with pytest.raises(UnknownFunctionError):
         await harness.invoker.invoke("nope", {"job_id": "x"})
+
+
+class BrokenRecorder:
+    async def record(self, entry):
+        raise RuntimeError("database is locked")
+
+
+async def test_a_failing_recorder_does_not_fail_an_accepted_invocation(harness, tmp_path):
+    harness.invoker._recorder = BrokenRecorder()  # the API's recorder writes to a database that may hiccup
+    out = tmp_path / "o.json"
+
+    result = await harness.invoker.invoke("echo", {"out": str(out)})
+    await harness.finish()
+
+    assert result.http_status == 202
+    assert out.exists()
