@@ -377,3 +377,11 @@ def test_invocation_log_round_trip(repo: JobRepository, seed: Any, clock: Any) -
     assert entry.started_at == clock.now - timedelta(seconds=12)
     with pytest.raises(TypeError):
         repo.finish_invocation(log_id, outcome="x", job_id="other")
+
+
+def test_ignored_events_are_logged(repo: JobRepository, seed: Any, caplog: pytest.LogCaptureFixture) -> None:
+    job_id = seed.training()
+    repo.claim_due()
+    with caplog.at_level("INFO", logger="plastinka_jobs.repository"):
+        assert not repo.succeed(job_id, 7, manifest={})
+    assert f"{job_id} attempt 7: duplicate or stale" in caplog.text

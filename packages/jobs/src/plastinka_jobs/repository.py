@@ -11,6 +11,7 @@ loop (``anyio.to_thread.run_sync``); the dispatcher and sweeper can run it in a 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -52,6 +53,7 @@ __all__ = [
 ]
 
 J = TypeVar("J", TrainingJob, PredictionJob)
+log = logging.getLogger(__name__)
 _S = JobStatus
 
 
@@ -183,6 +185,7 @@ class JobRepository:
             .values(status=target, updated_at=now, **values)
         )
         if result.rowcount != 1:
+            log.info("ignored -> %s for %s attempt %d: duplicate or stale", target.value, job_id, attempt)
             return False
         if event is not None:
             self._event(conn, job_id, attempt, now, event, target, progress=progress, message=message)
