@@ -9,8 +9,9 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import httpx
 import pytest
-from e2ekit import ADMIN_KEY, FAST_FUNCTIONS, api_server
+from e2ekit import ADMIN_KEY, FAST_FUNCTIONS, api_server, free_port
 
 from plastinka_api.demo import DemoError, run
 from plastinka_api.settings import Settings
@@ -32,3 +33,20 @@ def test_demo_prints_a_forecast_and_saves_a_plot(tmp_path: Path) -> None:
     assert "forecast rows" in text and "item_id" in text
     assert plot.exists() and plot.read_bytes().startswith(b"\x89PNG")
     assert str(plot) in text
+
+
+def test_demo_starts_a_server_when_none_answers_and_stops_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLASTINKA_FUNCTIONS_DIR", str(FAST_FUNCTIONS))
+    monkeypatch.setenv("PLASTINKA_SAMPLE_DATASET", "false")
+    monkeypatch.setenv("PLASTINKA_DATA_DIR", str(tmp_path / "var"))
+    port = free_port()
+    settings = Settings(_env_file=None, data_dir=tmp_path / "var", port=port)  # type: ignore[call-arg]
+    out = io.StringIO()
+    plot = run(None, None, out=out, settings=settings, timeout_s=120)
+    assert f"no server on http://127.0.0.1:{port}: starting one" in out.getvalue()
+    assert plot.exists()
+    key = (tmp_path / "var" / "demo.key").read_text()
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
+    run(None, None, out=io.StringIO(), settings=settings, timeout_s=120)
+    assert (tmp_path / "var" / "demo.key").read_text() == key

@@ -40,13 +40,27 @@ def _healthy(base_url: str) -> bool:
         return False
 
 
+def _demo_key(data_dir: Path) -> str:
+    """The admin key a self-started server is given, kept beside its database (mode 0600) so repeated demo
+    runs reuse one key instead of adding a new one each time."""
+    path = data_dir / "demo.key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = "pk_demo_" + secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(key)
+    return key
+
+
 @contextlib.contextmanager
 def _server(settings: Settings, base_url: str, out: TextIO) -> Iterator[str | None]:
     """Yield an admin key for a server this context started, or None when one was already running."""
     if _healthy(base_url):
         yield None
         return
-    key = "pk_demo_" + secrets.token_urlsafe(24)
+    key = _demo_key(settings.data_dir)
     env = {**os.environ, "PLASTINKA_BOOTSTRAP_ADMIN_KEY": key, "PLASTINKA_PORT": str(settings.port)}
     _say(out, f"no server on {base_url}: starting one (data in {settings.data_dir.resolve()})")
     log_path = settings.data_dir / "demo-server.log"
