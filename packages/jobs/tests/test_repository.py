@@ -148,7 +148,15 @@ def test_idempotency_key_returns_the_same_job(repo: JobRepository, seed: Any) ->
     with pytest.raises(IdempotencyConflict) as conflict:
         repo.create_training_job(owner="alice", dataset_id=dataset, idempotency_key="k1", parameters={"tune": True})
     assert conflict.value.job_id == first.id
-    assert repo.list_jobs(JobKind.TRAINING, owner="alice")[0] == 1
+    # A retried request whose tuples came back from JSON as lists is the same request.
+    quantiles, _ = repo.create_training_job(
+        owner="alice", dataset_id=dataset, idempotency_key="k2", parameters={"quantiles": (0.1, 0.9)}
+    )
+    again, created = repo.create_training_job(
+        owner="alice", dataset_id=dataset, idempotency_key="k2", parameters={"quantiles": [0.1, 0.9]}
+    )
+    assert not created and again.id == quantiles.id
+    assert repo.list_jobs(JobKind.TRAINING, owner="alice")[0] == 2
 
 
 def test_concurrent_creates_with_one_key_make_one_job(repo: JobRepository, seed: Any) -> None:

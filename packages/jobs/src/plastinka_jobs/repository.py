@@ -11,6 +11,7 @@ loop (``anyio.to_thread.run_sync``); the dispatcher and sweeper can run it in a 
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -92,6 +93,10 @@ class ExpiredLease:
 
 def _table(cls: type[TrainingJob] | type[PredictionJob] | type[JobEventRow] | type[CloudFunctionLog]) -> sa.Table:
     return cast(sa.Table, sa.inspect(cls).local_table)
+
+
+def _as_json(value: Any) -> Any:
+    return json.loads(json.dumps(value, sort_keys=True, default=str))
 
 
 def _values(statuses: Sequence[JobStatus] | frozenset[JobStatus]) -> list[str]:
@@ -291,7 +296,8 @@ class JobRepository:
 
     @staticmethod
     def _same_request(existing: J, key: str, fields: dict[str, Any]) -> J:
-        if any(getattr(existing, name) != value for name, value in fields.items()):
+        # Compare as stored: JSON turns tuples into lists, so (0.5,) and [0.5] are the same request.
+        if any(_as_json(getattr(existing, name)) != _as_json(value) for name, value in fields.items()):
             raise IdempotencyConflict(existing.id, key)
         return existing
 
