@@ -36,7 +36,9 @@ API_PREFIX = "/api/v1"
 def build_context(settings: Settings, metrics: Metrics) -> AppContext:
     """Open the database (migrated to head) and the object store; the invoker comes with the engine."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(settings.resolved_database_url)
+    # Pool as large as the worker-thread limit (40): overflow connections would reconnect, and every new
+    # SQLite connection re-runs its PRAGMAs under the write lock.
+    engine = create_engine(settings.resolved_database_url, pool_size=20, max_overflow=20)
     migrate(engine)
     metrics.watch_engine(engine)
     secret = load_secret(settings)
