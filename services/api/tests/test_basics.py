@@ -87,8 +87,15 @@ async def test_openapi_documents_every_route(api: Api) -> None:
     async with api.client(None) as anonymous:
         schema = (await anonymous.get("/openapi.json")).json()
     paths = schema["paths"]
-    for path in ("/api/v1/datasets", "/api/v1/training", "/api/v1/status/{job_id}", "/api/v1/results/{job_id}/plot",
-                 "/api/v1/models/{model_id}/activate", "/api/v1/internal/jobs/{job_id}/events", "/api/v1/keys"):
+    for path in (
+        "/api/v1/datasets",
+        "/api/v1/training",
+        "/api/v1/status/{job_id}",
+        "/api/v1/results/{job_id}/plot",
+        "/api/v1/models/{model_id}/activate",
+        "/api/v1/internal/jobs/{job_id}/events",
+        "/api/v1/keys",
+    ):
         assert path in paths, path
     schemes = schema["components"]["securitySchemes"]
     assert {s["type"] for s in schemes.values()} >= {"http", "apiKey"}
