@@ -147,3 +147,21 @@ def test_calibrated_quantiles_never_cross_or_go_negative() -> None:
     assert 0.78 <= inside.mean() < inside_plain.mean()
     back = QuantileCalibration.from_json(cal.to_json())
     assert np.array_equal(back.apply(mean, horizon), cal.apply(mean, horizon))
+
+
+def test_lumpy_sellers_get_wider_upper_quantiles() -> None:
+    rng = np.random.default_rng(4)
+    n = 8000
+    mean = rng.gamma(1.0, 0.3, n)
+    klass = (rng.random(n) < 0.5).astype(np.int64)
+    # Same mean, but class 1 buys in lots of 4: rarer sales, bigger when they happen.
+    single = rng.poisson(mean).astype(float)
+    lots = 4.0 * rng.poisson(mean / 4)
+    actual = np.where(klass == 1, lots, single)
+    horizon = np.ones(n, np.int64)
+    cal = QuantileCalibration.fit(mean, actual, horizon, (0.5, 0.95), 1, klass=klass, classes=2)
+    probe = np.full(2, float(np.median(mean)))
+    q = cal.apply(probe, np.ones(2, np.int64), np.array([0, 1]))
+    assert q[1, 1] > q[0, 1]
+    back = QuantileCalibration.from_json(cal.to_json())
+    assert np.array_equal(back.apply(probe, np.ones(2, np.int64), np.array([0, 1])), q)

@@ -41,13 +41,18 @@ def horizon_groups(horizon: int) -> list[tuple[int, int]]:
 
 @dataclass(frozen=True)
 class QuantileCalibration:
-    """Multipliers ``ratios[group][bucket][level]`` over mean buckets split at ``edges``."""
+    """Multipliers ``ratios[group * classes + class][bucket][level]`` over mean buckets split at ``edges``.
+
+    ``class`` is a small integer per row known at forecast time (the model uses "usually sells more than one
+    copy at a time"), so lumpy and single-unit sellers with the same mean get their own spread.
+    """
 
     levels: tuple[float, ...]
     groups: list[tuple[int, int]]
     edges: list[float]
     ratios: list[list[list[float]]]
     rows: int
+    classes: int = 1
 
     @classmethod
     def fit(
@@ -58,10 +63,13 @@ class QuantileCalibration:
         levels: Sequence[float],
         horizon: int,
         *,
+        klass: npt.NDArray[np.int64] | None = None,
+        classes: int = 1,
         buckets: int = 12,
-        central: bool = True,
+        central: bool = False,
     ) -> QuantileCalibration:
         levels = tuple(float(q) for q in levels)
+        klass = np.zeros(len(mean), np.int64) if klass is None else np.asarray(klass, np.int64)
         groups = horizon_groups(horizon)
         mean = np.maximum(np.asarray(mean, np.float64), _EPS)
         ratio = np.asarray(actual, np.float64) / mean
@@ -71,32 +79,32 @@ class QuantileCalibration:
         pooled_all = _quantiles(ratio, levels, central=central) if len(ratio) else [1.0] * len(levels)
         table: list[list[list[float]]] = []
         for lo, hi in groups:
-            in_group = (horizon_of_row >= lo) & (horizon_of_row <= hi)
-            group_pooled = (
-                _quantiles(ratio[in_group], levels, central=central) if in_group.sum() >= _MIN_CELL else pooled_all
-            )
-            cells = []
-            for b in range(len(inner) + 1):
-                cell = in_group & (bucket == b)
-                if cell.sum() >= _MIN_CELL:
-                    cells.append(_quantiles(ratio[cell], levels, central=central))
-                else:
-                    # Too few rows in this horizon group: borrow the bucket across all horizons.
-                    across = bucket == b
-                    cells.append(
-                        _quantiles(ratio[across], levels, central=central)
-                        if across.sum() >= _MIN_CELL
-                        else group_pooled
-                    )
-            table.append(cells)
-        return cls(levels, groups, edges, table, len(mean))
+            for c in range(classes):
+                in_group = (horizon_of_row >= lo) & (horizon_of_row <= hi) & (klass == c)
+                group_pooled = (
+                    _quantiles(ratio[in_group], levels, central=central) if in_group.sum() >= _MIN_CELL else pooled_all
+                )
+                cells = []
+                for b in range(len(inner) + 1):
+                    cell = in_group & (bucket == b)
+                    if cell.sum() >= _MIN_CELL:
+                        cells.append(_quantiles(ratio[cell], levels, central=central))
+                        continue
+                    # Too few rows: borrow the bucket of this class across all horizons, then the group.
+                    across = (bucket == b) & (klass == c)
+                    enough = across.sum() >= _MIN_CELL
+                    cells.append(_quantiles(ratio[across], levels, central=central) if enough else group_pooled)
+                table.append(cells)
+        return cls(levels, groups, edges, table, len(mean), classes)
 
     @classmethod
     def poisson(cls, levels: Sequence[float], horizon: int) -> QuantileCalibration:
         """Fallback when the history is too short to hold out origins: no table, Poisson quantiles."""
         return cls(tuple(float(q) for q in levels), horizon_groups(horizon), [], [], 0)
 
-    def apply(self, mean: F64, horizon_of_row: npt.NDArray[np.int64]) -> F64:
+    def apply(
+        self, mean: F64, horizon_of_row: npt.NDArray[np.int64], klass: npt.NDArray[np.int64] | None = None
+    ) -> F64:
         """Quantiles ``(rows, levels)``: sorted along each row and never negative."""
         mean = np.clip(np.asarray(mean, np.float64), 0.0, None)
         if not self.ratios:
@@ -107,7 +115,8 @@ class QuantileCalibration:
                 group[(horizon_of_row >= lo) & (horizon_of_row <= hi)] = i
             bucket = np.searchsorted(np.asarray(self.edges, np.float64), np.maximum(mean, _EPS), side="right")
             table = np.asarray(self.ratios, np.float64)
-            out = mean[:, None] * table[group, bucket, :]
+            row_class = np.zeros(len(mean), np.int64) if klass is None else np.clip(klass, 0, self.classes - 1)
+            out = mean[:, None] * table[group * self.classes + row_class, bucket, :]
         return np.sort(np.clip(out, 0.0, None), axis=1)
 
     def to_json(self) -> dict[str, Any]:
@@ -117,6 +126,7 @@ class QuantileCalibration:
             "edges": self.edges,
             "ratios": self.ratios,
             "rows": self.rows,
+            "classes": self.classes,
         }
 
     @classmethod
@@ -127,6 +137,7 @@ class QuantileCalibration:
             edges=[float(e) for e in data["edges"]],
             ratios=[[[float(v) for v in cell] for cell in group] for group in data["ratios"]],
             rows=int(data["rows"]),
+            classes=int(data["classes"]),
         )
 
 

@@ -46,6 +46,7 @@ _BLEND_GRID = np.linspace(0.0, 0.6, 13)
 _MIN_SCALE = 0.3
 _MIN_TRAIN_PERIODS = 2
 _ROWS_PER_THREAD = 50_000
+_LUMPY_SIZE = 1.5
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class ModelParams:
     central_intervals: bool = False
     weighting: str = "rmsse"
     point: str = "rmsse"
+    size_classes: bool = True
     blend: bool = True
     seed: int = 0
     num_threads: int = 0
@@ -178,6 +180,13 @@ def _blend_input(x: np.ndarray, names: list[str]) -> np.ndarray:
     return out
 
 
+def _size_class(x: np.ndarray, names: list[str]) -> np.ndarray:
+    """1 for items that usually sell several copies at once (smoothed non-zero size above 1.5), else 0."""
+    size = np.nan_to_num(x[:, names.index("croston_size")], nan=0.0)
+    out: np.ndarray = (size > _LUMPY_SIZE).astype(np.int64)
+    return out
+
+
 def _choose_blend(raw: np.ndarray, base: np.ndarray, y: np.ndarray, weight: np.ndarray | None) -> float:
     """The share of the smoothed-rate baseline that minimises weighted squared error on held-out rows."""
     w = np.ones_like(y) if weight is None else weight.astype(np.float64)
@@ -245,7 +254,16 @@ def _fit_holdout(
     base = _blend_input(held.x, names)
     blend = _choose_blend(raw, base, y64, w_cal) if params.blend else 0.0
     mean = (1 - blend) * raw + blend * base
-    calibration = QuantileCalibration.fit(mean, y64, held.h, quantiles, horizon, central=params.central_intervals)
+    calibration = QuantileCalibration.fit(
+        mean,
+        y64,
+        held.h,
+        quantiles,
+        horizon,
+        klass=_size_class(held.x, names) if params.size_classes else None,
+        classes=2 if params.size_classes else 1,
+        central=params.central_intervals,
+    )
     shrink = PointShrink.identity()
     if params.point == "rmsse":
         window = held.item * n_periods + held.t
@@ -343,7 +361,7 @@ def predict_panel(
     x, item_idx, hs = space.prediction_rows(horizon)
     raw = np.clip(model.booster.predict(x, num_iteration=model.rounds), 0.0, None).astype(np.float64)
     mean = (1 - model.blend) * raw + model.blend * _blend_input(x, model.feature_names)
-    qs = model.calibration.apply(mean, hs)
+    qs = model.calibration.apply(mean, hs, _size_class(x, model.feature_names))
     mean = model.shrink.apply(mean, item_idx)
     periods = next_periods(hist.periods[-1], model.frequency, horizon)
     frame = pl.DataFrame(

@@ -1,0 +1,60 @@
+"""Rolling-origin backtest and tuning on a small shop: same origins and items for every method."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from plastinka_forecasting.backtest import EXPECTED_NAME, MODEL_NAME, backtest_panel, format_table
+from plastinka_forecasting.baselines import BASELINES
+from plastinka_forecasting.model import ModelParams
+from plastinka_forecasting.panel import build_panel
+from plastinka_forecasting.tuning import tune_params
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_model_train_predict import FAST, small_shop
+
+
+@pytest.fixture(scope="module")
+def panel() -> pl.DataFrame:
+    return build_panel(small_shop(items=50, months=30, seed=8), "M")
+
+
+def test_backtest_scores_model_beside_every_baseline(panel: pl.DataFrame) -> None:
+    result = backtest_panel(
+        panel, None, frequency="M", horizon=2, windows=3, step=2, params=ModelParams().with_overrides(FAST)
+    )
+    # Last cut-off: two periods before the end; earlier ones two apart.
+    assert result.cutoffs == [date(2022, 12, 1), date(2023, 2, 1), date(2023, 4, 1)]  # data ends 2023-06
+    methods = result.table["method"].to_list()
+    assert methods[0] == MODEL_NAME and set(BASELINES) <= set(methods)
+    ns = set(result.table["n"].to_list())
+    assert len(ns) == 1  # every method scored on the same points
+    forecast = result.forecasts[MODEL_NAME]
+    assert sorted(forecast["cutoff"].unique().to_list()) == result.cutoffs
+    # The model never saw the periods it is scored on: every forecast period lies after its cut-off.
+    assert (forecast["period"] > forecast["cutoff"]).all()
+    text = format_table(result.table)
+    assert "RMSSE" in text and "tsb" in text
+    if EXPECTED_NAME in methods:
+        expected = result.table.filter(pl.col("method") == EXPECTED_NAME)
+        ours = result.table.filter(pl.col("method") == MODEL_NAME)
+        assert expected["spl"].item() == pytest.approx(ours["spl"].item())
+
+
+def test_backtest_needs_enough_history(panel: pl.DataFrame) -> None:
+    with pytest.raises(ValueError, match="too few"):
+        backtest_panel(panel, None, frequency="M", horizon=6, windows=6)
+
+
+def test_tuning_keeps_to_its_budget_and_starts_from_defaults(panel: pl.DataFrame) -> None:
+    base = ModelParams().with_overrides(FAST)
+    result = tune_params(panel, None, frequency="M", horizon=2, base=base, time_budget_s=0.001)
+    assert len(result.trials) == 1
+    assert result.trials[0]["overrides"] == {}
+    assert result.params == base
+    assert result.summary()["best"]["spl"] > 0
