@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import polars as pl
@@ -34,13 +34,14 @@ def score(
         raise Conflict("nothing to score: the forecast or the dataset is empty")
     first = forecast.get_column("period").min()
     last_actual = panel.get_column("period").max()
+    if not isinstance(first, date) or not isinstance(last_actual, date):
+        raise Conflict("the forecast or the dataset has no periods")
     covered = forecast.filter(pl.col("period") <= last_actual)
     if covered.is_empty():
         raise Conflict(
             f"the dataset ends at {last_actual}; the forecast starts at {first}: no forecast period has actuals yet"
         )
-    assert first is not None
-    history = truncate_panel(panel, first - timedelta(days=1))  # type: ignore[operator]
+    history = truncate_panel(panel, first - timedelta(days=1))
     levels = sorted(float(c[2:]) for c in forecast.columns if c.startswith("q_"))
     interval = (levels[0], levels[-1]) if len(levels) >= 2 else (0.05, 0.95)
     result = evaluate(covered, panel, history, quantiles or levels, interval=interval)

@@ -201,10 +201,10 @@ class JobEngine:
                     await self.reconcile(job)
         leases = await ctx.db.call(ctx.repo.expired_leases, 100)
         for lease in leases:
-            job = await ctx.db.call(ctx.repo.get, lease.job_id, owner=ALL_OWNERS)
-            if job is None or job.attempt != lease.attempt:
+            expired = await ctx.db.call(ctx.repo.get, lease.job_id, owner=ALL_OWNERS)
+            if expired is None or expired.attempt != lease.attempt:
                 continue
-            if await self.reconcile(job):
+            if await self.reconcile(expired):
                 continue
             moved = await ctx.db.call(
                 ctx.repo.retry,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Query, Request, Response
@@ -30,7 +30,7 @@ async def listing(
     ctx = get_context(request)
 
     def work() -> Page[ModelPublic]:
-        where = [Model.owner == principal.owner]
+        where: list[Any] = [Model.owner == principal.owner]
         if active is not None:
             where.append(col(Model.active).is_(active))
         with ctx.db.session() as session:
