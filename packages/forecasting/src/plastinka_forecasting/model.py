@@ -70,7 +70,7 @@ class ModelParams:
     central_intervals: bool = False
     weighting: str = "rmsse"
     point: str = "rmsse"
-    size_classes: bool = True
+    size_classes: bool = False
     blend: bool = True
     seed: int = 0
     num_threads: int = 0
