@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final, TypeVar, cast
 
 import sqlalchemy as sa
@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from plastinka_jobs.columns import utcnow
+from plastinka_jobs.columns import UTCDateTime, utcnow
 from plastinka_jobs.db import IMMEDIATE
 from plastinka_jobs.ids import job_kind_of, new_job_id
 from plastinka_jobs.policy import RetryPolicy
@@ -42,6 +42,7 @@ from plastinka_jobs.tables import (
     JobRow,
     PredictionJob,
     TrainingJob,
+    WebhookOutbox,
 )
 from plastinka_schemas import JobKind, JobStatus
 
@@ -91,7 +92,9 @@ class ExpiredLease:
     lease_expires_at: datetime
 
 
-def _table(cls: type[TrainingJob] | type[PredictionJob] | type[JobEventRow] | type[CloudFunctionLog]) -> sa.Table:
+def _table(
+    cls: type[TrainingJob] | type[PredictionJob] | type[JobEventRow] | type[CloudFunctionLog] | type[WebhookOutbox],
+) -> sa.Table:
     return cast(sa.Table, sa.inspect(cls).local_table)
 
 
@@ -194,7 +197,24 @@ class JobRepository:
             return False
         if event is not None:
             self._event(conn, job_id, attempt, now, event, target, progress=progress, message=message)
+        if target.is_terminal:
+            self._enqueue_webhook(conn, table, job_id, target, now)
         return True
+
+    @staticmethod
+    def _enqueue_webhook(conn: Connection, table: sa.Table, job_id: str, target: JobStatus, now: datetime) -> None:
+        """The job-end webhook joins the outbox in the transition's own transaction (when it has a URL)."""
+        outbox = _table(WebhookOutbox)
+        source = sa.select(
+            table.c.id,
+            table.c.callback_url,
+            sa.literal(f"job.{target.value}"),
+            sa.literal(now, UTCDateTime),
+            sa.literal(now, UTCDateTime),
+            sa.literal(0),
+        ).where(table.c.id == job_id, table.c.callback_url.is_not(None))
+        columns = ["job_id", "url", "event", "created_at", "next_attempt_at", "attempts"]
+        conn.execute(sa.insert(outbox).from_select(columns, source))
 
     # --- creation -------------------------------------------------------------------------------------
 
@@ -676,6 +696,51 @@ class JobRepository:
         with self._read() as session:
             query = sa.select(JobEventRow).where(events.c.job_id == job_id, visible).order_by(events.c.at, events.c.id)
             return list(session.scalars(query).all())
+
+    # --- webhook outbox -------------------------------------------------------------------------------
+
+    def claim_webhooks(self, limit: int, lease: timedelta) -> list[WebhookOutbox]:
+        """Due, undelivered webhooks, each leased for ``lease`` by one conditional UPDATE (one claimer wins)."""
+        outbox = _table(WebhookOutbox)
+        now = self._now()
+        claimed: list[WebhookOutbox] = []
+        with self._write() as session:
+            due = session.scalars(
+                sa.select(WebhookOutbox)
+                .where(outbox.c.delivered_at.is_(None), outbox.c.gave_up_at.is_(None), outbox.c.next_attempt_at <= now)
+                .order_by(outbox.c.next_attempt_at, outbox.c.id)
+                .limit(limit)
+            ).all()
+            for row in due:
+                result = session.connection().execute(
+                    sa.update(outbox)
+                    .where(outbox.c.id == row.id, outbox.c.delivered_at.is_(None), outbox.c.next_attempt_at <= now)
+                    .values(next_attempt_at=now + lease, attempts=outbox.c.attempts + 1)
+                )
+                if result.rowcount == 1:
+                    row.attempts += 1
+                    claimed.append(row)
+        return claimed
+
+    def webhook_done(
+        self, webhook_id: int, *, delivered: bool, error: str | None = None, retry_at: datetime | None = None
+    ) -> None:
+        """Record a delivery: delivered, retried at ``retry_at``, or given up (no ``retry_at``)."""
+        outbox = _table(WebhookOutbox)
+        now = self._now()
+        if delivered:
+            values: dict[str, Any] = {"delivered_at": now, "last_error": None}
+        elif retry_at is not None:
+            values = {"next_attempt_at": retry_at, "last_error": error}
+        else:
+            values = {"gave_up_at": now, "last_error": error}
+        with self._write() as session:
+            session.connection().execute(sa.update(outbox).where(outbox.c.id == webhook_id).values(**values))
+
+    def webhooks(self, job_id: str) -> list[WebhookOutbox]:
+        outbox = _table(WebhookOutbox)
+        with self._read() as session:
+            return list(session.scalars(sa.select(WebhookOutbox).where(outbox.c.job_id == job_id)).all())
 
     # --- function invocation log ----------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ __all__ = [
     "Model",
     "PredictionJob",
     "TrainingJob",
+    "WebhookOutbox",
     "metadata",
 ]
 
@@ -226,3 +227,26 @@ class ApiKey(_Table, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     revoked_at: dt.datetime | None = _utc()
     last_used_at: dt.datetime | None = _utc()
+
+
+class WebhookOutbox(_Table, table=True):
+    """A job-end webhook waiting to be delivered: written in the same transaction as the terminal
+    transition, so a restart between the transition and the POST loses nothing; the engine delivers and
+    retries it (``next_attempt_at`` doubles as the delivery lease)."""
+
+    __tablename__ = "webhook_outbox"
+    __table_args__ = (
+        sa.Index("ix_webhook_outbox_due", "delivered_at", "next_attempt_at"),
+        sa.Index("ix_webhook_outbox_job_id", "job_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: str = Field(max_length=40)
+    url: str = Field(max_length=2000)
+    event: str = Field(max_length=64)
+    created_at: dt.datetime = Field(sa_type=UTCDateTime)
+    next_attempt_at: dt.datetime = Field(sa_type=UTCDateTime)
+    attempts: int = 0
+    delivered_at: dt.datetime | None = _utc()
+    gave_up_at: dt.datetime | None = _utc()
+    last_error: str | None = Field(default=None, sa_type=sa.Text)

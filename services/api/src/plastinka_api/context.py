@@ -50,6 +50,7 @@ class AppContext:
     repo: JobRepository
     invoker: FunctionInvoker | None = None
     wake: asyncio.Event | None = None
+    webhook_wake: asyncio.Event | None = None
     principals: PrincipalCache = field(default_factory=PrincipalCache)
     changes: JobChanges = field(default_factory=JobChanges)
     background: set[asyncio.Task[Any]] = field(default_factory=set)
@@ -57,6 +58,10 @@ class AppContext:
     def wake_dispatcher(self) -> None:
         if self.wake is not None:
             self.wake.set()
+
+    def wake_webhooks(self) -> None:
+        if self.webhook_wake is not None:
+            self.webhook_wake.set()
 
     def spawn(self, coro: Any) -> asyncio.Task[Any]:
         """Run ``coro`` in the background, keeping a reference so it is not collected mid-flight."""

@@ -22,7 +22,7 @@ from plastinka_api.context import AppContext
 from plastinka_api.events import apply_event
 from plastinka_api.invokers.base import InvocationError
 from plastinka_api.invokers.recording import AttemptRecord
-from plastinka_api.notify import job_ended
+from plastinka_api.notify import deliver_due_webhooks, job_ended
 from plastinka_api.requests import InvalidJob, build_request, function_for
 from plastinka_api.views import kind_of
 from plastinka_jobs.repository import ALL_OWNERS
@@ -44,8 +44,10 @@ class JobEngine:
 
     def start(self) -> None:
         self.ctx.wake = asyncio.Event()
+        self.ctx.webhook_wake = asyncio.Event()
         settings = self.ctx.settings
         self._tasks = [
+            asyncio.create_task(self._loop(self.webhooks_once, settings.webhook_interval_s), name="webhooks"),
             asyncio.create_task(self._loop(self.dispatch_once, settings.dispatch_interval_s), name="dispatcher"),
             asyncio.create_task(self._loop(self.sweep_once, settings.sweep_interval_s), name="sweeper"),
         ]
@@ -71,13 +73,17 @@ class JobEngine:
                 busy = False
             if busy:
                 continue
-            wake = self.ctx.wake
-            if wake is not None and step == self.dispatch_once:
+            wake = {self.dispatch_once: self.ctx.wake, self.webhooks_once: self.ctx.webhook_wake}.get(step)
+            if wake is not None:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), interval)
                 wake.clear()
             else:
                 await asyncio.sleep(interval)
+
+    async def webhooks_once(self) -> bool:
+        """Deliver due webhooks from the outbox; True when a full batch was taken (more may be due)."""
+        return await deliver_due_webhooks(self.ctx) >= 20
 
     # --- dispatcher -----------------------------------------------------------------------------------
 

@@ -80,9 +80,16 @@ class Settings(BaseSettings):
 
     # --- limits ---
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1, description="Largest accepted upload file.")
+    max_upload_rows: int = Field(
+        default=5_000_000, ge=1, description="Most data rows an upload (each file) may hold; more is a 422."
+    )
     max_wait_s: float = Field(default=60.0, ge=0, description="Longest long-poll of GET /status/{id}?wait=N.")
     signed_url_ttl_s: int = Field(default=300, ge=1, description="Lifetime of download URLs.")
-    webhook_attempts: int = Field(default=5, ge=1, description="Webhook deliveries tried before giving up.")
+    webhook_attempts: int = Field(default=8, ge=1, description="Webhook deliveries tried before giving up.")
+    webhook_retry_base_s: float = Field(
+        default=2.0, ge=0, description="Backoff before a webhook's 2nd try (doubles, jittered, at most 10 min)."
+    )
+    webhook_interval_s: float = Field(default=1.0, gt=0, description="Period of the webhook outbox pass.")
 
     # --- start-up ---
     sample_dataset: bool = Field(default=True, description="Register the sample shop dataset on first start.")

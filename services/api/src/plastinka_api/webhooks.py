@@ -61,6 +61,19 @@ class WebhookSender:
             SIGNATURE_HEADER: sign(self._secret, timestamp, body),
         }
 
+    async def post_once(self, url: str, event: str, payload: dict[str, Any]) -> tuple[bool, bool, str | None]:
+        """One delivery try for the outbox: ``(delivered, worth_retrying, error)``."""
+        body = json.dumps(payload, default=str, separators=(",", ":")).encode()
+        try:
+            async with httpx.AsyncClient(timeout=self._timeout, follow_redirects=False) as client:
+                response = await client.post(url, content=body, headers=self.headers(event, body))
+        except httpx.HTTPError as exc:
+            return False, True, f"{type(exc).__name__}: {exc}"
+        if response.status_code < 300:
+            return True, False, None
+        retryable = response.status_code == 429 or response.status_code >= 500
+        return False, retryable, f"answered {response.status_code}"
+
     async def deliver(self, url: str, event: str, payload: dict[str, Any]) -> bool:
         body = json.dumps(payload, default=str, separators=(",", ":")).encode()
         try:
