@@ -1,0 +1,30 @@
+import subprocess
+import sys
+
+import plastinka_forecasting
+
+
+def test_every_exported_name_resolves_once():
+    exported = plastinka_forecasting.__all__
+    assert len(exported) == len(set(exported))
+    for name in exported:
+        assert getattr(plastinka_forecasting, name) is not None, name
+    assert set(exported) == set(plastinka_forecasting._EXPORTS)
+
+
+def test_unknown_name_is_an_attribute_error():
+    try:
+        plastinka_forecasting.no_such_thing  # noqa: B018
+    except AttributeError as error:
+        assert "no_such_thing" in str(error)
+    else:
+        raise AssertionError("expected AttributeError")
+
+
+def test_importing_ingestion_does_not_load_lightgbm_or_matplotlib():
+    code = (
+        "import sys, plastinka_forecasting.ingest, plastinka_forecasting;"
+        "print(sorted(m for m in ('lightgbm', 'matplotlib') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
