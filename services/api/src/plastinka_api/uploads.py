@@ -14,7 +14,7 @@ from sqlmodel import Session, col, func, select
 
 from plastinka_api.context import AppContext
 from plastinka_api.errors import BadRequest, PayloadTooLarge, UnprocessableUpload
-from plastinka_forecasting.ingest import DataError, dataset_report, load_sales_bytes
+from plastinka_forecasting.ingest import DataError, IngestLimits, dataset_report, load_sales_bytes
 from plastinka_jobs.ids import new_id
 from plastinka_jobs.tables import Dataset
 from plastinka_schemas import DatasetReport
@@ -61,7 +61,7 @@ async def spool(upload: UploadFile, directory: Path, field: str, limit: int) -> 
     return Spooled(path, filename, digest.hexdigest(), size)
 
 
-def validate(sales: Spooled, stock: Spooled | None) -> DatasetReport:
+def validate(sales: Spooled, stock: Spooled | None, limits: IngestLimits | None = None) -> DatasetReport:
     """Run the forecasting ingestion; a file it cannot use at all is a 422 naming file, row and column."""
     try:
         data = load_sales_bytes(
@@ -69,6 +69,7 @@ def validate(sales: Spooled, stock: Spooled | None) -> DatasetReport:
             sales.filename,
             stock.path.read_bytes() if stock else None,
             stock.filename if stock else None,
+            limits=limits or IngestLimits(),
         )
     except DataError as exc:
         raise UnprocessableUpload(
@@ -116,7 +117,8 @@ async def register(ctx: AppContext, owner: str, sales: Spooled, stock: Spooled |
     found = await ctx.db.call(find)
     if found is not None:
         return found, False
-    report = await ctx.db.call(validate, sales, stock)
+    limits = IngestLimits(max_rows=ctx.settings.max_upload_rows)
+    report = await ctx.db.call(validate, sales, stock, limits)
     ctx.metrics.rows.labels("ingest").inc(report.rows)
     sales_key = dataset_key(sales.sha256, sales.filename)
     stock_key = dataset_key(stock.sha256, stock.filename) if stock else None
