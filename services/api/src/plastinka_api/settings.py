@@ -83,9 +83,6 @@ class Settings(BaseSettings):
     max_upload_rows: int = Field(
         default=5_000_000, ge=1, description="Most data rows an upload (each file) may hold; more is a 422."
     )
-    max_upload_rows: int = Field(
-        default=5_000_000, ge=1, description="Most data rows an upload (each file) may hold; more is a 422."
-    )
     max_wait_s: float = Field(default=60.0, ge=0, description="Longest long-poll of GET /status/{id}?wait=N.")
     signed_url_ttl_s: int = Field(default=300, ge=1, description="Lifetime of download URLs.")
     webhook_attempts: int = Field(default=8, ge=1, description="Webhook deliveries tried before giving up.")
