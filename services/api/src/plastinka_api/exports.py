@@ -29,7 +29,12 @@ def escape_cell(value: str) -> str:
 
 
 def escape_frame(frame: pl.DataFrame) -> pl.DataFrame:
-    """Every text column with formula-like cells escaped."""
+    """Every text column with formula-like cells escaped, and so are the column names (the header row)."""
+    # Categorical and enum columns (attributes often are) hold text too: as strings they get escaped below.
+    categorical = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.Categorical | pl.Enum)]
+    if categorical:
+        frame = frame.with_columns(pl.col(name).cast(pl.Utf8) for name in categorical)
+    frame = frame.rename({name: escape_cell(name) for name in frame.columns if escape_cell(name) != name})
     text_columns = [name for name, dtype in frame.schema.items() if dtype == pl.Utf8]
     if not text_columns:
         return frame
