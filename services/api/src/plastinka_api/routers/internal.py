@@ -29,6 +29,14 @@ async def post_event(
     ctx = get_context(request)
     if credentials is None:
         raise Unauthorized("the job's callback token is required (Authorization: Bearer ...)")
+    # The token's signature and expiry are checked before the body is read: a caller without a genuine token
+    # learns nothing, not even what a valid event looks like.
+    token = credentials.credentials
+    try:
+        verify_job_token(ctx.secret, token, _claimed_job(token))
+    except InvalidJobToken as exc:
+        ctx.metrics.events.labels("unknown", "refused").inc()
+        raise Unauthorized(str(exc)) from None
     try:
         event = parse_job_event(body)
     except ValidationError as exc:
@@ -37,7 +45,7 @@ async def post_event(
     if event.job_id != job_id:
         raise BadRequest(f"event is for job {event.job_id!r}, posted to {job_id!r}")
     try:
-        verify_job_token(ctx.secret, credentials.credentials, job_id, attempt=event.attempt)
+        verify_job_token(ctx.secret, token, job_id, attempt=event.attempt)
     except InvalidJobToken as exc:
         ctx.metrics.events.labels(event.type, "refused").inc()
         raise Unauthorized(str(exc)) from None
@@ -54,3 +62,9 @@ async def post_event(
         "status": outcome.status.value if outcome.status else None,
         "reason": outcome.reason,
     }
+
+
+def _claimed_job(token: str) -> str:
+    """The job a token names (not yet believed: ``verify_job_token`` checks the signature over it)."""
+    parts = token.split(".")
+    return parts[1] if len(parts) == 5 else ""
