@@ -1,0 +1,46 @@
+"""One API process for the whole security suite, with the shop owner's real objects made through the API."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from seckit import API, Server, api_server, forecast_parquet, make_keys, predict, shop_files, train, upload
+
+#: Caps low enough to pass quickly in tests (the defaults are 50 MiB and 5 000 000 rows).
+MAX_UPLOAD_BYTES = 1024 * 1024
+MAX_UPLOAD_ROWS = 5_000
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    env = {"PLASTINKA_MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES), "PLASTINKA_MAX_UPLOAD_ROWS": str(MAX_UPLOAD_ROWS)}
+    with api_server(tmp_path_factory.mktemp("security-api"), env) as running:
+        running.keys = make_keys(running)
+        yield running
+
+
+@pytest.fixture(scope="session")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return shop_files(tmp_path_factory.mktemp("security-shop"))
+
+
+@pytest.fixture(scope="session")
+def objects(server: Server, shop: tuple[Path, Path]) -> dict[str, str]:
+    """The shop owner's dataset, succeeded training job and model, succeeded prediction job with results,
+    a queued job of each kind (to cancel) and a spare key (to revoke)."""
+    with server.client(server.keys["analyst"]) as analyst, server.client() as admin:
+        created = upload(analyst, shop[0].read_bytes(), shop[0].name, shop[1].read_bytes())
+        assert created.status_code == 201, created.text
+        ds = created.json()["id"]
+        tj, model = train(server, analyst, ds)
+        pj = predict(server, analyst, model, forecast_parquet(["a", "b"]))
+        tq = analyst.post(f"{API}/training", json={"dataset_id": ds}).json()["job_id"]
+        pq = analyst.post(f"{API}/prediction", json={"model_id": model}).json()["job_id"]
+        spare = admin.post(f"{API}/keys", json={"name": "spare", "role": "viewer", "owner": "shop"}).json()["id"]
+    return {"ds": ds, "tj": tj, "model": model, "pj": pj, "tq": tq, "pq": pq, "key": spare}

@@ -1,0 +1,258 @@
+"""The security suite's kit: the API as a real process (``python -m plastinka_api serve``, uvicorn on loopback)
+with no function invoker (nothing the tests submit starts function work), and the means to play the function's
+part from outside: claim jobs in the same database, write attempt artifacts into the same storage directory and
+post events signed with the server's secret."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import polars as pl
+import sqlalchemy as sa
+
+from plastinka_forecasting.synthetic import generate_shop, write_shop
+from plastinka_jobs.repository import JobRepository
+from plastinka_jobs.tokens import sign_job_token
+from plastinka_storage.keys import job_artifact_key
+from plastinka_storage.local import LocalObjectStore
+
+ADMIN_KEY = "pk_sec_admin_" + "a" * 32
+SECRET = "security-suite-secret-" + "s" * 30
+API = "/api/v1"
+#: Every table the API writes; "changes nothing" compares their row counts.
+TABLES = (
+    "datasets",
+    "training_jobs",
+    "prediction_jobs",
+    "models",
+    "job_events",
+    "api_keys",
+    "cloud_function_logs",
+    "webhook_outbox",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    """A running API process and direct handles on its database and storage directory."""
+
+    url: str
+    data_dir: Path
+    process: subprocess.Popen[bytes]
+    log: Path
+    keys: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def storage_dir(self) -> Path:
+        return self.data_dir / "storage"
+
+    @property
+    def engine(self) -> sa.Engine:
+        if not hasattr(self, "_engine"):
+            self._engine = sa.create_engine(f"sqlite:///{self.data_dir / 'plastinka.db'}")
+        return self._engine
+
+    def client(self, key: str | None = ADMIN_KEY, **headers: str) -> httpx.Client:
+        if key is not None:
+            headers = {"Authorization": f"Bearer {key}", **headers}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=60)
+
+    def log_tail(self, lines: int = 80) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+    # --- "changes nothing" ---
+
+    def rows(self) -> dict[str, int]:
+        inspector = sa.inspect(self.engine)
+        tables = sorted(set(inspector.get_table_names()) & set(TABLES))
+        with self.engine.connect() as conn:
+            return {t: int(conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()) for t in tables}
+
+    def objects(self) -> list[str]:
+        """Every file under the storage directory (objects and their sidecars), relative."""
+        if not self.storage_dir.exists():
+            return []
+        return sorted(str(p.relative_to(self.storage_dir)) for p in self.storage_dir.rglob("*") if p.is_file())
+
+    def snapshot(self) -> tuple[dict[str, int], list[str]]:
+        return self.rows(), self.objects()
+
+    # --- playing the function's part ---
+
+    def claim(self) -> list[str]:
+        """Be the dispatcher: every due job becomes dispatched (attempt + 1)."""
+        return [job.id for job in JobRepository(self.engine).claim_due(50)]
+
+    def put_artifact(self, job_id: str, attempt: int, name: str, data: bytes) -> dict[str, Any]:
+        store = LocalObjectStore(self.storage_dir)
+        ref = asyncio.run(store.put_bytes(job_artifact_key(job_id, attempt, name), data))
+        return ref.model_dump(mode="json")
+
+    def post_event(self, body: dict[str, Any], token: str | None = None) -> httpx.Response:
+        secret = token if token is not None else job_token(body["job_id"], body["attempt"])
+        with self.client(None) as client:
+            return client.post(
+                f"{API}/internal/jobs/{body['job_id']}/events", json=body, headers={"Authorization": f"Bearer {secret}"}
+            )
+
+
+def job_token(job_id: str, attempt: int, *, expires_in: float = 3600, secret: str = SECRET) -> str:
+    return sign_job_token(secret, job_id, attempt, datetime.now(UTC) + timedelta(seconds=expires_in))
+
+
+def event(job_id: str, attempt: int, type_: str, **fields: Any) -> dict[str, Any]:
+    return {"job_id": job_id, "attempt": attempt, "at": datetime.now(UTC).isoformat(), "type": type_, **fields}
+
+
+@contextmanager
+def api_server(data_dir: Path, env: Mapping[str, str] | None = None) -> Iterator[Server]:
+    """One API process on a free loopback port; extra ``PLASTINKA_*`` settings in ``env``."""
+    port = free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    full_env = {
+        **os.environ,
+        "PLASTINKA_HOST": "127.0.0.1",
+        "PLASTINKA_PORT": str(port),
+        "PLASTINKA_DATA_DIR": str(data_dir),
+        "PLASTINKA_BOOTSTRAP_ADMIN_KEY": ADMIN_KEY,
+        "PLASTINKA_SECRET_KEY": SECRET,
+        "PLASTINKA_SAMPLE_DATASET": "false",
+        "PLASTINKA_INVOKER": "none",
+        "PLASTINKA_SWEEP_INTERVAL_S": "3600",
+        **(env or {}),
+    }
+    log = data_dir / f"api-{port}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "plastinka_api", "serve"], env=full_env, stdout=out, stderr=subprocess.STDOUT
+        )
+    server = Server(f"http://127.0.0.1:{port}", data_dir, process, log)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise AssertionError(f"server exited with {process.returncode}:\n{server.log_tail()}")
+            try:
+                if httpx.get(f"{server.url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"server did not start:\n{server.log_tail()}")
+            time.sleep(0.1)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if hasattr(server, "_engine"):
+            server._engine.dispose()
+
+
+def make_keys(server: Server) -> dict[str, str]:
+    """Keys of each role for owner ``shop``, an analyst of owner ``rival``, and a revoked admin of ``shop``."""
+    keys = {"admin": ADMIN_KEY}
+    with server.client() as admin:
+        for name, role, owner in (
+            ("analyst", "analyst", "shop"),
+            ("viewer", "viewer", "shop"),
+            ("other", "analyst", "rival"),
+            ("other_admin", "admin", "rival"),
+            ("revoked", "admin", "shop"),
+        ):
+            created = admin.post(f"{API}/keys", json={"name": name, "role": role, "owner": owner})
+            assert created.status_code == 201, created.text
+            keys[name] = created.json()["key"]
+            if name == "revoked":
+                assert admin.delete(f"{API}/keys/{created.json()['id']}").status_code == 204
+    return keys
+
+
+# --- data ---------------------------------------------------------------------------------------------
+
+
+def shop_files(directory: Path) -> tuple[Path, Path]:
+    shop = generate_shop(items=20, months=24, seed=11, start=date(2022, 1, 1))
+    files = write_shop(shop, directory, fmt="csv")
+    return files.sales, files.stock
+
+
+def upload(client: httpx.Client, sales: bytes, name: str = "sales.csv", stock: bytes | None = None) -> httpx.Response:
+    files: dict[str, Any] = {"file": (name, sales, "text/csv")}
+    if stock is not None:
+        files["stock_file"] = ("stock.csv", stock, "text/csv")
+    return client.post(f"{API}/datasets", files=files)
+
+
+def training_manifest(server: Server, job_id: str, attempt: int, backtest_model: str = "lightgbm") -> dict[str, Any]:
+    metrics = {"mae": 0.4, "backtest": [{"model": backtest_model, "mae": 0.4}, {"model": "naive", "mae": 0.6}]}
+    return {
+        "artifacts": {
+            "model": server.put_artifact(job_id, attempt, "model.txt", b"tree\n" * 10),
+            "model_meta": server.put_artifact(job_id, attempt, "model_meta.json", b'{"features": []}'),
+            "metrics": server.put_artifact(job_id, attempt, "metrics.json", json.dumps(metrics).encode()),
+        }
+    }
+
+
+def forecast_parquet(items: list[str], extra: Mapping[str, list[str]] | None = None) -> bytes:
+    rows: dict[str, list[Any]] = {
+        "item_id": items,
+        "period": [date(2024, 1, 1)] * len(items),
+        "mean": [1.5] * len(items),
+        "q_0.05": [0.0] * len(items),
+        "q_0.5": [1.0] * len(items),
+        "q_0.95": [4.0] * len(items),
+    }
+    rows.update(extra or {})
+    buffer = io.BytesIO()
+    pl.DataFrame(rows).write_parquet(buffer)
+    return buffer.getvalue()
+
+
+def train(server: Server, client: httpx.Client, dataset_id: str, backtest_model: str = "lightgbm") -> tuple[str, str]:
+    """A training job driven to succeeded through signed callbacks; returns (job_id, model_id)."""
+    submitted = client.post(f"{API}/training", json={"dataset_id": dataset_id})
+    assert submitted.status_code == 202, submitted.text
+    job_id = submitted.json()["job_id"]
+    assert job_id in server.claim()
+    assert server.post_event(event(job_id, 1, "running")).status_code == 200
+    manifest = training_manifest(server, job_id, 1, backtest_model)
+    done = server.post_event(event(job_id, 1, "succeeded", manifest=manifest))
+    assert done.status_code == 200 and done.json()["applied"], done.text
+    return job_id, client.get(f"{API}/training/{job_id}").json()["model_id"]
+
+
+def predict(server: Server, client: httpx.Client, model_id: str, forecast: bytes) -> str:
+    """A prediction job driven to succeeded with ``forecast`` (parquet) as its result."""
+    submitted = client.post(f"{API}/prediction", json={"model_id": model_id})
+    assert submitted.status_code == 202, submitted.text
+    job_id = submitted.json()["job_id"]
+    assert job_id in server.claim()
+    ref = server.put_artifact(job_id, 1, "forecast.parquet", forecast)
+    done = server.post_event(event(job_id, 1, "succeeded", manifest={"artifacts": {"forecast": ref}}))
+    assert done.status_code == 200 and done.json()["applied"], done.text
+    return job_id
