@@ -121,7 +121,10 @@ def make_invoker(settings: Settings, recorder: DbRecorder) -> FunctionInvoker | 
         return LocalFunctionInvoker(
             functions, recorder=recorder, max_concurrency=settings.function_concurrency, env=env
         )
-    return make_yandex_invoker(settings, recorder)
+    # A Yandex record is one HTTP try at *starting* a function, not the end of a run: a 503 or a connection
+    # error that the invoker's own retry then gets past (or a final 502 that fails the job) must not also be
+    # settled as a crashed run, which retried the job and ran its function twice.
+    return make_yandex_invoker(settings, DbRecorder(recorder.repo, None, recorder.metrics))
 
 
 def make_yandex_invoker(settings: Settings, recorder: DbRecorder) -> FunctionInvoker:

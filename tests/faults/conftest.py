@@ -1,0 +1,65 @@
+"""Fault matrix fixtures: the e2e kit (API servers as real processes), the backends, and the matrix record
+that ``report.py`` (and the terminal summary) print."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "e2e"))
+
+from e2ekit import shop  # noqa: E402, F401
+
+#: Where each case's outcome is written (one JSON object per line); report.py reads it.
+RESULTS = Path(os.environ.get("PLASTINKA_FAULTS_RESULTS", HERE / ".matrix.jsonl"))
+_rows: list[dict[str, Any]] = []
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
+    """The database settings of one API (a per-test PostgreSQL database, or SQLite under the data dir)."""
+    if request.param == "postgres":
+        url: str = request.getfixturevalue("postgres_url")
+        return {"PLASTINKA_DATABASE_URL": url, "name": "postgres"}
+    return {"name": "sqlite"}
+
+
+@pytest.fixture
+def matrix(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
+    """The case's row of the matrix: the test fills ``case``, ``backend`` and ``outcome``."""
+    row: dict[str, Any] = {"test": request.node.nodeid}
+    _rows.append(row)
+    yield row
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        for row in _rows:
+            if row["test"] == item.nodeid and "passed" not in row:
+                row["passed"] = report.passed
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if _rows:
+        with RESULTS.open("w", encoding="utf-8") as out:
+            for row in _rows:
+                out.write(json.dumps(row) + "\n")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _rows:
+        from report import render
+
+        terminalreporter.write_sep("=", "fault matrix")
+        terminalreporter.write_line(render(_rows))

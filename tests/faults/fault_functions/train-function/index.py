@@ -1,0 +1,12 @@
+"""Fault-injecting stand-in handler (see ../_faulty.py)."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _faulty import train
+
+
+def handler(event, context):  # type: ignore[no-untyped-def]
+    return train(event, context)

@@ -1,0 +1,113 @@
+"""Driving fault cases: fast engine settings, submitting jobs, and the end-state checks every case shares."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from e2ekit import wait_for
+
+FAULT_FUNCTIONS = Path(__file__).parent / "fault_functions"
+
+#: Engine timings for tests: retries, sweeps and reconciliation in about a second instead of minutes.
+FAST_ENGINE = {
+    "PLASTINKA_FUNCTIONS_DIR": str(FAULT_FUNCTIONS),
+    "PLASTINKA_DISPATCH_INTERVAL_S": "0.2",
+    "PLASTINKA_SWEEP_INTERVAL_S": "0.3",
+    "PLASTINKA_RECONCILE_AFTER_S": "1",
+    "PLASTINKA_RETRY_BASE_S": "0.3",
+    "PLASTINKA_RETRY_MAX_S": "1",
+    "PLASTINKA_LEASE_S": "30",
+    "PLASTINKA_MAX_ATTEMPTS": "3",
+    "PLASTINKA_WEBHOOK_RETRY_BASE_S": "0.2",
+    "PLASTINKA_WEBHOOK_INTERVAL_S": "0.2",
+}
+
+
+def env_for(backend: dict[str, str], tmp_path: Path, **faults: str) -> dict[str, str]:
+    return {
+        **FAST_ENGINE,
+        **{k: v for k, v in backend.items() if k != "name"},
+        "FAULT_LEDGER": str(tmp_path / "ledger.txt"),
+        **faults,
+    }
+
+
+def train(client: httpx.Client, dataset_id: str, **extra: Any) -> str:
+    response = client.post("/api/v1/training", json={"dataset_id": dataset_id, **extra})
+    assert response.status_code == 202, response.text
+    return str(response.json()["job_id"])
+
+
+def wait_status(client: httpx.Client, job_id: str, wanted: str, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while client.get(f"/api/v1/status/{job_id}").json()["status"] != wanted:
+        assert time.monotonic() < deadline, f"{job_id} never reached {wanted}"
+        time.sleep(0.05)
+
+
+def settle(
+    client: httpx.Client,
+    jobs: list[str],
+    has_object: Callable[[str, str], bool] | None = None,
+    timeout_s: float = 90,
+) -> dict[str, dict[str, Any]]:
+    """Every job ends succeeded, failed (with a reason) or dead_letter, and no half-written model is visible."""
+    final = {job: wait_for(client, job, timeout_s=timeout_s) for job in jobs}
+    models = client.get("/api/v1/models", params={"limit": 1000}).json()["items"]
+    by_job = {m["training_job_id"]: m for m in models}
+    for job, status in final.items():
+        assert status["status"] in ("succeeded", "failed", "dead_letter"), status
+        if status["status"] != "succeeded":
+            assert status["error_type"] and status["error"], status
+            assert job not in by_job, f"{job} {status['status']} but a model is recorded"
+            continue
+        if status["kind"] == "training":
+            detail = client.get(f"/api/v1/training/{job}").json()
+            model = by_job[job]
+            assert detail["model_id"] == model["id"]
+            if has_object is not None:
+                prefix = f"jobs/{job}/attempt-{status['attempt']}/"
+                assert has_object(prefix, model["artifact_sha256"]), f"{job}: model bytes not as recorded"
+        else:
+            assert client.get(f"/api/v1/results/{job}").status_code == 200
+    return final
+
+
+def local_objects(data_dir: Path) -> Callable[[str, str], bool]:
+    """Whether an object under ``prefix`` in the local store has the given sha256."""
+    root = data_dir / "storage"
+
+    def has(prefix: str, sha256: str) -> bool:
+        return any(
+            hashlib.sha256(path.read_bytes()).hexdigest() == sha256
+            for path in (root / prefix).rglob("*")
+            if path.is_file()
+        )
+
+    return has
+
+
+def ledger(tmp_path: Path) -> list[tuple[str, int]]:
+    path = tmp_path / "ledger.txt"
+    if not path.exists():
+        return []
+    return [(line.split()[0], int(line.split()[1])) for line in path.read_text().splitlines()]
+
+
+def summary(final: dict[str, dict[str, Any]]) -> str:
+    """``succeeded@1, dead_letter@2 (FunctionTimedOut)`` for the matrix."""
+    parts = []
+    for status in final.values():
+        text = f"{status['status']}@{status['attempt']}"
+        if status["status"] != "succeeded" or status["attempt"] > 1:
+            retried = [e["message"] for e in status["events"] if e["kind"] == "retry_wait" and e["message"]]
+            reason = status["error_type"] or (retried[0].split(":")[0][:40] if retried else "")
+            if reason:
+                text += f" ({reason})"
+        parts.append(text)
+    return ", ".join(parts)
