@@ -10,6 +10,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from plastinka_forecasting.aggregate import (
+        group_forecast,
+    )
     from plastinka_forecasting.api import (
         item_attributes,
         predict,
@@ -92,6 +95,7 @@ if TYPE_CHECKING:
     )
 
 _EXPORTS: dict[str, str] = {
+    "group_forecast": "aggregate",
     "DataError": "ingest",
     "IngestLimits": "ingest",
     "DEFAULT_LIMITS": "ingest",
@@ -180,6 +184,7 @@ __all__ = [
     "format_report",
     "format_table",
     "generate_shop",
+    "group_forecast",
     "item_attributes",
     "item_name_key",
     "load_model",

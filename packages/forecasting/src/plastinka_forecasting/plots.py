@@ -1,7 +1,7 @@
 """Fan charts as PNG bytes: history, the mean forecast and quantile bands, per item or for a group.
 
-For a group (several items, or every item) history and forecasts are summed per period. Summing quantiles
-assumes the items move together, so a group's bands are an upper bound on its spread; the mean is exact.
+For a group (several items, or every item) history is summed per period and the forecast is
+:func:`plastinka_forecasting.aggregate.group_forecast` (means add; the spread of the sum assumes independent items).
 matplotlib is imported only when a chart is drawn, through its object API (no pyplot global state), so it is
 safe in threads and servers.
 """
@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from plastinka_forecasting.aggregate import group_forecast
 from plastinka_forecasting.frames import ITEM_ID, MEAN, PERIOD, TARGET
 
 __all__ = ["fan_chart"]
@@ -53,13 +54,8 @@ def fan_chart(
     if last_periods is not None:
         hist = hist.tail(last_periods)
     levels = _levels(forecast.columns)
-    qcols = [c for c in forecast.columns if c.startswith("q_")]
-    fc = (
-        _select(forecast, items)
-        .group_by(PERIOD)
-        .agg(pl.col(MEAN).sum(), *(pl.col(c).sum() for c in qcols))
-        .sort(PERIOD)
-    )
+    selected = _select(forecast, items)
+    fc = group_forecast(selected) if selected.height else selected.select(PERIOD, MEAN)
     if hist.height == 0 and fc.height == 0:
         raise ValueError(f"nothing to plot: no history or forecast for {items!r}")
 
