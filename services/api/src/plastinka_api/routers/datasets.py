@@ -45,7 +45,7 @@ async def upload(
 async def listing(
     request: Request,
     principal: Viewer,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> Page[DatasetPublic]:
     ctx = get_context(request)

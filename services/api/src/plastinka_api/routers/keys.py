@@ -31,7 +31,7 @@ async def create(body: ApiKeyCreate, request: Request, _: Admin) -> ApiKeyCreate
 async def listing(
     request: Request,
     _: Admin,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Page[ApiKeyPublic]:
     ctx = get_context(request)

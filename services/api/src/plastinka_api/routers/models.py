@@ -24,7 +24,7 @@ async def listing(
     request: Request,
     principal: Viewer,
     active: Annotated[bool | None, Query(description="Only the active (or inactive) models")] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> Page[ModelPublic]:
     ctx = get_context(request)

@@ -42,7 +42,7 @@ async def get_results(
     principal: Viewer,
     format: Annotated[Literal["json", "csv", "xlsx", "parquet"], Query()] = "json",
     item_id: Annotated[str | None, Query(max_length=200, description="Only this item's rows")] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Any:
     ctx = get_context(request)

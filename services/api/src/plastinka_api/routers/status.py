@@ -59,7 +59,7 @@ async def list_status(
     request: Request,
     principal: Viewer,
     status: Annotated[list[JobStatus] | None, Query()] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> Page[JobStatusPublic]:
     ctx = get_context(request)
