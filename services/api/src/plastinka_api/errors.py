@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,31 @@ class UnprocessableUpload(ApiError):
 class Unavailable(ApiError):
     status_code = 503
     code = "unavailable"
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response."""
+
+    error: str = Field(description="A stable machine code: not_found, forbidden, validation_error, ...")
+    message: str = Field(description="What went wrong, for a human")
+    details: Any = Field(default=None, description="Where: fields, or file/row/column of an upload")
+
+
+_DESCRIPTIONS = {
+    400: "The request cannot be used; the message says why",
+    401: "No API key, or a wrong or revoked one",
+    403: "The key's role may not do this (or a signed URL was refused)",
+    404: "No such object for this key's owner",
+    409: "The object's current state does not allow this",
+    413: "The request body is larger than the limit",
+    422: "Invalid parameters, body or upload: where and why",
+    503: "A dependency is unavailable for a moment; retry after Retry-After",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` documenting these error statuses with the :class:`ErrorBody` schema."""
+    return {code: {"model": ErrorBody, "description": _DESCRIPTIONS[code]} for code in codes}
 
 
 def _body(code: str, message: str, details: Any = None) -> dict[str, Any]:

@@ -8,12 +8,12 @@ from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 
 from plastinka_api.auth import Analyst, Viewer
 from plastinka_api.context import get_context
-from plastinka_api.errors import NotFound
+from plastinka_api.errors import ErrorBody, NotFound, error_responses
 from plastinka_api.uploads import get_dataset, ingest, list_datasets
 from plastinka_api.views import dataset_view
 from plastinka_schemas import DatasetPublic, Page
 
-router = APIRouter(prefix="/datasets", tags=["datasets"])
+router = APIRouter(prefix="/datasets", tags=["datasets"], responses=error_responses(400, 401, 403, 404, 422))
 
 
 @router.post(
@@ -23,8 +23,8 @@ router = APIRouter(prefix="/datasets", tags=["datasets"])
     summary="Upload a sales export (and optionally a stock snapshot)",
     responses={
         200: {"description": "An identical upload already exists: that dataset"},
-        413: {"description": "A file is larger than the limit"},
-        422: {"description": "The file cannot be used: file, row, column and reason"},
+        413: {"model": ErrorBody, "description": "A file is larger than the limit"},
+        422: {"model": ErrorBody, "description": "The file cannot be used: file, row, column and reason"},
     },
 )
 async def upload(

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
 from plastinka_api.context import get_context
-from plastinka_api.errors import Forbidden, NotFound
+from plastinka_api.errors import Forbidden, NotFound, error_responses
 from plastinka_storage.errors import InvalidSignature, ObjectNotFound
 
-router = APIRouter(tags=["files"])
+router = APIRouter(tags=["files"], responses=error_responses(403, 404, 422))
 
 
 @router.get("/files/{key:path}", summary="Download through a signed URL", response_class=StreamingResponse)

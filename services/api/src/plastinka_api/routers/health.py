@@ -18,7 +18,12 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/ready", summary="Readiness: the database and the object store answer", response_model=None)
+@router.get(
+    "/ready",
+    summary="Readiness: the database and the object store answer",
+    response_model=None,
+    responses={503: {"description": "Not ready: the body's checks say which dependency failed"}},
+)
 async def ready(request: Request) -> dict[str, Any] | JSONResponse:
     ctx = get_context(request)
     checks: dict[str, str] = {}

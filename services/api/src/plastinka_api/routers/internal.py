@@ -9,12 +9,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
 
 from plastinka_api.context import get_context
-from plastinka_api.errors import BadRequest, Conflict, Unauthorized, Unavailable
+from plastinka_api.errors import BadRequest, Conflict, Unauthorized, Unavailable, error_responses
 from plastinka_api.events import StorageUnavailable, apply_event
 from plastinka_jobs.tokens import InvalidJobToken, verify_job_token
 from plastinka_schemas import parse_job_event
 
-router = APIRouter(prefix="/internal", tags=["internal"])
+router = APIRouter(prefix="/internal", tags=["internal"], responses=error_responses(400, 401, 409, 422, 503))
 
 _bearer = HTTPBearer(auto_error=False, description="The job's signed callback token")
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 
 from plastinka_api.auth import Analyst, Viewer
 from plastinka_api.context import AppContext, get_context
-from plastinka_api.errors import Conflict, NotFound
+from plastinka_api.errors import Conflict, NotFound, error_responses
 from plastinka_api.keys import Principal
 from plastinka_api.notify import job_ended
 from plastinka_api.submit import submit_prediction, submit_training
@@ -24,7 +24,7 @@ from plastinka_schemas import (
     TrainingJobPublic,
 )
 
-router = APIRouter()
+router = APIRouter(responses=error_responses(400, 401, 403, 404, 409, 422))
 
 JobPublic = TrainingJobPublic | PredictionJobPublic
 

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Query, Request, Response
 
 from plastinka_api.auth import Admin
 from plastinka_api.context import get_context
-from plastinka_api.errors import BadRequest, NotFound
+from plastinka_api.errors import BadRequest, NotFound, error_responses
 from plastinka_api.keys import create_key, list_keys, revoke
 from plastinka_schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, Page
 
-router = APIRouter(prefix="/keys", tags=["keys"])
+router = APIRouter(prefix="/keys", tags=["keys"], responses=error_responses(400, 401, 403, 404, 422))
 
 
 @router.post("", status_code=201, response_model=ApiKeyCreated, summary="Create a key (the secret is shown once)")

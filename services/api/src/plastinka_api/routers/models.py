@@ -10,13 +10,13 @@ from sqlmodel import col, func, select
 
 from plastinka_api.auth import Analyst, Viewer
 from plastinka_api.context import get_context
-from plastinka_api.errors import Conflict
+from plastinka_api.errors import Conflict, error_responses
 from plastinka_api.submit import owned_model
 from plastinka_api.views import model_view
 from plastinka_jobs.tables import Model, PredictionJob
 from plastinka_schemas import ModelPublic, Page
 
-router = APIRouter(prefix="/models", tags=["models"])
+router = APIRouter(prefix="/models", tags=["models"], responses=error_responses(401, 403, 404, 409, 422))
 
 
 @router.get("", response_model=Page[ModelPublic], summary="List models, newest first")

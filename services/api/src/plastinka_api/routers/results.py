@@ -13,14 +13,14 @@ from plastinka_api import artifacts, exports
 from plastinka_api.accuracy import score
 from plastinka_api.auth import Viewer
 from plastinka_api.context import get_context
-from plastinka_api.errors import BadRequest, NotFound
+from plastinka_api.errors import BadRequest, NotFound, error_responses
 from plastinka_api.plots import fan_chart_png, history_panel
 from plastinka_api.results import artifact, forecast_frame, forecast_rows, succeeded_job, training_summary
 from plastinka_api.submit import owned_dataset, owned_model
 from plastinka_jobs.tables import PredictionJob, TrainingJob
 from plastinka_schemas import ForecastPage, Frequency, TrainingResult
 
-router = APIRouter(prefix="/results", tags=["results"])
+router = APIRouter(prefix="/results", tags=["results"], responses=error_responses(400, 401, 403, 404, 409, 422))
 
 
 class DownloadLink(BaseModel):

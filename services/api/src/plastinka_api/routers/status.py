@@ -9,13 +9,13 @@ from fastapi import APIRouter, Query, Request
 
 from plastinka_api.auth import Admin, Viewer
 from plastinka_api.context import AppContext, get_context
-from plastinka_api.errors import Conflict
+from plastinka_api.errors import Conflict, error_responses
 from plastinka_api.keys import Principal
 from plastinka_api.routers.jobs import load_job
 from plastinka_api.views import status_view
 from plastinka_schemas import JobKind, JobStatus, JobStatusPublic, Page
 
-router = APIRouter(prefix="/status", tags=["status"])
+router = APIRouter(prefix="/status", tags=["status"], responses=error_responses(401, 403, 404, 409, 422))
 
 #: How often a long-poll re-reads the database when no change was signalled in this process
 #: (another instance may have applied it).
