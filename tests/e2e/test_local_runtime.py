@@ -7,9 +7,13 @@ import io
 from datetime import date, datetime
 from pathlib import Path
 
+import httpx
 import polars as pl
 import pytest
 from e2ekit import ADMIN_KEY, api_server, upload, wait_for
+
+from plastinka_forecasting.baselines import BASELINES
+from plastinka_forecasting.ingest import load_sales_bytes
 
 pytestmark = pytest.mark.slow
 
@@ -24,6 +28,14 @@ def _before(sales: Path, cutoff: date, out: Path) -> Path:
             kept.append(line)
     out.write_text("\n".join(kept) + "\n", encoding="utf-8")
     return out
+
+
+def prediction_items(client: httpx.Client, body: dict[str, str]) -> set[str]:
+    """The item ids of a finished prediction's forecast."""
+    job = client.post("/api/v1/prediction", json=body).json()["job_id"]
+    assert wait_for(client, job)["status"] == "succeeded"
+    csv = client.get(f"/api/v1/results/{job}", params={"format": "csv"})
+    return set(pl.read_csv(io.BytesIO(csv.content), schema_overrides={"item_id": pl.Utf8}).get_column("item_id"))
 
 
 def test_upload_train_predict_results_accuracy(tmp_path: Path, shop: tuple[Path, Path]) -> None:
@@ -43,6 +55,10 @@ def test_upload_train_predict_results_accuracy(tmp_path: Path, shop: tuple[Path,
         kinds = [e["kind"] for e in status["events"]]
         assert kinds[0] == "created" and "dispatched" in kinds and kinds[-1] == "succeeded"
         training = client.get(f"/api/v1/results/{job}").json()
+        methods = [row["method"] for row in training["backtest"]]
+        assert methods[0] == "lightgbm" and set(BASELINES) <= set(methods), training
+        assert all(row["n"] > 0 and row["mae"] >= 0 for row in training["backtest"])
+        assert training["metrics"]["backtest"]["windows"] >= 1
         model = client.get(f"/api/v1/models/{training['model_id']}").json()
         assert model["active"] and model["train_end"] is not None and len(model["artifact_sha256"]) == 64
 
@@ -66,6 +82,11 @@ def test_upload_train_predict_results_accuracy(tmp_path: Path, shop: tuple[Path,
         assert accuracy.status_code == 200, accuracy.text
         scored = accuracy.json()
         assert scored["periods"] == periods and scored["overall"]["mae"] >= 0
+        # A forecast from the newer export covers every item of its stock snapshot, never-sold ones too.
+        stocked = prediction_items(client, {"dataset_id": newer["id"]})
+        snapshot = load_sales_bytes(sales.read_bytes(), sales.name, stock.read_bytes(), stock.name).stock
+        assert snapshot is not None and set(snapshot.get_column("item_id")) <= stocked
+
         metrics = client.get("/metrics").text
         assert 'plastinka_jobs_finished_total{kind="training",status="succeeded"} 1.0' in metrics
         assert "plastinka_model_quality" in metrics

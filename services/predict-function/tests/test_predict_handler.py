@@ -118,3 +118,33 @@ def test_public_names_resolve_once():
     names = plastinka_predict_function.__all__
     assert len(names) == len(set(names))
     assert all(hasattr(plastinka_predict_function, n) for n in names)
+
+
+def test_with_a_stock_snapshot_every_stocked_item_is_forecast(store, trained, callback_sink, tmp_path):
+    """Issue 3: stocked items, including never-sold ones, travel through training into the forecast."""
+    from plastinka_function_runtime import unpack_archive
+
+    from plastinka_forecasting.artifacts import load_model
+    from plastinka_forecasting.ingest import load_sales_bytes
+
+    sales, stock, model, meta = trained
+    data = load_sales_bytes(
+        asyncio.run(store.get_bytes(sales.key)), "sales.csv", asyncio.run(store.get_bytes(stock.key)), "stock.csv"
+    )
+    assert data.stock is not None
+    stocked = set(data.stock.get_column("item_id"))
+    never_sold = stocked - set(data.sales.get_column("item_id"))
+    assert never_sold, "the fixture must stock items that never sold"
+    unpack_archive(asyncio.run(store.get_bytes(model.key)), tmp_path / "model")
+    assert stocked <= set(load_model(tmp_path / "model").history.get_column("item_id"))
+
+    # Without a newer dataset the API sends the model's own dataset and stock snapshot.
+    request = predict_request(sales, stock, model, meta, callback_sink.url)
+    assert plastinka_predict_function.handle(request.model_dump_json(), Context("req-s"))["status"] == "succeeded"
+
+    ref = callback_sink.events[-1]["manifest"]["artifacts"]["forecast"]
+    forecast = pl.read_parquet(io.BytesIO(asyncio.run(store.get_bytes(ref["key"]))))
+    assert stocked <= set(forecast.get_column("item_id"))
+    unsold = forecast.filter(pl.col("item_id").is_in(sorted(never_sold)))
+    assert unsold.group_by("item_id").len()["len"].to_list() == [3] * len(never_sold)
+    assert (unsold["copies"] > 0).all() and (unsold["mean"] >= 0).all()

@@ -71,7 +71,7 @@ def test_training_stores_a_verifiable_model_and_reports_it(store, shop, callback
     assert types[0] == "running" and types[-1] == "succeeded" and "progress" in types
     final = callback_sink.events[-1]
     artifacts = final["manifest"]["artifacts"]
-    assert set(artifacts) == {"model", "model_meta", "metrics"}
+    assert set(artifacts) == {"model", "model_meta", "metrics", "backtest"}
     for ref in artifacts.values():
         assert ref["key"].startswith("jobs/job-train/attempt-1/")
         assert hashlib.sha256(asyncio.run(store.get_bytes(ref["key"]))).hexdigest() == ref["sha256"]
@@ -83,6 +83,7 @@ def test_training_stores_a_verifiable_model_and_reports_it(store, shop, callback
     assert hashlib.sha256((model_dir / "meta.json").read_bytes()).hexdigest() == artifacts["model_meta"]["sha256"]
     metrics = json.loads(asyncio.run(store.get_bytes(artifacts["metrics"]["key"])))
     assert metrics["validation"]["rows_used"] > 0
+    assert metrics["backtest_summary"]["windows"] == 3
     assert final["summary"]["horizon"] == 2 and final["summary"]["tuned"] is False
     assert final["stats"]["peak_memory_mb"] > 0
     status = json.loads(asyncio.run(store.get_bytes(job_status_key("job-train", 1))))

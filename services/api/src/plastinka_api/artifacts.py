@@ -10,8 +10,10 @@ from plastinka_schemas import JobKind
 MODEL: Final = "model"
 #: The model's metadata (features, quantiles, training window) the predict function needs beside it.
 MODEL_META: Final = "model_meta"
-#: JSON metrics report (training), with the backtest table under ``backtest``.
+#: JSON metrics report (training).
 METRICS: Final = "metrics"
+#: JSON rolling-origin backtest report (training): ``rows`` (the table: one row per method) and its windows.
+BACKTEST: Final = "backtest"
 #: Parquet forecast (prediction): item_id, period, mean, q_<level>...
 FORECAST: Final = "forecast"
 
@@ -21,4 +23,4 @@ REQUIRED: Final[dict[JobKind, tuple[str, ...]]] = {
 }
 
 #: Small JSON artifacts kept in memory after verification.
-JSON_ARTIFACTS: Final = frozenset({METRICS, MODEL_META})
+JSON_ARTIFACTS: Final = frozenset({METRICS, MODEL_META, BACKTEST})

@@ -210,6 +210,8 @@ async def _succeeded(ctx: AppContext, event: SucceededEvent, kind: JobKind) -> O
         metrics = _json(contents, artifacts.METRICS) or summary.get("metrics") or {}
         if not isinstance(metrics, dict):
             metrics = {"value": metrics}
+        backtest = _json(contents, artifacts.BACKTEST)
+        result = {**summary, "metrics": metrics, **({"backtest": backtest} if isinstance(backtest, dict) else {})}
         holder: dict[str, str] = {}
 
         def also(session: Session) -> None:
@@ -220,7 +222,7 @@ async def _succeeded(ctx: AppContext, event: SucceededEvent, kind: JobKind) -> O
             event.job_id,
             event.attempt,
             manifest=manifest_json,
-            result={**summary, "metrics": metrics},
+            result=result,
             also=also,
         )
         if ok:

@@ -78,9 +78,18 @@ def _num(value: Any) -> float:
 
 
 def training_summary(job: TrainingJob) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """(metrics without the table, backtest rows)."""
+    """(metrics, backtest table rows).
+
+    The train function's backtest report (``result["backtest"]``: ``rows`` plus its windows and note) gives the
+    table; what describes it (windows, cut-offs, units, why windows were skipped) goes under ``metrics.backtest``.
+    Older results carried the table as a list under ``metrics.backtest``.
+    """
     result = job.result or {}
     metrics = dict(result.get("metrics") or {})
-    backtest = metrics.pop("backtest", None) or result.get("backtest") or []
-    rows = backtest if isinstance(backtest, list) else []
-    return metrics, [r for r in rows if isinstance(r, dict)]
+    backtest = result.get("backtest")
+    if isinstance(backtest, dict):
+        rows = backtest.get("rows")
+        metrics["backtest"] = {k: v for k, v in backtest.items() if k != "rows"}
+    else:
+        rows = metrics.pop("backtest", None) or backtest
+    return metrics, [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []

@@ -10,6 +10,7 @@ from typing import Any
 from plastinka_function_runtime import Attempt, FunctionContext, Outcome, pack_directory, run_attempt
 
 from plastinka_schemas import TrainRequest
+from plastinka_train_function.backtesting import run_backtest
 
 # Kept back from the time left for saving, uploading and reporting the model.
 TIME_RESERVE_S = 30.0
@@ -60,7 +61,14 @@ def train_job(attempt: Attempt) -> Outcome:
         tune=tune,
         time_budget_s=max(budget, 1.0),
         params=request.params,
-        progress=lambda fraction, message: attempt.progress(0.05 + 0.85 * fraction, message),
+        progress=lambda fraction, message: attempt.progress(0.05 + 0.65 * fraction, message),
+    )
+    attempt.progress(0.7, "backtesting against the baselines")
+    backtest = run_backtest(
+        sales,
+        model,
+        time_left=lambda: attempt.remaining_s() - TIME_RESERVE_S,
+        progress=lambda fraction, message: attempt.progress(0.7 + 0.2 * fraction, message),
     )
     attempt.progress(0.9, "storing the model")
     with tempfile.TemporaryDirectory(prefix="plastinka-model-") as scratch:
@@ -81,12 +89,16 @@ def train_job(attempt: Attempt) -> Outcome:
         "tuned": tune,
         "tune_requested": request.tune,
         "time_budget_s": round(budget, 1),
+        "backtest_summary": {k: backtest[k] for k in ("windows", "windows_requested", "cutoffs", "note")},
     }
     artifacts = {
         "model": attempt.write("model", ".tar", archive, "application/x-tar"),
         "model_meta": attempt.write("model-meta", ".json", meta_bytes, "application/json"),
         "metrics": attempt.write(
             "metrics", ".json", json.dumps(metrics, sort_keys=True, default=str).encode(), "application/json"
+        ),
+        "backtest": attempt.write(
+            "backtest", ".json", json.dumps(backtest, sort_keys=True).encode(), "application/json"
         ),
     }
     summary = {
@@ -96,5 +108,6 @@ def train_job(attempt: Attempt) -> Outcome:
         "items": (meta.get("training_window") or {}).get("items"),
         "rows_used": sales.report.rows_used,
         "tuned": tune,
+        "backtest_windows": backtest["windows"],
     }
     return Outcome(artifacts=artifacts, summary=summary)
