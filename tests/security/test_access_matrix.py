@@ -189,3 +189,13 @@ def test_access(
     assert response.status_code in want, f"{caller}: {response.status_code} {response.text[:300]}"
     if response.status_code in (401, 403, 404):
         assert response.json()["error"] in ("unauthorized", "forbidden", "not_found")
+
+
+def test_public_endpoints_carry_no_owner_data(server: Server, objects: dict[str, str]) -> None:
+    """/health, /ready and /metrics answer without a key (probes and scrapers), so they must not name any
+    owner's objects or keys."""
+    secrets = [*objects.values(), "shop", "rival", *server.keys.values()]
+    with server.client(None) as anonymous:
+        for path in ("/health", "/ready", "/metrics"):
+            body = anonymous.get(path).text
+            assert [s for s in secrets if s in body] == [], path
