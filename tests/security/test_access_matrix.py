@@ -97,7 +97,8 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("DELETE", "/api/v1/models/{model_id}"): Rule("analyst", "/api/v1/models/{model}", ok(409)),
 }
 
-CALLERS = ("none", "wrong", "revoked", "viewer", "analyst", "admin", "other", "other_admin")
+CALLERS = ("none", "wrong", "revoked", "revoked_x", "viewer", "viewer_x", "analyst", "admin", "other", "other_admin")
+#: Callers ending in ``_x`` send their key in ``X-API-Key`` instead of ``Authorization: Bearer``.
 
 
 def app_routes() -> set[tuple[str, str]]:
@@ -133,12 +134,14 @@ def _fill(value: Any, objects: dict[str, str]) -> Any:
     return value
 
 
-def _key(server: Server, caller: str) -> str | None:
+def _client(server: Server, caller: str) -> Any:
     if caller == "none":
-        return None
+        return server.client(None)
     if caller == "wrong":
-        return "pk_" + "w" * 43
-    return server.keys[caller]
+        return server.client("pk_" + "w" * 43)
+    if caller.endswith("_x"):
+        return server.client(None, **{"X-API-Key": server.keys[caller.removesuffix("_x")]})
+    return server.client(server.keys[caller])
 
 
 def expected(rule: Rule, caller: str) -> frozenset[int]:
@@ -148,6 +151,7 @@ def expected(rule: Rule, caller: str) -> frozenset[int]:
         return ok(200)  # the signature is the credential: any caller (or none) with the URL may fetch it
     if rule.access == CALLBACK:
         return ok(401)  # an API key of any role is not the job's callback token
+    caller = caller.removesuffix("_x")
     if caller in ("none", "wrong", "revoked"):
         return ok(401)
     role = "admin" if caller == "other_admin" else "analyst" if caller == "other" else caller
@@ -183,7 +187,7 @@ def test_access(
         kwargs["json"] = _fill(rule.body, values)
     if rule.files:
         kwargs["files"] = {"file": (shop[0].name, shop[0].read_bytes(), "text/csv")}
-    with server.client(_key(server, caller)) as client:
+    with _client(server, caller) as client:
         response = client.request(method, _fill(rule.path, values), **kwargs)
     want = expected(rule, caller)
     assert response.status_code in want, f"{caller}: {response.status_code} {response.text[:300]}"
