@@ -19,6 +19,7 @@ from typing import Any, TextIO
 
 import httpx
 
+from plastinka_api.bootstrap import SAMPLE_ITEMS, SAMPLE_MONTHS
 from plastinka_api.settings import Settings
 from plastinka_forecasting.synthetic import write_sample as write
 
@@ -133,9 +134,27 @@ def _table(rows: list[dict[str, Any]], out: TextIO) -> None:
         _say(out, "  ".join(v.ljust(w) for v, w in zip(c, widths, strict=True)))
 
 
+def _backtest(training: dict[str, Any], out: TextIO) -> None:
+    """The training result's backtest table: our model beside the baselines, lower is better but coverage."""
+    rows = training.get("backtest") or []
+    described = training.get("metrics", {}).get("backtest") or {}
+    if not rows:
+        _say(out, f"   no backtest table{': ' + described['note'] if described.get('note') else ''}")
+        return
+    _say(out, f"   backtest over {described.get('windows', '?')} rolling windows (MAE, bias in copies per month):")
+    _say(out, f"   {'method':<16}{'MAE':>8}{'RMSSE':>8}{'SPL':>8}{'cover80':>9}{'bias':>8}")
+    for row in rows:
+        cells = [row.get(k) for k in ("mae", "rmsse", "spl", "coverage", "bias")]
+        text = "".join(f"{v:>8.3f}" if isinstance(v, int | float) else f"{'-':>8}" for v in cells[:3])
+        text += f"{cells[3]:>9.3f}" if isinstance(cells[3], int | float) else f"{'-':>9}"
+        text += f"{cells[4]:>8.3f}" if isinstance(cells[4], int | float) else f"{'-':>8}"
+        _say(out, f"   {str(row.get('method'))[:16]:<16}{text}")
+
+
 def write_sample(directory: Path) -> tuple[Path, Path]:
-    """A small shop's sales export and stock snapshot, made by the forecasting package's sample writer."""
-    files = write(directory, items=120, months=36, seed=11)
+    """The sample shop's sales export and stock snapshot: the same shop ``serve`` registers on first start, so
+    the demo's figures (items, stocked items, forecasts) are those of the dataset the server lists."""
+    files = write(directory, items=SAMPLE_ITEMS, months=SAMPLE_MONTHS)
     return files.sales, files.stock
 
 
@@ -184,6 +203,8 @@ def run(
                 f"{model['train_start']} .. {model['train_end']}: {figures}",
             )
 
+            _backtest(training, out)
+
             _say(out, "3. predict")
             accepted = _check(client.post("/api/v1/prediction", json={"model_id": training["model_id"]}))
             _wait(client, accepted["job_id"], out, timeout_s)
@@ -191,7 +212,9 @@ def run(
             _say(out, "4. results")
             page = _check(client.get(f"/api/v1/results/{accepted['job_id']}", params={"limit": 1000}))
             busiest = sorted(page["rows"], key=lambda r: (-r["mean"], r["item_id"], r["period"]))[:15]
-            _say(out, f"   {page['total']} forecast rows; the 15 with the highest expected sales:")
+            items = len({row["item_id"] for row in page["rows"]})
+            shown = f"{items} items" if page["total"] == len(page["rows"]) else f"{len(page['rows'])} rows shown"
+            _say(out, f"   {page['total']} forecast rows ({shown}); the 15 with the highest expected sales:")
             _table(busiest, out)
             plot = client.get(f"/api/v1/results/{accepted['job_id']}/plot")
             if plot.status_code != 200:
