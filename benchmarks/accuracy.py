@@ -64,6 +64,13 @@ def run(name: str, panel: pl.DataFrame, attributes: pl.DataFrame | None, descrip
         f"lightgbm tails: {below:.4f} of actuals below q_0.1 (nominal at most 0.10), {above:.4f} above q_0.9 "
         f"(nominal at most 0.10); zero share of scored actuals {zero_share:.4f}"
     )
+    totals = []
+    for method, forecast in result.forecasts.items():
+        joined = forecast.join(panel.rename({"y": "actual"}), on=["item_id", "period"])
+        per_cut = joined.group_by("cutoff").agg(pl.col("mean").sum(), pl.col("actual").sum())
+        ratios = (per_cut["mean"] / per_cut["actual"]).to_list()
+        totals.append(f"{method} {min(ratios):.3f}..{max(ratios):.3f}")
+    print("total forecast / total actual per cut-off (min..max): " + "; ".join(totals))
     print("lightgbm by segment:")
     print(ours.by_segment.select("segment", "n", "mae", "rmsse", "spl", "coverage", "bias"))
     sys.stdout.flush()

@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from plastinka_forecasting.backtest import EXPECTED_NAME, MODEL_NAME, backtest_panel, format_table
+from plastinka_forecasting.backtest import MODEL_NAME, VARIANT_NAMES, backtest_panel, format_table
 from plastinka_forecasting.baselines import BASELINES
 from plastinka_forecasting.model import ModelParams
 from plastinka_forecasting.panel import build_panel
@@ -40,10 +40,12 @@ def test_backtest_scores_model_beside_every_baseline(panel: pl.DataFrame) -> Non
     assert (forecast["period"] > forecast["cutoff"]).all()
     text = format_table(result.table)
     assert "RMSSE" in text and "tsb" in text
-    if EXPECTED_NAME in methods:
-        expected = result.table.filter(pl.col("method") == EXPECTED_NAME)
-        ours = result.table.filter(pl.col("method") == MODEL_NAME)
-        assert expected["spl"].item() == pytest.approx(ours["spl"].item())
+    # The point-forecast variants reuse the same trained models: same quantiles, another mean.
+    ours = result.table.filter(pl.col("method") == MODEL_NAME)
+    for name in VARIANT_NAMES.values():
+        assert name in methods
+        variant = result.table.filter(pl.col("method") == name)
+        assert variant["spl"].item() == pytest.approx(ours["spl"].item())
 
 
 def test_backtest_needs_enough_history(panel: pl.DataFrame) -> None:

@@ -24,8 +24,8 @@ from plastinka_schemas import Frequency
 
 __all__ = [
     "BACKTEST_LEVELS",
-    "EXPECTED_NAME",
     "MODEL_NAME",
+    "VARIANT_NAMES",
     "BacktestResult",
     "backtest",
     "backtest_panel",
@@ -35,8 +35,9 @@ __all__ = [
 #: Quantile levels scored in backtests: the defaults plus the 80% interval's bounds.
 BACKTEST_LEVELS: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
 MODEL_NAME = "lightgbm"
-#: The same model's unshrunk expected demand (see :mod:`plastinka_forecasting.point`), shown for reference.
-EXPECTED_NAME = "lightgbm_expected"
+#: The same trained models with another point forecast (see :mod:`plastinka_forecasting.point`): the booster's
+#: raw expected demand and the RMSSE-optimal shrunk point. Their quantiles are the model's.
+VARIANT_NAMES: dict[str, str] = {"raw": "lightgbm_raw", "rmsse": "lightgbm_rmsse"}
 _COLUMNS = ("method", "n", "mae", "rmse", "rmsse", "spl", "coverage", "bias", "winkler")
 
 
@@ -76,26 +77,31 @@ def backtest_panel(
 ) -> BacktestResult:
     """Backtest on a history panel; see the module docstring.
 
-    With ``with_expected`` the table also shows ``lightgbm_expected``: the same trained models' expected
-    demand, before the RMSSE shrink of the point forecast (quantiles are the same).
+    With ``with_expected`` the table also shows the same trained models with the other point forecasts
+    (:data:`VARIANT_NAMES`) beside the default; their quantiles are the same.
     """
     frequency = Frequency(frequency)
     levels = tuple(sorted({float(q) for q in quantiles}))
     periods = sorted(panel.get_column(PERIOD).unique().to_list())
     cutoffs = _cutoffs(periods, horizon, windows, step or horizon)
     report = progress or (lambda _f, _m: None)
-    parts: dict[str, list[pl.DataFrame]] = {MODEL_NAME: [], EXPECTED_NAME: [], **{name: [] for name in baselines}}
+    variants = VARIANT_NAMES if with_expected else {}
+    parts: dict[str, list[pl.DataFrame]] = {
+        MODEL_NAME: [],
+        **{name: [] for name in variants.values()},
+        **{name: [] for name in baselines},
+    }
     for i, cutoff in enumerate(cutoffs):
         report(i / len(cutoffs), f"window {i + 1}/{len(cutoffs)}: cut-off {cutoff}")
         history = truncate_panel(panel, cutoff)
         model = fit_panel(history, attributes, frequency=frequency, horizon=horizon, quantiles=levels, params=params)
         stamp = pl.lit(cutoff).alias(CUTOFF)
         parts[MODEL_NAME].append(predict_panel(model, history, attributes, horizon=horizon).with_columns(stamp))
-        if with_expected and model.shrink.factors != [1.0]:
-            expected = replace(model, shrink=PointShrink.identity())
-            parts[EXPECTED_NAME].append(
-                predict_panel(expected, history, attributes, horizon=horizon).with_columns(stamp)
-            )
+        points = model.info.get("holdout", {}).get("points", {})
+        for point, name in variants.items():
+            if point in points and point != model.params.point:
+                other = replace(model, shrink=PointShrink.from_json(points[point]))
+                parts[name].append(predict_panel(other, history, attributes, horizon=horizon).with_columns(stamp))
         for name in baselines:
             parts[name].append(forecast_baseline(name, history, horizon, frequency, levels).with_columns(stamp))
     report(1.0, "scoring")

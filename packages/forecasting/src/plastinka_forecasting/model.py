@@ -36,7 +36,7 @@ from plastinka_forecasting.panel import next_periods
 from plastinka_forecasting.point import PointShrink
 from plastinka_schemas import DEFAULT_QUANTILES, Frequency
 
-__all__ = ["ModelParams", "Progress", "TrainedModel", "fit_panel", "predict_panel"]
+__all__ = ["POINTS", "ModelParams", "Progress", "TrainedModel", "fit_panel", "predict_panel"]
 
 Progress = Callable[[float, str], None]
 
@@ -47,6 +47,13 @@ _MIN_SCALE = 0.3
 _MIN_TRAIN_PERIODS = 2
 _ROWS_PER_THREAD = 50_000
 _LUMPY_SIZE = 1.5
+
+#: Point forecasts (``ModelParams.point``): the calibrated expected demand (default), the booster's raw
+#: expected demand, and the RMSSE-optimal shrunk point (opt-in; not a mean, see ``point.py``).
+POINT_MEAN = "mean"
+POINT_RAW = "raw"
+POINT_RMSSE = "rmsse"
+POINTS = (POINT_MEAN, POINT_RAW, POINT_RMSSE)
 
 
 @dataclass(frozen=True)
@@ -69,11 +76,15 @@ class ModelParams:
     calibration_origins: int = 0
     central_intervals: bool = False
     weighting: str = "rmsse"
-    point: str = "rmsse"
+    point: str = "mean"
     size_classes: bool = False
     blend: bool = True
     seed: int = 0
     num_threads: int = 0
+
+    def __post_init__(self) -> None:
+        if self.point not in POINTS:
+            raise ValueError(f"unknown point forecast {self.point!r}: use one of {', '.join(POINTS)}")
 
     def with_overrides(self, overrides: dict[str, Any]) -> ModelParams:
         known = set(asdict(self))
@@ -264,14 +275,24 @@ def _fit_holdout(
         classes=2 if params.size_classes else 1,
         central=params.central_intervals,
     )
-    shrink = PointShrink.identity()
-    if params.point == "rmsse":
-        window = held.item * n_periods + held.t
-        scale = np.nan_to_num(held.x[:, names.index("naive_rmse")], nan=0.0).astype(np.float64)
-        shrink = PointShrink.fit(mean, y64, window, scale, horizon)
-    elif params.point != "mean":
-        raise ValueError(f"unknown point forecast {params.point!r}: use 'rmsse' or 'mean'")
-    info = {"origins": k, "rows": len(held), "best_iteration": best, "blend": blend, "shrink": shrink.to_json()}
+    window = held.item * n_periods + held.t
+    scale = np.nan_to_num(held.x[:, names.index("naive_rmse")], nan=0.0).astype(np.float64)
+    # Every point adjustment is fitted (they are cheap) so a backtest can score them side by side.
+    points = {
+        POINT_MEAN: PointShrink.fit_mean(mean, y64, held.h, horizon),
+        POINT_RAW: PointShrink.identity(),
+        POINT_RMSSE: PointShrink.fit(mean, y64, window, scale, horizon),
+    }
+    shrink = points[params.point]
+    info = {
+        "origins": k,
+        "rows": len(held),
+        "best_iteration": best,
+        "blend": blend,
+        "shrink": shrink.to_json(),
+        "points": {name: p.to_json() for name, p in points.items()},
+        "holdout_bias": {name: float(np.mean(p.apply(mean, window, held.h) - y64)) for name, p in points.items()},
+    }
     return _Holdout(calibration, shrink, max(20, round(best * 1.1)), blend, info)
 
 
@@ -362,7 +383,7 @@ def predict_panel(
     raw = np.clip(model.booster.predict(x, num_iteration=model.rounds), 0.0, None).astype(np.float64)
     mean = (1 - model.blend) * raw + model.blend * _blend_input(x, model.feature_names)
     qs = model.calibration.apply(mean, hs, _size_class(x, model.feature_names))
-    mean = model.shrink.apply(mean, item_idx)
+    mean = model.shrink.apply(mean, item_idx, hs)
     periods = next_periods(hist.periods[-1], model.frequency, horizon)
     frame = pl.DataFrame(
         {

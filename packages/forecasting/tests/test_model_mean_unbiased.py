@@ -1,0 +1,53 @@
+"""The default ``mean`` is the expected demand: in a backtest window its total tracks the total of actuals."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from plastinka_forecasting.model import ModelParams, fit_panel, predict_panel
+from plastinka_forecasting.panel import build_panel, truncate_panel
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_model_train_predict import FAST, small_shop
+
+CUTOFF = date(2022, 12, 1)  # the shop's data run 2021-01 .. 2023-12; horizon 3 ends 2023-03
+
+
+@pytest.fixture(scope="module")
+def window() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    shop = small_shop(items=400, months=36, seed=11)
+    panel = build_panel(shop, "M")
+    history = truncate_panel(panel, CUTOFF)
+    actual = panel.filter((pl.col("period") > CUTOFF) & (pl.col("period") <= date(2023, 3, 1)))
+    return history, actual, shop.attributes
+
+
+def _total_ratio(point: str, window: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]) -> float:
+    history, actual, attributes = window
+    params = ModelParams().with_overrides({**FAST, "point": point})
+    model = fit_panel(history, attributes, frequency="M", horizon=3, params=params)
+    forecast = predict_panel(model, history, attributes).join(actual, on=["item_id", "period"])
+    assert forecast.height == actual.filter(pl.col("item_id").is_in(history["item_id"].implode())).height
+    return float(forecast["mean"].sum() / forecast["y"].sum())
+
+
+def test_default_mean_total_tracks_actual_total(window: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]) -> None:
+    assert ModelParams().point == "mean"
+    # ~650 copies sold in the window: Poisson noise on the total is about 4%.
+    assert 0.88 < _total_ratio("mean", window) < 1.12
+
+
+def test_rmsse_point_is_opt_in_and_under_states_totals(
+    window: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame],
+) -> None:
+    assert _total_ratio("rmsse", window) < _total_ratio("mean", window)
+
+
+def test_unknown_point_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown point forecast"):
+        ModelParams().with_overrides({"point": "median"})
