@@ -9,6 +9,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
 from fastapi import UploadFile
 from sqlmodel import Session, col, func, select
 
@@ -61,15 +62,37 @@ async def spool(upload: UploadFile, directory: Path, field: str, limit: int) -> 
     return Spooled(path, filename, digest.hexdigest(), size)
 
 
+def check_parquet_rows(spooled: Spooled, limit: int) -> None:
+    """Refuse a parquet file over the row cap from the count in its footer, before a row is decoded: a few
+    hundred KiB of parquet can decode to gigabytes, and the ingestion counts rows only after reading them."""
+    with spooled.path.open("rb") as handle:
+        if handle.read(4) != b"PAR1":
+            return
+    try:
+        rows = int(pl.scan_parquet(spooled.path).select(pl.len()).collect().item())
+    except Exception:  # a damaged footer: the ingestion reports it in its own words
+        return
+    if rows > limit:
+        reason = f"{rows} rows is more than the limit of {limit}"
+        raise UnprocessableUpload(
+            f"{spooled.filename}: {reason}",
+            details=[{"file": spooled.filename, "row": None, "column": None, "reason": reason}],
+        )
+
+
 def validate(sales: Spooled, stock: Spooled | None, limits: IngestLimits | None = None) -> DatasetReport:
     """Run the forecasting ingestion; a file it cannot use at all is a 422 naming file, row and column."""
+    limits = limits or IngestLimits()
+    for spooled in (sales, stock):
+        if spooled is not None:
+            check_parquet_rows(spooled, limits.max_rows)
     try:
         data = load_sales_bytes(
             sales.path.read_bytes(),
             sales.filename,
             stock.path.read_bytes() if stock else None,
             stock.filename if stock else None,
-            limits=limits or IngestLimits(),
+            limits=limits,
         )
     except DataError as exc:
         raise UnprocessableUpload(
