@@ -11,6 +11,7 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import fastexcel
@@ -158,6 +159,36 @@ def test_row_counts_over_the_cap_are_422(server: Server) -> None:
     # one row under the cap is fine (the cap is not just "refuse everything big")
     with server.client(server.keys["analyst"]) as analyst:
         assert upload(analyst, _sales_csv(MAX_UPLOAD_ROWS - 1), "under.csv").status_code == 201
+
+
+def _peak_rss_mib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) // 1024
+    raise AssertionError("no VmHWM")
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="peak memory is read from /proc")
+def test_a_parquet_bomb_is_refused_from_its_footer(server: Server) -> None:
+    """10 million rows in ~100 KiB of parquet: decoding them would take the server hundreds of MiB before the
+    row cap could be checked; the count in the footer refuses it first."""
+    rows = 10_000_000
+    frame = pl.DataFrame(
+        {
+            "Дата продажи": pl.repeat("2023-01-15", rows, eager=True),
+            "Исполнитель": pl.repeat("A", rows, eager=True),
+            "Альбом": pl.repeat("B", rows, eager=True),
+        }
+    )
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer, compression="zstd")
+    del frame
+    assert len(buffer.getvalue()) < MAX_UPLOAD_BYTES
+    peak = _peak_rss_mib(server.process.pid)
+    with server.client(server.keys["analyst"]) as analyst, unchanged(server):
+        body = assert_clear_4xx(upload(analyst, buffer.getvalue(), "bomb.parquet"), 422, "limit")
+        assert body["details"][0]["file"] == "bomb.parquet" and str(rows) in body["message"]
+    assert _peak_rss_mib(server.process.pid) - peak < 100
 
 
 # --- names, keys and ids ------------------------------------------------------------------------------
