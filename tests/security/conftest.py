@@ -10,11 +10,19 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from seckit import API, Server, api_server, forecast_parquet, make_keys, predict, shop_files, train, upload
-
-#: Caps low enough to pass quickly in tests (the defaults are 50 MiB and 5 000 000 rows).
-MAX_UPLOAD_BYTES = 1024 * 1024
-MAX_UPLOAD_ROWS = 5_000
+from seckit import (
+    API,
+    MAX_UPLOAD_BYTES,
+    MAX_UPLOAD_ROWS,
+    Server,
+    api_server,
+    forecast_parquet,
+    make_keys,
+    predict,
+    shop_files,
+    train,
+    upload,
+)
 
 
 @pytest.fixture(scope="session")

@@ -33,6 +33,9 @@ from plastinka_storage.local import LocalObjectStore
 ADMIN_KEY = "pk_sec_admin_" + "a" * 32
 SECRET = "security-suite-secret-" + "s" * 30
 API = "/api/v1"
+#: Caps of the suite's server, low enough to pass quickly (the defaults are 50 MiB and 5 000 000 rows).
+MAX_UPLOAD_BYTES = 1024 * 1024
+MAX_UPLOAD_ROWS = 5_000
 #: Every table the API writes; "changes nothing" compares their row counts.
 TABLES = (
     "datasets",

@@ -17,9 +17,10 @@ from typing import Any
 import fastexcel
 import polars as pl
 import pytest
-from conftest import MAX_UPLOAD_BYTES, MAX_UPLOAD_ROWS
 from seckit import (
     API,
+    MAX_UPLOAD_BYTES,
+    MAX_UPLOAD_ROWS,
     SECRET,
     Server,
     event,
