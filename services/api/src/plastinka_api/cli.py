@@ -16,7 +16,16 @@ from plastinka_api.settings import Settings
 
 def serve(settings: Settings) -> int:
     app = create_app(settings)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", proxy_headers=False)
+    # No per-request access log: at a thousand status polls a second the log line cost more than the read;
+    # requests are counted and timed per route in /metrics instead.
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        proxy_headers=False,
+        access_log=settings.access_log,
+    )
     return 0
 
 

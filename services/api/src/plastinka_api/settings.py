@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     )
     webhook_interval_s: float = Field(default=1.0, gt=0, description="Period of the webhook outbox pass.")
 
+    access_log: bool = Field(default=False, description="Log every request (uvicorn access log).")
+
     # --- start-up ---
     sample_dataset: bool = Field(default=True, description="Register the sample shop dataset on first start.")
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 
 from plastinka_api.auth import Admin, Viewer
 from plastinka_api.context import AppContext, get_context
-from plastinka_api.errors import Conflict, error_responses
+from plastinka_api.errors import Conflict, NotFound, error_responses
 from plastinka_api.keys import Principal
 from plastinka_api.routers.jobs import load_job
 from plastinka_api.views import status_view
@@ -23,8 +23,10 @@ _REPOLL_S = 0.5
 
 
 def _read(ctx: AppContext, principal: Principal, job_id: str) -> JobStatusPublic:
-    job = load_job(ctx, principal, job_id)
-    return status_view(job, ctx.repo.events(job_id, owner=principal.owner))
+    job, events = ctx.repo.get_with_events(job_id, owner=principal.owner)
+    if job is None:
+        raise NotFound("job", job_id)
+    return status_view(job, events)
 
 
 @router.get("/{job_id}", response_model=JobStatusPublic, summary="A job's status and event history")
