@@ -42,10 +42,9 @@ def test_default_mean_total_tracks_actual_total(window: tuple[pl.DataFrame, pl.D
     assert 0.88 < _total_ratio("mean", window) < 1.12
 
 
-def test_rmsse_point_is_opt_in_and_under_states_totals(
-    window: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame],
-) -> None:
-    assert _total_ratio("rmsse", window) < _total_ratio("mean", window)
+def test_other_points_are_opt_in(window: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]) -> None:
+    # The RMSSE point under-states totals: it is a score-optimal point, not a mean.
+    assert _total_ratio("rmsse", window) < 0.85 * _total_ratio("mean", window)
 
 
 def test_unknown_point_is_refused() -> None:

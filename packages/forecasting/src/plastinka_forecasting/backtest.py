@@ -35,9 +35,9 @@ __all__ = [
 #: Quantile levels scored in backtests: the defaults plus the 80% interval's bounds.
 BACKTEST_LEVELS: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
 MODEL_NAME = "lightgbm"
-#: The same trained models with another point forecast (see :mod:`plastinka_forecasting.point`): the booster's
-#: raw expected demand and the RMSSE-optimal shrunk point. Their quantiles are the model's.
-VARIANT_NAMES: dict[str, str] = {"raw": "lightgbm_raw", "rmsse": "lightgbm_rmsse"}
+#: The same trained models with another point forecast (see :mod:`plastinka_forecasting.point`): the expected
+#: demand recalibrated by held-out ratios and the RMSSE-optimal shrunk point. Their quantiles are the model's.
+VARIANT_NAMES: dict[str, str] = {"calibrated": "lightgbm_calibrated", "rmsse": "lightgbm_rmsse"}
 _COLUMNS = ("method", "n", "mae", "rmse", "rmsse", "spl", "coverage", "bias", "winkler")
 
 

@@ -48,12 +48,12 @@ _MIN_TRAIN_PERIODS = 2
 _ROWS_PER_THREAD = 50_000
 _LUMPY_SIZE = 1.5
 
-#: Point forecasts (``ModelParams.point``): the calibrated expected demand (default), the booster's raw
-#: expected demand, and the RMSSE-optimal shrunk point (opt-in; not a mean, see ``point.py``).
+#: Point forecasts (``ModelParams.point``): the booster's expected demand (default), the same recalibrated
+#: by held-out ratios (measured, not the default), and the RMSSE-optimal shrunk point (opt-in; not a mean).
 POINT_MEAN = "mean"
-POINT_RAW = "raw"
+POINT_CALIBRATED = "calibrated"
 POINT_RMSSE = "rmsse"
-POINTS = (POINT_MEAN, POINT_RAW, POINT_RMSSE)
+POINTS = (POINT_MEAN, POINT_CALIBRATED, POINT_RMSSE)
 
 
 @dataclass(frozen=True)
@@ -279,8 +279,8 @@ def _fit_holdout(
     scale = np.nan_to_num(held.x[:, names.index("naive_rmse")], nan=0.0).astype(np.float64)
     # Every point adjustment is fitted (they are cheap) so a backtest can score them side by side.
     points = {
-        POINT_MEAN: PointShrink.fit_mean(mean, y64, held.h, horizon),
-        POINT_RAW: PointShrink.identity(),
+        POINT_MEAN: PointShrink.identity(),
+        POINT_CALIBRATED: PointShrink.fit_mean(mean, y64, held.h, horizon),
         POINT_RMSSE: PointShrink.fit(mean, y64, window, scale, horizon),
     }
     shrink = points[params.point]
