@@ -3,30 +3,54 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
+import anyio.to_thread
 import uvicorn
 
-from plastinka_api.app import create_app
+from plastinka_api import bootstrap
+from plastinka_api.app import build_context, create_app
+from plastinka_api.metrics import Metrics
 from plastinka_api.demo import DemoError, run
 from plastinka_api.settings import Settings
 
 
 def serve(settings: Settings) -> int:
-    app = create_app(settings)
     # No per-request access log: at a thousand status polls a second the log line cost more than the read;
     # requests are counted and timed per route in /metrics instead.
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level="info",
-        proxy_headers=False,
-        access_log=settings.access_log,
-    )
+    common: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": "info",
+        "proxy_headers": False,
+        "access_log": settings.access_log,
+    }
+    if settings.workers <= 1:
+        uvicorn.run(create_app(settings), **common)
+        return 0
+    # Several processes on one database, as several instances are: claims and transitions are conditional
+    # UPDATEs, so each job is still processed once. The first-run work (migration, admin key printed once,
+    # sample dataset) happens here, once, before the workers start and find it done.
+    asyncio.run(_prepare(settings))
+    os.environ["PLASTINKA_HOST"], os.environ["PLASTINKA_PORT"] = settings.host, str(settings.port)
+    uvicorn.run("plastinka_api.app:create_app", factory=True, workers=settings.workers, **common)
     return 0
+
+
+async def _prepare(settings: Settings) -> None:
+    metrics = Metrics()
+    ctx = await anyio.to_thread.run_sync(build_context, settings, metrics)
+    await ctx.store.open()
+    try:
+        await bootstrap.run(ctx, sys.stdout)
+    finally:
+        await ctx.store.close()
+        ctx.db.engine.dispose()
 
 
 def demo(settings: Settings, url: str | None, key: str | None, horizon: int) -> int:

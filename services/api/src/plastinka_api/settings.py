@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     )
     webhook_interval_s: float = Field(default=1.0, gt=0, description="Period of the webhook outbox pass.")
 
+    workers: int = Field(
+        default=1, ge=1, le=64, description="Server processes (uvicorn workers); each runs the job engine too."
+    )
     access_log: bool = Field(default=False, description="Log every request (uvicorn access log).")
 
     # --- start-up ---
