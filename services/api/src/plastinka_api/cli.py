@@ -15,8 +15,8 @@ import uvicorn
 
 from plastinka_api import bootstrap
 from plastinka_api.app import build_context, create_app
-from plastinka_api.metrics import Metrics
 from plastinka_api.demo import DemoError, run
+from plastinka_api.metrics import Metrics
 from plastinka_api.settings import Settings
 
 
