@@ -130,6 +130,8 @@ async def test_the_zips_run_in_a_clean_virtualenv(built_zips, clean_venvs, callb
         assert trained["type"] == "succeeded" and trained["invocation_id"] == started.invocation_id
         assert trained["stats"]["cold_start"] is True
         artifacts = trained["manifest"]["artifacts"]
+        backtest = json.loads(await store.get_bytes(artifacts["backtest"]["key"]))
+        assert backtest["rows"][0]["method"] == "lightgbm" and len(backtest["rows"]) > 1  # the zip's deps suffice
 
         predict = PredictRequest(
             job_id="zip-predict", attempt=1, output_prefix=job_attempt_prefix("zip-predict", 1),
