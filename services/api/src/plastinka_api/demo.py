@@ -213,8 +213,8 @@ def run(
             page = _check(client.get(f"/api/v1/results/{accepted['job_id']}", params={"limit": 1000}))
             busiest = sorted(page["rows"], key=lambda r: (-r["mean"], r["item_id"], r["period"]))[:15]
             items = len({row["item_id"] for row in page["rows"]})
-            shown = f"{items} items" if page["total"] == len(page["rows"]) else f"{len(page['rows'])} rows shown"
-            _say(out, f"   {page['total']} forecast rows ({shown}); the 15 with the highest expected sales:")
+            counted = f"{items} items" if page["total"] == len(page["rows"]) else f"{len(page['rows'])} rows shown"
+            _say(out, f"   {page['total']} forecast rows ({counted}); the 15 with the highest expected sales:")
             _table(busiest, out)
             plot = client.get(f"/api/v1/results/{accepted['job_id']}/plot")
             if plot.status_code != 200:
