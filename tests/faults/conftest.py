@@ -58,7 +58,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if _rows:
+    if _rows and not os.environ.get("PLASTINKA_FAULTS_NO_SUMMARY"):
         from report import render
 
         terminalreporter.write_sep("=", "fault matrix")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from plastinka_api.auth import Admin, Viewer
 from plastinka_api.context import AppContext, get_context
@@ -35,7 +35,14 @@ async def get_status(
     request: Request,
     principal: Viewer,
     wait: Annotated[float, Query(ge=0, description="Long-poll: wait up to N seconds for a change")] = 0,
-) -> JobStatusPublic:
+) -> Response:
+    # The hot polling path: the view is already a validated JobStatusPublic, so it is serialised once by
+    # pydantic-core instead of re-validated against the response model, dumped and JSON-encoded again.
+    view = await _poll(request, principal, job_id, wait)
+    return Response(view.model_dump_json(), media_type="application/json")
+
+
+async def _poll(request: Request, principal: Principal, job_id: str, wait: float) -> JobStatusPublic:
     ctx = get_context(request)
     current = await ctx.db.call(_read, ctx, principal, job_id)
     deadline = time.monotonic() + min(wait, ctx.settings.max_wait_s)
