@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -16,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from plastinka_testing.api_process import free_port, log_tail, serve_api
 
 from plastinka_forecasting.synthetic import generate_shop, write_shop
 
@@ -23,12 +21,6 @@ ADMIN_KEY = "pk_e2e_admin_" + "k" * 32
 SECRET = "e2e-shared-secret-" + "z" * 30
 TERMINAL = {"succeeded", "failed", "cancelled", "dead_letter"}
 FAST_FUNCTIONS = Path(__file__).parent / "fast_functions"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -41,7 +33,7 @@ class Server:
         return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {key}"}, timeout=timeout)
 
     def log_tail(self, lines: int = 60) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        return log_tail(self.log, lines)
 
 
 @contextmanager
@@ -51,10 +43,7 @@ def api_server(
     """One API process on ``port`` (a free one by default); extra ``PLASTINKA_*`` settings in ``env``."""
     port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
-    full_env = {
-        **os.environ,
-        "PLASTINKA_HOST": "127.0.0.1",
-        "PLASTINKA_PORT": str(port),
+    settings = {
         "PLASTINKA_DATA_DIR": str(data_dir),
         "PLASTINKA_BOOTSTRAP_ADMIN_KEY": ADMIN_KEY,
         "PLASTINKA_SECRET_KEY": SECRET,
@@ -62,32 +51,8 @@ def api_server(
         **(env or {}),
     }
     log = data_dir / f"{name}-{port}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "plastinka_api", "serve"], env=full_env, stdout=out, stderr=subprocess.STDOUT
-        )
-    server = Server(f"http://127.0.0.1:{port}", process, log)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(f"server exited with {process.returncode}:\n{server.log_tail()}")
-            try:
-                if httpx.get(f"{server.url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"server did not start:\n{server.log_tail()}")
-            time.sleep(0.1)
-        yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with serve_api(settings, log, port=port) as (url, process):
+        yield Server(url, process, log)
 
 
 def wait_for(client: httpx.Client, job_id: str, timeout_s: float = 300.0) -> dict[str, Any]:

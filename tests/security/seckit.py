@@ -8,11 +8,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import os
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,6 +19,7 @@ from typing import Any
 import httpx
 import polars as pl
 import sqlalchemy as sa
+from plastinka_testing.api_process import free_port, log_tail, serve_api
 
 from plastinka_forecasting.synthetic import generate_shop, write_shop
 from plastinka_jobs.repository import JobRepository
@@ -47,12 +44,6 @@ TABLES = (
     "cloud_function_logs",
     "webhook_outbox",
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -81,7 +72,7 @@ class Server:
         return httpx.Client(base_url=self.url, headers=headers, timeout=60)
 
     def log_tail(self, lines: int = 80) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        return log_tail(self.log, lines)
 
     # --- "changes nothing" ---
 
@@ -132,10 +123,7 @@ def api_server(data_dir: Path, env: Mapping[str, str] | None = None) -> Iterator
     """One API process on a free loopback port; extra ``PLASTINKA_*`` settings in ``env``."""
     port = free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
-    full_env = {
-        **os.environ,
-        "PLASTINKA_HOST": "127.0.0.1",
-        "PLASTINKA_PORT": str(port),
+    settings = {
         "PLASTINKA_DATA_DIR": str(data_dir),
         "PLASTINKA_BOOTSTRAP_ADMIN_KEY": ADMIN_KEY,
         "PLASTINKA_SECRET_KEY": SECRET,
@@ -145,34 +133,13 @@ def api_server(data_dir: Path, env: Mapping[str, str] | None = None) -> Iterator
         **(env or {}),
     }
     log = data_dir / f"api-{port}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "plastinka_api", "serve"], env=full_env, stdout=out, stderr=subprocess.STDOUT
-        )
-    server = Server(f"http://127.0.0.1:{port}", data_dir, process, log)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(f"server exited with {process.returncode}:\n{server.log_tail()}")
-            try:
-                if httpx.get(f"{server.url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"server did not start:\n{server.log_tail()}")
-            time.sleep(0.1)
-        yield server
-    finally:
-        process.terminate()
+    with serve_api(settings, log, port=port) as (url, process):
+        server = Server(url, data_dir, process, log)
         try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if hasattr(server, "_engine"):
-            server._engine.dispose()
+            yield server
+        finally:
+            if hasattr(server, "_engine"):
+                server._engine.dispose()
 
 
 def make_keys(server: Server) -> dict[str, str]:
