@@ -28,3 +28,10 @@ def test_importing_ingestion_does_not_load_lightgbm_or_matplotlib():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_predicting_does_not_import_scipy_stats():
+    # scipy.stats costs about a second of a predict function's cold start; only tuning and baselines need it.
+    code = "import sys, plastinka_forecasting.api, plastinka_forecasting.artifacts;print('scipy.stats' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

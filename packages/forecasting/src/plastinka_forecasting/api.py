@@ -16,7 +16,6 @@ from plastinka_forecasting.artifacts import data_fingerprint
 from plastinka_forecasting.frames import ITEM_ID, PERIOD, SalesData
 from plastinka_forecasting.model import ModelParams, Progress, TrainedModel, fit_panel, predict_panel
 from plastinka_forecasting.panel import build_panel
-from plastinka_forecasting.tuning import tune_params
 from plastinka_schemas import DEFAULT_QUANTILES, Frequency
 from plastinka_schemas.api import check_horizon, check_quantiles
 
@@ -58,6 +57,9 @@ def train(
     base = ModelParams().with_overrides(params or {})
     tuning: dict[str, Any] | None = None
     if tune:
+        # Tuning backtests against the baselines, whose scipy import costs a predict-only cold start ~1 s.
+        from plastinka_forecasting.tuning import tune_params  # noqa: PLC0415
+
         result = tune_params(
             panel,
             attributes,

@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
 __all__ = ["QuantileCalibration", "horizon_groups"]
 
@@ -108,6 +107,8 @@ class QuantileCalibration:
         """Quantiles ``(rows, levels)``: sorted along each row and never negative."""
         mean = np.clip(np.asarray(mean, np.float64), 0.0, None)
         if not self.ratios:
+            from scipy import stats  # noqa: PLC0415 - ~1 s to import; only tiny histories need it
+
             out = np.column_stack([stats.poisson.ppf(q, np.maximum(mean, 1e-9)) for q in self.levels])
         else:
             group = np.zeros(len(mean), np.int64)
