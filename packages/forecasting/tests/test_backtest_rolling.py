@@ -48,6 +48,30 @@ def test_backtest_scores_model_beside_every_baseline(panel: pl.DataFrame) -> Non
         assert variant["spl"].item() == pytest.approx(ours["spl"].item())
 
 
+def test_backtest_scores_calibration_by_the_pit_without_changing_the_forecasts(panel: pl.DataFrame) -> None:
+    params = ModelParams().with_overrides(FAST)
+    args = {"frequency": "M", "horizon": 2, "windows": 2, "params": params, "with_expected": False}
+    with_pit = backtest_panel(panel, None, **args)
+    without = backtest_panel(panel, None, pit=False, **args)
+    assert set(with_pit.pit) == {MODEL_NAME, *BASELINES}
+    for name, summary in with_pit.pit.items():
+        # Every scored point counts once; the PIT histogram is a distribution over [0, 1].
+        assert summary.n == with_pit.evaluations[name].overall["n"]
+        assert sum(summary.histogram) == pytest.approx(1.0)
+        assert 0.0 < summary.coverage <= 1.0
+    assert with_pit.table["pit80"].to_list() == pytest.approx([with_pit.pit[m].coverage for m in with_pit.pit])
+    assert without.table["pit80"].is_null().all() and without.pit == {}
+    # The fine grid is only scored: forecasts keep the requested levels, with the same values and metrics.
+    for name in (MODEL_NAME, *BASELINES):
+        assert with_pit.forecasts[name].columns == without.forecasts[name].columns
+        assert with_pit.forecasts[name].equals(without.forecasts[name])
+    for column in without.table.drop("method", "pit80").columns:  # polars may sum in another order: approx
+        assert with_pit.table[column].to_list() == pytest.approx(without.table[column].to_list(), rel=1e-12)
+    # Whole-number sales with many zeros: plain coverage overstates the interval, the PIT does not.
+    ours = with_pit.table.filter(pl.col("method") == MODEL_NAME)
+    assert ours["pit80"].item() < ours["coverage"].item()
+
+
 def test_backtest_needs_enough_history(panel: pl.DataFrame) -> None:
     with pytest.raises(ValueError, match="too few"):
         backtest_panel(panel, None, frequency="M", horizon=6, windows=6)

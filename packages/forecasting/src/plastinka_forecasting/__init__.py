@@ -76,6 +76,11 @@ if TYPE_CHECKING:
         next_periods,
         truncate_panel,
     )
+    from plastinka_forecasting.pit import (
+        PIT_LEVELS,
+        PitSummary,
+        pit_summary,
+    )
     from plastinka_forecasting.plots import (
         fan_chart,
     )
@@ -141,6 +146,9 @@ _EXPORTS: dict[str, str] = {
     "tune_params": "tuning",
     "TuningResult": "tuning",
     "fan_chart": "plots",
+    "PIT_LEVELS": "pit",
+    "PitSummary": "pit",
+    "pit_summary": "pit",
     "QuantileCalibration": "calibration",
     "PointShrink": "point",
     "SalesData": "frames",
@@ -157,12 +165,14 @@ __all__ = [
     "DEFAULT_LIMITS",
     "DEMAND_CLASSES",
     "METRICS",
+    "PIT_LEVELS",
     "ArtifactError",
     "BacktestResult",
     "DataError",
     "Evaluation",
     "IngestLimits",
     "ModelParams",
+    "PitSummary",
     "PointShrink",
     "QuantileCalibration",
     "SalesData",
@@ -193,6 +203,7 @@ __all__ = [
     "model_metadata",
     "next_periods",
     "normalize_barcode",
+    "pit_summary",
     "predict",
     "predict_panel",
     "quantile_column",

@@ -4,21 +4,30 @@ For each of ``windows`` cut-offs (the last one ``horizon`` periods before the en
 ``step`` periods apart) the history is truncated at the cut-off, the default model is trained on it from
 scratch, every baseline forecasts from it, and all forecasts of all windows are scored together by
 :func:`plastinka_forecasting.metrics.evaluate` (each series scaled by its own history up to its cut-off).
+
+With ``pit`` (the default) every method also forecasts the fine quantile grid
+:data:`~plastinka_forecasting.pit.PIT_LEVELS`, which scores its calibration by the PIT
+(:mod:`plastinka_forecasting.pit`): ``pit80`` is the 80% interval's coverage with an actual on an interval end
+counted by the share of its probability inside, the fair reading of coverage on whole-number data, where the
+plain ``coverage`` exceeds 0.80 by design. The grid is dropped after scoring: the forecasts keep the
+requested levels only, whose values it does not change.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 
+import numpy as np
 import polars as pl
 
 from plastinka_forecasting.baselines import BASELINES, forecast_baseline
-from plastinka_forecasting.frames import PERIOD, SalesData
+from plastinka_forecasting.frames import ITEM_ID, MEAN, PERIOD, SalesData, quantile_columns
 from plastinka_forecasting.metrics import CUTOFF, Evaluation, evaluate
 from plastinka_forecasting.model import ModelParams, Progress, fit_panel, predict_panel
 from plastinka_forecasting.panel import build_panel, truncate_panel
+from plastinka_forecasting.pit import PIT_LEVELS, PitSummary, pit_bounds, summarise_pit
 from plastinka_forecasting.point import PointShrink
 from plastinka_schemas import Frequency
 
@@ -38,17 +47,19 @@ MODEL_NAME = "lightgbm"
 #: The same trained models with another point forecast (see :mod:`plastinka_forecasting.point`): the expected
 #: demand recalibrated by held-out ratios and the RMSSE-optimal shrunk point. Their quantiles are the model's.
 VARIANT_NAMES: dict[str, str] = {"calibrated": "lightgbm_calibrated", "rmsse": "lightgbm_rmsse"}
-_COLUMNS = ("method", "n", "mae", "rmse", "rmsse", "spl", "coverage", "bias", "winkler")
+_COLUMNS = ("method", "n", "mae", "rmse", "rmsse", "spl", "coverage", "pit80", "bias", "winkler")
 
 
 @dataclass(frozen=True)
 class BacktestResult:
-    """``table``: one row per method (ours first); ``evaluations`` and ``forecasts`` (with ``cutoff``) by name."""
+    """``table``: one row per method (ours first); ``evaluations``, ``forecasts`` (with ``cutoff``) and, when
+    scored, ``pit`` by name."""
 
     table: pl.DataFrame
     evaluations: dict[str, Evaluation]
     forecasts: dict[str, pl.DataFrame]
     cutoffs: list[date]
+    pit: dict[str, PitSummary] = field(default_factory=dict)
 
 
 def _cutoffs(periods: list[date], horizon: int, windows: int, step: int) -> list[date]:
@@ -73,15 +84,19 @@ def backtest_panel(
     params: ModelParams | None = None,
     baselines: Sequence[str] = BASELINES,
     with_expected: bool = True,
+    pit: bool = True,
     progress: Progress | None = None,
 ) -> BacktestResult:
     """Backtest on a history panel; see the module docstring.
 
     With ``with_expected`` the table also shows the same trained models with the other point forecasts
-    (:data:`VARIANT_NAMES`) beside the default; their quantiles are the same.
+    (:data:`VARIANT_NAMES`) beside the default; their quantiles are the same. With ``pit`` every method is also
+    scored by the PIT (``pit80`` in the table, ``pit`` in the result).
     """
     frequency = Frequency(frequency)
     levels = tuple(sorted({float(q) for q in quantiles}))
+    fitted = tuple(sorted({*levels, *PIT_LEVELS})) if pit else levels
+    kept = [ITEM_ID, PERIOD, MEAN, *quantile_columns(levels)]
     periods = sorted(panel.get_column(PERIOD).unique().to_list())
     cutoffs = _cutoffs(periods, horizon, windows, step or horizon)
     report = progress or (lambda _f, _m: None)
@@ -91,25 +106,50 @@ def backtest_panel(
         **{name: [] for name in variants.values()},
         **{name: [] for name in baselines},
     }
+    bounds: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+
+    def keep(name: str, forecast: pl.DataFrame, cutoff: date) -> None:
+        if pit:
+            bounds.setdefault(name, []).append(pit_bounds(forecast, panel))
+        parts[name].append(forecast.select(kept).with_columns(pl.lit(cutoff).alias(CUTOFF)))
+
     for i, cutoff in enumerate(cutoffs):
         report(i / len(cutoffs), f"window {i + 1}/{len(cutoffs)}: cut-off {cutoff}")
         history = truncate_panel(panel, cutoff)
-        model = fit_panel(history, attributes, frequency=frequency, horizon=horizon, quantiles=levels, params=params)
-        stamp = pl.lit(cutoff).alias(CUTOFF)
-        parts[MODEL_NAME].append(predict_panel(model, history, attributes, horizon=horizon).with_columns(stamp))
+        model = fit_panel(history, attributes, frequency=frequency, horizon=horizon, quantiles=fitted, params=params)
+        keep(MODEL_NAME, predict_panel(model, history, attributes, horizon=horizon), cutoff)
         points = model.info.get("holdout", {}).get("points", {})
         for point, name in variants.items():
             if point in points and point != model.params.point:
                 other = replace(model, shrink=PointShrink.from_json(points[point]))
-                parts[name].append(predict_panel(other, history, attributes, horizon=horizon).with_columns(stamp))
+                # Same quantiles as the model's, hence the same PIT: only the point forecast differs.
+                parts[name].append(
+                    predict_panel(other, history, attributes, horizon=horizon)
+                    .select(kept)
+                    .with_columns(pl.lit(cutoff).alias(CUTOFF))
+                )
+                if pit:
+                    bounds[name] = bounds[MODEL_NAME]
         for name in baselines:
-            parts[name].append(forecast_baseline(name, history, horizon, frequency, levels).with_columns(stamp))
+            keep(name, forecast_baseline(name, history, horizon, frequency, fitted), cutoff)
     report(1.0, "scoring")
     forecasts = {name: pl.concat(frames) for name, frames in parts.items() if frames}
     evaluations = {name: evaluate(f, panel, panel, levels) for name, f in forecasts.items()}
-    rows = [{"method": name, **{k: ev.overall.get(k) for k in _COLUMNS[1:]}} for name, ev in evaluations.items()]
-    table = pl.DataFrame(rows).select(_COLUMNS)
-    return BacktestResult(table, evaluations, forecasts, cutoffs)
+    pits = {
+        name: summarise_pit(np.concatenate([lo for lo, _ in pairs]), np.concatenate([hi for _, hi in pairs]))
+        for name, pairs in bounds.items()
+        if name in forecasts
+    }
+    rows = [
+        {
+            "method": name,
+            **{k: ev.overall.get(k) for k in _COLUMNS[1:]},
+            "pit80": pits[name].coverage if name in pits else None,
+        }
+        for name, ev in evaluations.items()
+    ]
+    table = pl.DataFrame(rows, schema_overrides={"pit80": pl.Float64}).select(_COLUMNS)
+    return BacktestResult(table, evaluations, forecasts, cutoffs, pits)
 
 
 def backtest(
@@ -121,6 +161,7 @@ def backtest(
     step: int | None = None,
     quantiles: Sequence[float] = BACKTEST_LEVELS,
     params: ModelParams | None = None,
+    pit: bool = True,
     progress: Progress | None = None,
 ) -> BacktestResult:
     """Backtest on a validated dataset (its stock snapshot is ignored: it describes only the end)."""
@@ -134,13 +175,17 @@ def backtest(
         step=step,
         quantiles=quantiles,
         params=params,
+        pit=pit,
         progress=progress,
     )
 
 
 def format_table(table: pl.DataFrame) -> str:
-    """A fixed-width text table (lower is better except ``coverage``, which should be near 0.80)."""
-    header = f"{'method':<16}{'n':>9}{'MAE':>9}{'RMSE':>9}{'RMSSE':>9}{'SPL':>9}{'cover80':>9}{'bias':>9}{'winkler':>9}"
+    """A fixed-width text table (lower is better except ``coverage`` and ``pit80``, which should be near 0.80)."""
+    header = (
+        f"{'method':<16}{'n':>9}{'MAE':>9}{'RMSE':>9}{'RMSSE':>9}{'SPL':>9}{'cover80':>9}{'pit80':>9}"
+        f"{'bias':>9}{'winkler':>9}"
+    )
     lines = [header]
     for row in table.iter_rows(named=True):
         cells = [f"{row['method']:<16}", f"{int(row['n'] or 0):>9d}"]
