@@ -7,6 +7,7 @@ from datetime import date
 
 import plastinka_train_function
 import pytest
+from plastinka_train_function import backtesting
 from plastinka_train_function.backtesting import feasible_windows, run_backtest
 
 from plastinka_forecasting.api import train
@@ -78,7 +79,7 @@ def test_training_writes_a_backtest_of_the_model_beside_every_baseline(store, fi
     assert report["cutoffs"] == sorted(report["cutoffs"]) and len(set(report["cutoffs"])) == 3
     assert report["horizon"] == report["step"] == 3 and report["frequency"] == "M"
     for row in report["rows"]:
-        assert row["n"] > 0 and row["mae"] >= 0 and 0 <= row["coverage"] <= 1
+        assert row["n"] > 0 and row["mae"] >= 0 and 0 <= row["coverage"] <= 1 and 0 < row["pit80"] <= 1
         assert {"rmsse", "spl", "bias", "units"} - set(row) == {"units"}
     assert "copies" in report["units"]["mae"]
     assert final["summary"]["backtest_windows"] == 3
@@ -94,7 +95,7 @@ def test_the_windows_are_the_packages_rolling_origin_backtest(files):
     expected = {row["method"]: row for row in reference.iter_rows(named=True)}
     assert [c.isoformat() for c in backtest(sales, frequency="M", horizon=3, windows=3).cutoffs] == ours["cutoffs"]
     for row in ours["rows"]:
-        for column in ("n", "mae", "rmsse", "spl", "coverage", "bias"):
+        for column in ("n", "mae", "rmsse", "spl", "coverage", "pit80", "bias"):
             assert row[column] == pytest.approx(expected[row["method"]][column], abs=1e-6), (row["method"], column)
 
 
@@ -138,3 +139,14 @@ def test_a_history_too_short_for_any_window_is_noted(tmp_path):
 
     assert report["windows"] == 0 and report["rows"] == []
     assert "fit 0 of 3 windows" in report["note"]
+
+
+def test_a_shop_too_large_for_the_pit_grid_gets_no_pit80_and_the_rest_of_the_table(files, monkeypatch):
+    sales = load_sales_bytes(files.sales.read_bytes(), files.sales.name, files.stock.read_bytes(), files.stock.name)
+    model = train(sales, horizon=3)
+    monkeypatch.setattr(backtesting, "PIT_MAX_ROWS", 10)
+
+    report = run_backtest(sales, model, time_left=lambda: 600.0, windows=1)
+
+    assert all(row["pit80"] is None and row["coverage"] is not None for row in report["rows"])
+    assert "Null when a window has over" in report["units"]["pit80"]
