@@ -19,7 +19,8 @@ from pathlib import Path
 
 import polars as pl
 
-from plastinka_forecasting.backtest import BACKTEST_LEVELS, backtest_panel, format_table
+from plastinka_forecasting.backtest import BACKTEST_LEVELS, BacktestResult, backtest_panel, format_table
+from plastinka_forecasting.baselines._methods import default_window
 from plastinka_forecasting.frames import SalesData
 from plastinka_forecasting.ingest import load_sales
 from plastinka_forecasting.metrics import evaluate
@@ -87,9 +88,36 @@ def run(name: str, panel: pl.DataFrame, attributes: pl.DataFrame | None, descrip
         f"reference, 0 forecast for every item and period: RMSSE {nothing['rmsse']:.4f}, SPL {nothing['spl']:.4f}, "
         f"MAE {nothing['mae']:.4f}, bias {nothing['bias']:.4f}"
     )
+    dormancy_split(result, panel, frequency)
     print("lightgbm by segment:")
     print(ours.by_segment.select("segment", "n", "mae", "rmsse", "spl", "coverage", "bias"))
     sys.stdout.flush()
+
+
+def dormancy_split(result: BacktestResult, panel: pl.DataFrame, frequency: Frequency) -> None:
+    """RMSSE and mean demand of each method on series that sold within the window average's window before the
+    cut-off ("active") and on those that did not ("dormant"), where window average forecasts 0."""
+    window = default_window(frequency)
+    cutoffs = pl.DataFrame({"cutoff": result.cutoffs})
+    recent = (
+        panel.join(cutoffs, how="cross")
+        .filter(pl.col("period") <= pl.col("cutoff"))
+        .sort("period")
+        .group_by("item_id", "cutoff")
+        .agg(pl.col("y").tail(window).sum().alias("recent"))
+    )
+    print(f"RMSSE by whether the series sold in the {window} periods before the cut-off (mean forecast / actual):")
+    for method in ("lightgbm", "window_average", "tsb", "croston_sba", "naive"):
+        forecast = result.forecasts[method].join(recent, on=["item_id", "cutoff"], how="left")
+        cells = []
+        for segment, rule in (("active", pl.col("recent") > 0), ("dormant", pl.col("recent") == 0)):
+            part = forecast.filter(rule).drop("recent")
+            rmsse = evaluate(part, panel, panel, BACKTEST_LEVELS).overall["rmsse"]
+            scored = part.join(panel, on=["item_id", "period"])
+            cells.append(
+                f"{segment} {rmsse:.4f} ({scored['mean'].mean():.4f} / {scored['y'].mean():.4f}, n {scored.height})"
+            )
+        print(f"  {method:<15}" + "; ".join(cells))
 
 
 def main() -> None:

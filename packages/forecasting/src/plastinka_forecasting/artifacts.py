@@ -176,7 +176,8 @@ def load_model(directory: str | Path, *, require_history: bool = True) -> Traine
     attributes = optional(ATTRIBUTES_FILE)
     try:
         booster = lgb.Booster(model_str=model_text)
-        params = ModelParams().with_overrides(meta["params"])
+        # Models saved before the seasonal offset existed were trained without it.
+        params = ModelParams().with_overrides({"seasonal_offset": False, **meta["params"]})
         return TrainedModel(
             booster=booster,
             calibration=QuantileCalibration.from_json(meta["calibration"]),

@@ -33,6 +33,7 @@ __all__ = [
 ]
 
 F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
 #: Static attributes passed to LightGBM as categorical codes.
@@ -155,6 +156,7 @@ class _Precomputed:
     last_sale: I64
     last_size: F32
     shop_mean: F32
+    season_ratio: F64
     pos: I64
 
 
@@ -173,7 +175,33 @@ def _ewm(values: F32, alpha: float, *, only_nonzero: bool = False) -> F32:
     return out
 
 
-def _precompute(hist: DenseHistory, frequency: str) -> _Precomputed:
+def _nan_mean(values: F32) -> float:
+    """Mean of the known values; NaN when there is none (without numpy's empty-slice warning)."""
+    known = values[~np.isnan(values)]
+    return float(known.mean()) if known.size else float("nan")
+
+
+def _ratio_to_moving_average(total: F64, season: int) -> F64:
+    """Shop sales over their centred one-season moving average (the classical decomposition's ratio).
+
+    The moving average takes out the level, the trend and the shop's growing catalogue, so what is left is the
+    period's seasonal swing. Entry ``c`` uses periods ``c - season/2 .. c + season/2``: it is NaN where that
+    window leaves the data, and known at an origin ``t`` only for ``c <= t - season/2``.
+    """
+    half = season // 2
+    out: F64 = np.full(total.size, np.nan)
+    if total.size <= 2 * half:
+        return out
+    cum = np.concatenate([[0.0], np.cumsum(total)])
+    centre = np.arange(half, total.size - half)
+    inner = cum[centre + half] - cum[centre - half + 1]  # periods c-half+1 .. c+half-1
+    average = (inner + 0.5 * (total[centre - half] + total[centre + half])) / season
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out[centre] = np.where(average > 0, total[centre] / average, np.nan)
+    return out
+
+
+def _precompute(hist: DenseHistory, frequency: str, season: int) -> _Precomputed:
     v = hist.values
     n, t_len = v.shape
     filled = np.nan_to_num(v, nan=0.0)
@@ -197,8 +225,12 @@ def _precompute(hist: DenseHistory, frequency: str) -> _Precomputed:
         prev_size = np.where(sold, filled[:, c], prev_size)
         last_sale[:, c] = prev_idx
         last_size[:, c] = prev_size
-    active = observed.sum(axis=0)
-    shop_mean = (filled.sum(axis=0) / np.maximum(active, 1.0)).astype(np.float32)
+    # A series starts at its first sale, so its first period sells by construction: counting it would inflate
+    # the shop's level wherever many series start (the data's first months) and skew the seasonal index.
+    first = (observed > 0) & (cum_obs[:, :-1] == 0)
+    counted = (observed > 0) & ~first
+    active = counted.sum(axis=0)
+    shop_mean = (np.where(counted, filled, 0.0).sum(axis=0) / np.maximum(active, 1.0)).astype(np.float32)
     shop_mean[active == 0] = np.nan
     return _Precomputed(
         cum=cum,
@@ -213,6 +245,7 @@ def _precompute(hist: DenseHistory, frequency: str) -> _Precomputed:
         last_sale=last_sale,
         last_size=last_size,
         shop_mean=shop_mean,
+        season_ratio=_ratio_to_moving_average(filled.sum(axis=0, dtype=np.float64), season),
         pos=_period_of_year(hist.periods, frequency),
     )
 
@@ -284,7 +317,7 @@ class FeatureSpace:
             codes[strings[name].is_null().to_numpy()] = -1
             group_codes[name] = codes
         space = cls(config, hist, static, group_codes, vocab)
-        space._pre = _precompute(hist, config.frequency)
+        space._pre = _precompute(hist, config.frequency, config.season)
         return space
 
     @property
@@ -371,28 +404,26 @@ class FeatureSpace:
     def _shop_features(self, t: int, n: int) -> list[F32]:
         """Shop-wide demand per active item: recent level, trend against the window before, period of year."""
         pre, window = self.pre, self.config.main_window
-        recent = float(np.nanmean(pre.shop_mean[max(0, t + 1 - window) : t + 1]))
-        older_lo, older_hi = max(0, t + 1 - 2 * window), max(0, t + 1 - window)
-        older = float(np.nanmean(pre.shop_mean[older_lo:older_hi])) if older_hi > older_lo else np.nan
+        recent = _nan_mean(pre.shop_mean[max(0, t + 1 - window) : t + 1])
+        older = _nan_mean(pre.shop_mean[max(0, t + 1 - 2 * window) : max(0, t + 1 - window)])
         trend = recent / older if older and older > 0 else np.nan
         return [np.full(n, recent, np.float32), np.full(n, trend, np.float32), np.full(n, pre.pos[t], np.float32)]
 
     def _season_index(self, t: int) -> F32:
-        """Shop demand per period of the year relative to the average, from history up to ``t``."""
+        """The shop's seasonal index per period of the year (1 = an average period), from history up to ``t``:
+        the mean ratio to the centred moving average over the last three seasons; NaN where none is known."""
         pre, s = self.pre, self.config.season
-        lo = max(0, t + 1 - 3 * s)
-        shop = pre.shop_mean[lo : t + 1]
-        pos = pre.pos[lo : t + 1]
+        last = t - s // 2  # the latest ratio whose moving-average window ends by t
         out = np.full(s, np.nan, np.float32)
-        if t + 1 - lo < s:
+        if last < 0:
             return out
-        overall = float(np.nanmean(shop))
-        if not overall > 0:
-            return out
+        lo = max(0, last + 1 - 3 * s)
+        ratio = pre.season_ratio[lo : last + 1]
+        pos = pre.pos[lo : last + 1]
         for p in range(s):
-            sel = shop[pos == p]
-            if sel.size and not np.isnan(sel).all():
-                out[p] = float(np.nanmean(sel)) / overall
+            sel = ratio[(pos == p) & ~np.isnan(ratio)]
+            if sel.size:
+                out[p] = float(sel.mean())
         return out
 
     def _horizon(self, t: int, rows: I64, h: int, season_index: F32, target_pos: int) -> F32:

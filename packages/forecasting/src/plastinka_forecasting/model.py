@@ -47,6 +47,10 @@ _MIN_SCALE = 0.3
 _MIN_TRAIN_PERIODS = 2
 _ROWS_PER_THREAD = 50_000
 _LUMPY_SIZE = 1.5
+#: Seasons of history the shop's seasonal profile needs before it is the booster's prior (see ``_offset``):
+#: from fewer, the profile mixes seasonality with trend and the customer cohort's decay (on CDNOW's 18
+#: months it sent January forecasts to 3.8x the actual total).
+OFFSET_MIN_SEASONS = 3
 
 #: Point forecasts (``ModelParams.point``): the booster's expected demand (default), the same recalibrated
 #: by held-out ratios (measured, not the default), and the RMSSE-optimal shrunk point (opt-in; not a mean).
@@ -79,6 +83,7 @@ class ModelParams:
     point: str = "mean"
     size_classes: bool = False
     blend: bool = True
+    seasonal_offset: bool = True
     seed: int = 0
     num_threads: int = 0
 
@@ -155,17 +160,42 @@ def _default_calibration_origins(frequency: Frequency) -> int:
     return 6 if frequency is Frequency.MONTH else 13
 
 
+def _offset(x: np.ndarray, names: list[str], enabled: bool) -> np.ndarray | None:
+    """log of the shop's recent demand per item times its seasonal index for the target period: the booster's
+    starting point (LightGBM's ``init_score``, which replaces its usual start at the average). With the log link
+    the booster then learns each item's departure from the shop's seasonal level instead of rebuilding the
+    December peak from splits, which it under-did (synthetic shop: December forecast at 0.69 of the actual
+    total without, 0.93 with)."""
+    if not enabled:
+        return None
+    level = np.nan_to_num(x[:, names.index("shop_recent")], nan=1.0)
+    index = np.nan_to_num(x[:, names.index("season_index")], nan=1.0)
+    out: np.ndarray = np.log(np.clip(level, 1e-3, None) * np.clip(index, 0.2, 5.0)).astype(np.float64)
+    return out
+
+
+def _predict(booster: lgb.Booster, x: np.ndarray, names: list[str], enabled: bool, rounds: int) -> np.ndarray:
+    raw = np.asarray(booster.predict(x, num_iteration=rounds), dtype=np.float64)
+    offset = _offset(x, names, enabled)
+    if offset is not None:
+        raw = raw * np.exp(offset)
+    out: np.ndarray = np.clip(raw, 0.0, None)
+    return out
+
+
 def _dataset(
     x: np.ndarray,
     y: np.ndarray,
     names: list[str],
     weight: np.ndarray | None = None,
     reference: lgb.Dataset | None = None,
+    init_score: np.ndarray | None = None,
 ) -> lgb.Dataset:
     return lgb.Dataset(
         x,
         label=y,
         weight=weight,
+        init_score=init_score,
         feature_name=names,
         categorical_feature=[n for n in CATEGORICAL_FEATURES if n in names],
         reference=reference,
@@ -250,8 +280,9 @@ def _fit_holdout(
     report(0.15, f"hold-out booster: {len(train_rows)} rows; {len(held)} held-out rows from {k}+ origins")
     w_tr = _row_weights(train_rows.x, names, params.weighting)
     w_cal = _row_weights(held.x, names, params.weighting)
-    train_set = _dataset(train_rows.x, train_rows.y, names, w_tr)
-    valid_set = _dataset(held.x, held.y, names, w_cal, reference=train_set)
+    off = params.seasonal_offset
+    train_set = _dataset(train_rows.x, train_rows.y, names, w_tr, init_score=_offset(train_rows.x, names, off))
+    valid_set = _dataset(held.x, held.y, names, w_cal, reference=train_set, init_score=_offset(held.x, names, off))
     booster = lgb.train(
         params.lgb_params(len(train_rows)),
         train_set,
@@ -260,7 +291,7 @@ def _fit_holdout(
         callbacks=[lgb.early_stopping(params.early_stopping_rounds, verbose=False)],
     )
     best = booster.best_iteration or params.max_rounds
-    raw = np.clip(booster.predict(held.x, num_iteration=best), 0, None).astype(np.float64)
+    raw = _predict(booster, held.x, names, off, best)
     y64 = held.y.astype(np.float64)
     base = _blend_input(held.x, names)
     blend = _choose_blend(raw, base, y64, w_cal) if params.blend else 0.0
@@ -318,6 +349,8 @@ def fit_panel(
     if hist.n_periods < 3:
         raise ValueError(f"need at least 3 periods of history to train, got {hist.n_periods}")
     config = default_config(frequency)
+    if params.seasonal_offset and hist.n_periods < OFFSET_MIN_SEASONS * config.season:
+        params = replace(params, seasonal_offset=False)
     space = FeatureSpace.build(hist, attributes, config)
     names = space.feature_names()
     report(0.05, f"panel: {hist.n_items} items x {hist.n_periods} periods")
@@ -329,7 +362,13 @@ def fit_panel(
     if not len(rows):
         raise ValueError("no training rows: every series is a single period")
     n_rows = len(rows)
-    dataset = _dataset(rows.x, rows.y, names, _row_weights(rows.x, names, params.weighting))
+    dataset = _dataset(
+        rows.x,
+        rows.y,
+        names,
+        _row_weights(rows.x, names, params.weighting),
+        init_score=_offset(rows.x, names, params.seasonal_offset),
+    )
     del rows
     booster = lgb.train(params.lgb_params(n_rows), dataset, num_boost_round=holdout.rounds)
     report(0.95, "trained")
@@ -380,7 +419,7 @@ def predict_panel(
     if space.feature_names() != model.feature_names:
         raise ValueError("the model's features do not match this package version's feature set")
     x, item_idx, hs = space.prediction_rows(horizon)
-    raw = np.clip(model.booster.predict(x, num_iteration=model.rounds), 0.0, None).astype(np.float64)
+    raw = _predict(model.booster, x, model.feature_names, model.params.seasonal_offset, model.rounds)
     mean = (1 - model.blend) * raw + model.blend * _blend_input(x, model.feature_names)
     qs = model.calibration.apply(mean, hs, _size_class(x, model.feature_names))
     mean = model.shrink.apply(mean, item_idx, hs)
