@@ -183,12 +183,12 @@ def backtest(
 def format_table(table: pl.DataFrame) -> str:
     """A fixed-width text table (lower is better except ``coverage`` and ``pit80``, which should be near 0.80)."""
     header = (
-        f"{'method':<16}{'n':>9}{'MAE':>9}{'RMSE':>9}{'RMSSE':>9}{'SPL':>9}{'cover80':>9}{'pit80':>9}"
+        f"{'method':<20}{'n':>9}{'MAE':>9}{'RMSE':>9}{'RMSSE':>9}{'SPL':>9}{'cover80':>9}{'pit80':>9}"
         f"{'bias':>9}{'winkler':>9}"
     )
     lines = [header]
     for row in table.iter_rows(named=True):
-        cells = [f"{row['method']:<16}", f"{int(row['n'] or 0):>9d}"]
+        cells = [f"{row['method']:<20}", f"{int(row['n'] or 0):>9d}"]
         for key in _COLUMNS[2:]:
             value = row[key]
             cells.append(f"{value:>9.4f}" if value is not None else f"{'-':>9}")
