@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import time
+from collections import Counter
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -82,3 +84,31 @@ def upload(client: httpx.Client, sales: Path, stock: Path | None = None) -> dict
     response = client.post("/api/v1/datasets", files=files)
     assert response.status_code in (200, 201), response.text
     return dict(response.json())
+
+
+def submit_trainings(clients: list[httpx.Client], dataset_id: str, count: int) -> list[str]:
+    """``count`` training jobs submitted concurrently (8 threads), round-robin over ``clients``."""
+
+    def submit(i: int) -> str:
+        body = {"dataset_id": dataset_id, "horizon": 1 + i % 12}
+        response = clients[i % len(clients)].post(
+            "/api/v1/training", json=body, headers={"Idempotency-Key": f"job-{i}"}
+        )
+        assert response.status_code == 202, response.text
+        return str(response.json()["job_id"])
+
+    with ThreadPoolExecutor(8) as pool:
+        jobs = list(pool.map(submit, range(count)))
+    assert len(set(jobs)) == count
+    return jobs
+
+
+def assert_each_ran_once(finals: list[dict[str, Any]], jobs: list[str], ledger: Path) -> None:
+    """Every job succeeded on its first attempt, and the stand-in handlers' ledger shows one run per job."""
+    assert [f["status"] for f in finals] == ["succeeded"] * len(jobs), [
+        (f["job_id"], f["status"], f["error"]) for f in finals if f["status"] != "succeeded"
+    ]
+    assert all(f["attempt"] == 1 for f in finals)
+    runs = Counter(line.split()[0] for line in ledger.read_text().splitlines())
+    assert set(runs) == set(jobs)
+    assert max(runs.values()) == 1, [job for job, n in runs.items() if n > 1]

@@ -8,12 +8,10 @@ and what is under test is the claim/dispatch/callback path, not the model.
 from __future__ import annotations
 
 import re
-from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from e2ekit import ADMIN_KEY, FAST_FUNCTIONS, api_server, upload, wait_for
+from e2ekit import ADMIN_KEY, FAST_FUNCTIONS, api_server, assert_each_ran_once, submit_trainings, upload, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -47,24 +45,9 @@ def test_each_job_runs_exactly_once(tmp_path: Path, postgres_url: str, shop: tup
         dataset = upload(ca, *shop)
         assert cb.get(f"/api/v1/datasets/{dataset['id']}").status_code == 200
 
-        def submit(i: int) -> str:
-            client = ca if i % 2 == 0 else cb
-            body = {"dataset_id": dataset["id"], "horizon": 1 + i % 12}
-            response = client.post("/api/v1/training", json=body, headers={"Idempotency-Key": f"job-{i}"})
-            assert response.status_code == 202, response.text
-            return str(response.json()["job_id"])
-
-        with ThreadPoolExecutor(8) as pool:
-            jobs = list(pool.map(submit, range(JOBS)))
-        assert len(set(jobs)) == JOBS
+        jobs = submit_trainings([ca, cb], dataset["id"], JOBS)  # polled on the other instance
         finals = [wait_for(ca if i % 2 else cb, job, timeout_s=240) for i, job in enumerate(jobs)]
-        assert [f["status"] for f in finals] == ["succeeded"] * JOBS, [
-            (f["job_id"], f["status"], f["error"]) for f in finals if f["status"] != "succeeded"
-        ]
-        assert all(f["attempt"] == 1 for f in finals)
-        runs = Counter(line.split()[0] for line in ledger.read_text().splitlines())
-        assert set(runs) == set(jobs)
-        assert max(runs.values()) == 1, [job for job, n in runs.items() if n > 1]
+        assert_each_ran_once(finals, jobs, ledger)
         assert _dispatched(ca.get("/metrics").text) + _dispatched(cb.get("/metrics").text) == JOBS
         models = ca.get("/api/v1/models", params={"limit": 100}).json()
         assert models["total"] == JOBS
