@@ -20,6 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from plastinka_forecasting.backtest import BACKTEST_LEVELS, BacktestResult, backtest_panel, format_table
+from plastinka_forecasting.baselines import BASELINES
 from plastinka_forecasting.baselines._methods import default_window
 from plastinka_forecasting.frames import SalesData
 from plastinka_forecasting.ingest import load_sales
@@ -89,6 +90,9 @@ def run(name: str, panel: pl.DataFrame, attributes: pl.DataFrame | None, descrip
         f"MAE {nothing['mae']:.4f}, bias {nothing['bias']:.4f}"
     )
     dormancy_split(result, panel, frequency)
+    for method in ("lightgbm", min(BASELINES, key=lambda name: result.evaluations[name].overall["spl"])):
+        spl = {q: evaluate(result.forecasts[method], panel, panel, [q]).overall["spl"] for q in BACKTEST_LEVELS}
+        print(f"SPL per quantile level, {method}: " + ", ".join(f"{q}: {v:.4f}" for q, v in spl.items()))
     print("lightgbm by segment:")
     print(ours.by_segment.select("segment", "n", "mae", "rmsse", "spl", "coverage", "bias"))
     sys.stdout.flush()
