@@ -1,4 +1,5 @@
-"""The shop's seasonal profile as the booster's prior: used from three seasons of history, kept in artifacts."""
+"""The shop's seasonal profile as the booster's prior: used from three seasons of history, kept in artifacts;
+artifacts of an older feature set are refused."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from plastinka_forecasting.artifacts import load_model, save_model
+from plastinka_forecasting.artifacts import ArtifactError, load_model, save_model
 from plastinka_forecasting.model import OFFSET_MIN_SEASONS, ModelParams, fit_panel, predict_panel
 from plastinka_forecasting.panel import build_panel
 
@@ -52,7 +53,9 @@ def test_shorter_histories_train_without_the_prior() -> None:
     assert model.params.seasonal_offset is False
 
 
-def test_the_choice_travels_with_the_artifact_and_older_artifacts_load_without_it(long_panel, tmp_path) -> None:
+def test_the_choice_travels_with_the_artifact_and_models_of_older_feature_sets_are_refused(
+    long_panel, tmp_path
+) -> None:
     panel, attributes = long_panel
     model = fit_panel(panel, attributes, frequency="M", horizon=3, params=ModelParams(**FAST))
     save_model(model, tmp_path / "m")
@@ -60,8 +63,12 @@ def test_the_choice_travels_with_the_artifact_and_older_artifacts_load_without_i
     assert loaded.params.seasonal_offset is True
     assert predict_panel(loaded, panel, attributes).equals(predict_panel(model, panel, attributes))
 
+    # Written before feature sets had versions: the shop level and the seasonal index meant something else,
+    # so the booster would be fed inputs it was not trained on. Refused with what to do, not silently used.
     meta_path = tmp_path / "m" / "meta.json"
     meta = json.loads(meta_path.read_text())
-    del meta["params"]["seasonal_offset"]  # as written before the offset existed
+    del meta["feature_config"]["version"]
+    del meta["params"]["seasonal_offset"]
     meta_path.write_text(json.dumps(meta))
-    assert load_model(tmp_path / "m").params.seasonal_offset is False
+    with pytest.raises(ArtifactError, match=r"feature set 1 .* feature set 2 .*train the model again"):
+        load_model(tmp_path / "m")

@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 
 from plastinka_forecasting.calibration import QuantileCalibration
-from plastinka_forecasting.features import FeatureConfig
+from plastinka_forecasting.features import FEATURE_VERSION, FeatureConfig
 from plastinka_forecasting.frames import ITEM_ID, PERIOD, TARGET
 from plastinka_forecasting.model import BLEND_FEATURE, ModelParams, TrainedModel
 from plastinka_forecasting.point import PointShrink
@@ -142,6 +142,19 @@ def _blend_weight(blend: dict[str, Any]) -> float:
     return float(blend["weight"])
 
 
+def _feature_config(meta: dict[str, Any], meta_path: Path) -> FeatureConfig:
+    try:
+        config = FeatureConfig.from_json(meta["feature_config"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ArtifactError(f"{meta_path}: malformed model metadata ({exc})") from exc
+    if config.version != FEATURE_VERSION:
+        raise ArtifactError(
+            f"{meta_path}: the model was trained with feature set {config.version} and this version computes "
+            f"feature set {FEATURE_VERSION} (same names, other definitions): train the model again"
+        )
+    return config
+
+
 def load_model(directory: str | Path, *, require_history: bool = True) -> TrainedModel:
     """Read a model directory written by :func:`save_model`, verifying every file's sha256.
 
@@ -174,15 +187,15 @@ def load_model(directory: str | Path, *, require_history: bool = True) -> Traine
             raise ArtifactError(f"{root}: the model was saved without its history ({HISTORY_FILE})")
         history = pl.DataFrame(schema={ITEM_ID: pl.Utf8, PERIOD: pl.Date, TARGET: pl.Float64})
     attributes = optional(ATTRIBUTES_FILE)
+    config = _feature_config(meta, meta_path)
     try:
         booster = lgb.Booster(model_str=model_text)
-        # Models saved before the seasonal offset existed were trained without it.
-        params = ModelParams().with_overrides({"seasonal_offset": False, **meta["params"]})
+        params = ModelParams().with_overrides(meta["params"])
         return TrainedModel(
             booster=booster,
             calibration=QuantileCalibration.from_json(meta["calibration"]),
             shrink=PointShrink.from_json(meta["point_shrink"]),
-            config=FeatureConfig.from_json(meta["feature_config"]),
+            config=config,
             frequency=Frequency(meta["frequency"]),
             horizon=int(meta["horizon"]),
             quantiles=tuple(float(q) for q in meta["quantiles"]),

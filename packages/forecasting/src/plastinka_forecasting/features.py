@@ -42,6 +42,11 @@ _NUMERIC_STATIC = ("price", "pressing_year", "recording_year")
 _GROUPS = ("artist", "style")
 _MAX_LEVELS = 40
 
+#: What the features mean, for models to be read with: bumped whenever a feature keeps its name but changes
+#: its definition. 1: the shop level counted each series' first period and the seasonal index was demand per
+#: active item by month over the average; 2: neither (see ``_precompute``), plus the seasonal prior.
+FEATURE_VERSION = 2
+
 
 @dataclass(frozen=True)
 class FeatureConfig:
@@ -52,6 +57,7 @@ class FeatureConfig:
     lags: tuple[int, ...]
     windows: tuple[int, ...]
     main_window: int
+    version: int = FEATURE_VERSION
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -60,6 +66,7 @@ class FeatureConfig:
             "lags": list(self.lags),
             "windows": list(self.windows),
             "main_window": self.main_window,
+            "version": self.version,
         }
 
     @classmethod
@@ -70,6 +77,7 @@ class FeatureConfig:
             lags=tuple(int(v) for v in data["lags"]),
             windows=tuple(int(v) for v in data["windows"]),
             main_window=int(data["main_window"]),
+            version=int(data.get("version", 1)),  # models written before versions existed
         )
 
 
