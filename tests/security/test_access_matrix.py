@@ -53,7 +53,7 @@ def ok(*codes: int) -> frozenset[int]:
 MATRIX: dict[tuple[str, str], Rule] = {
     ("GET", "/health"): Rule(PUBLIC, "/health", owned=False),
     ("GET", "/ready"): Rule(PUBLIC, "/ready", owned=False),
-    ("GET", "/metrics"): Rule(PUBLIC, "/metrics", owned=False),
+    ("GET", "/metrics"): Rule("admin", "/metrics", owned=False),
     ("GET", "/openapi.json"): Rule(PUBLIC, "/openapi.json", owned=False),
     ("GET", "/docs"): Rule(PUBLIC, "/docs", owned=False),
     ("GET", "/docs/oauth2-redirect"): Rule(PUBLIC, "/docs/oauth2-redirect", owned=False),
@@ -196,10 +196,9 @@ def test_access(
 
 
 def test_public_endpoints_carry_no_owner_data(server: Server, objects: dict[str, str]) -> None:
-    """/health, /ready and /metrics answer without a key (probes and scrapers), so they must not name any
-    owner's objects or keys."""
+    """/health and /ready answer without a key (probes), so they must not name any owner's objects or keys."""
     secrets = [*objects.values(), "shop", "rival", *server.keys.values()]
     with server.client(None) as anonymous:
-        for path in ("/health", "/ready", "/metrics"):
+        for path in ("/health", "/ready"):
             body = anonymous.get(path).text
             assert [s for s in secrets if s in body] == [], path

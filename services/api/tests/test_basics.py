@@ -17,7 +17,9 @@ async def test_metrics_count_requests_per_route_template(api: Api) -> None:
     await api.viewer.get("/api/v1/status/tj_nonexistent")
     await api.viewer.get("/api/v1/status/tj_other")
     async with api.client(None) as anonymous:
-        text = (await anonymous.get("/metrics")).text
+        assert (await anonymous.get("/metrics")).status_code == 401
+    assert (await api.viewer.get("/metrics")).status_code == 403
+    text = (await api.admin.get("/metrics")).text
     assert 'plastinka_http_requests_total{method="GET",route="/api/v1/status/{job_id}",status="404"} 2.0' in text
     assert "plastinka_db_query_seconds_count" in text
 

@@ -38,7 +38,7 @@ async def test_a_lost_callback_is_reconciled_from_the_status_object(
         status = (await api.viewer.get(f"/api/v1/status/{job}")).json()
         assert status["status"] == "succeeded"
         assert (await api.viewer.get(f"/api/v1/training/{job}")).json()["model_id"] is not None
-        assert 'plastinka_sweeper_actions_total{action="reconciled"} 1.0' in (await api.viewer.get("/metrics")).text
+        assert 'plastinka_sweeper_actions_total{action="reconciled"} 1.0' in (await api.admin.get("/metrics")).text
 
 
 async def test_expired_leases_retry_with_backoff_then_dead_letter(

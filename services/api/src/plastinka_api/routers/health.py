@@ -1,14 +1,19 @@
-"""Liveness, readiness and the Prometheus scrape endpoint (no key needed)."""
+"""Liveness and readiness (no key: probes), and the Prometheus scrape endpoint (an admin key, as a bearer token).
+
+The design keeps every endpoint but health behind a key; the metrics tell job volumes and model quality of
+the deployment, which are the shop's business, so a scraper holds an admin key (Prometheus: ``authorization``)."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
+from plastinka_api.auth import require
 from plastinka_api.context import get_context
+from plastinka_schemas import Role
 
 router = APIRouter(tags=["health"])
 
@@ -42,6 +47,11 @@ async def ready(request: Request) -> dict[str, Any] | JSONResponse:
     return body if ok else JSONResponse(body, status_code=503)
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics (admin key)",
+    response_class=Response,
+    dependencies=[Depends(require(Role.ADMIN))],
+)
 async def metrics(request: Request) -> Response:
     return Response(get_context(request).metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
