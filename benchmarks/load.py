@@ -21,11 +21,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -43,6 +41,7 @@ from typing import Any
 import aiohttp
 import httpx
 from plastinka_function_runtime import Attempt, Outcome, run_attempt
+from plastinka_testing.api_process import serve_api
 from plastinka_testing.postgres import resolve_server
 from plastinka_testing.yandex import FakeYandexCloud
 
@@ -119,11 +118,7 @@ class FastFunction:
 
 @contextmanager
 def api(data_dir: Path, env: dict[str, str], workers: int, profile: Path | None = None) -> Iterator[str]:
-    port = _free_port()
-    full = {
-        **os.environ,
-        "PLASTINKA_HOST": "127.0.0.1",
-        "PLASTINKA_PORT": str(port),
+    settings = {
         "PLASTINKA_DATA_DIR": str(data_dir),
         "PLASTINKA_BOOTSTRAP_ADMIN_KEY": ADMIN_KEY,
         "PLASTINKA_SECRET_KEY": SECRET,
@@ -133,41 +128,14 @@ def api(data_dir: Path, env: dict[str, str], workers: int, profile: Path | None 
         "PLASTINKA_DISPATCH_BATCH": "50",
         **env,
     }
-    log = (data_dir / "api.log").open("wb")
-    command = [sys.executable, "-m", "plastinka_api", "serve"]
-    if profile is not None:  # py-spy's collapsed stacks of the server (and its worker threads)
-        command = ["py-spy", "record", "--format", "raw", "--subprocesses", "-o", str(profile), "--", *command]
-    process = subprocess.Popen(command, env=full, stdout=log, stderr=log)
-    url = f"http://127.0.0.1:{port}"
+    # py-spy's collapsed stacks of the server (and its worker threads); SIGINT makes it write them.
+    spy = ("py-spy", "record", "--format", "raw", "--subprocesses", "-o", str(profile), "--")
+    prefix = () if profile is None else spy
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"API exited: {(data_dir / 'api.log').read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("API did not start")
-            time.sleep(0.2)
-        yield url
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
-
-
-def _free_port() -> int:
-    import socket  # noqa: PLC0415
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        with serve_api(settings, data_dir / "api.log", prefix=prefix, stop_signal=signal.SIGINT) as (url, _):
+            yield url
+    except AssertionError as exc:  # a start-up failure, with the log's tail
+        raise SystemExit(str(exc)) from exc
 
 
 @dataclass

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,18 +30,25 @@ def log_tail(log: Path, lines: int = 60) -> str:
 
 @contextmanager
 def serve_api(
-    settings: Mapping[str, str], log: Path, *, port: int | None = None, startup_timeout_s: float = 60.0
+    settings: Mapping[str, str],
+    log: Path,
+    *,
+    port: int | None = None,
+    startup_timeout_s: float = 60.0,
+    prefix: Sequence[str] = (),
+    stop_signal: signal.Signals = signal.SIGTERM,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Run ``python -m plastinka_api serve`` with ``PLASTINKA_*`` ``settings`` until ``/health`` answers.
 
-    Yields the base URL and the process; on exit the process is terminated (killed after 20 s). The server's
-    output goes to ``log``, whose tail is in every start-up failure message.
+    Yields the base URL and the process; on exit the process gets ``stop_signal`` (killed after 20 s). The
+    server's output goes to ``log``, whose tail is in every start-up failure message. ``prefix`` runs the
+    server under another command (a profiler, say, which may want ``SIGINT`` to write its output).
     """
     port = port or free_port()
     env = {**os.environ, "PLASTINKA_HOST": "127.0.0.1", "PLASTINKA_PORT": str(port), **settings}
     with log.open("wb") as out:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, no shell
-            [sys.executable, "-m", "plastinka_api", "serve"], env=env, stdout=out, stderr=subprocess.STDOUT
+            [*prefix, sys.executable, "-m", "plastinka_api", "serve"], env=env, stdout=out, stderr=subprocess.STDOUT
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -58,7 +66,7 @@ def serve_api(
             time.sleep(0.1)
         yield url, process
     finally:
-        process.terminate()
+        process.send_signal(stop_signal)
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
