@@ -46,6 +46,7 @@ def test_backtest_scores_model_beside_every_baseline(panel: pl.DataFrame) -> Non
         assert name in methods
         variant = result.table.filter(pl.col("method") == name)
         assert variant["spl"].item() == pytest.approx(ours["spl"].item())
+        assert variant["pit80"].item() == ours["pit80"].item()
 
 
 def test_backtest_scores_calibration_by_the_pit_without_changing_the_forecasts(panel: pl.DataFrame) -> None:

@@ -108,8 +108,8 @@ def backtest_panel(
     }
     bounds: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
 
-    def keep(name: str, forecast: pl.DataFrame, cutoff: date) -> None:
-        if pit:
+    def keep(name: str, forecast: pl.DataFrame, cutoff: date, *, score_pit: bool = True) -> None:
+        if pit and score_pit:
             bounds.setdefault(name, []).append(pit_bounds(forecast, panel))
         parts[name].append(forecast.select(kept).with_columns(pl.lit(cutoff).alias(CUTOFF)))
 
@@ -122,17 +122,12 @@ def backtest_panel(
         for point, name in variants.items():
             if point in points and point != model.params.point:
                 other = replace(model, shrink=PointShrink.from_json(points[point]))
-                # Same quantiles as the model's, hence the same PIT: only the point forecast differs.
-                parts[name].append(
-                    predict_panel(other, history, attributes, horizon=horizon)
-                    .select(kept)
-                    .with_columns(pl.lit(cutoff).alias(CUTOFF))
-                )
-                if pit:
-                    bounds[name] = bounds[MODEL_NAME]
+                keep(name, predict_panel(other, history, attributes, horizon=horizon), cutoff, score_pit=False)
         for name in baselines:
             keep(name, forecast_baseline(name, history, horizon, frequency, fitted), cutoff)
     report(1.0, "scoring")
+    if pit:  # the variants' quantiles are the model's, hence so is their PIT: only the point forecast differs
+        bounds.update({name: bounds[MODEL_NAME] for name in variants.values() if parts[name]})
     forecasts = {name: pl.concat(frames) for name, frames in parts.items() if frames}
     evaluations = {name: evaluate(f, panel, panel, levels) for name, f in forecasts.items()}
     pits = {
