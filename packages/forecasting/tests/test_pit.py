@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 from plastinka_forecasting.frames import quantile_column
-from plastinka_forecasting.pit import PIT_LEVELS, pit_bounds, pit_summary, summarise_pit
+from plastinka_forecasting.pit import PIT_LEVELS, PitSummary, pit_bounds, pit_summary, summarise_pit
 
 PERIOD = dt.date(2024, 1, 1)
 
@@ -90,3 +90,15 @@ def test_refuses_too_few_quantiles_and_bad_intervals() -> None:
         pit_summary(forecast, panel)
     with pytest.raises(ValueError, match="interval"):
         summarise_pit(np.zeros(1), np.ones(1), interval=(0.9, 0.1))
+
+
+def test_pooled_summaries_equal_the_summary_of_all_points() -> None:
+    rng = np.random.default_rng(10)
+    low = rng.uniform(0, 0.9, 1_000)
+    high = np.minimum(low + rng.uniform(0, 0.3, 1_000), 1.0)
+    parts = [summarise_pit(low[:300], high[:300]), summarise_pit(low[300:], high[300:])]
+    pooled, whole = PitSummary.pooled(parts), summarise_pit(low, high)
+    assert pooled is not None and pooled.n == whole.n == 1_000
+    assert pooled.coverage == pytest.approx(whole.coverage)
+    assert pooled.histogram == pytest.approx(whole.histogram)
+    assert PitSummary.pooled([]) is None

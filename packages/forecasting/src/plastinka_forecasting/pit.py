@@ -46,6 +46,19 @@ class PitSummary:
     coverage: float
     histogram: tuple[float, ...]
 
+    @classmethod
+    def pooled(cls, parts: list[PitSummary]) -> PitSummary | None:
+        """The summary of all ``parts``' points together (each part's figures are means over its points)."""
+        n = sum(part.n for part in parts)
+        if not n or len({part.interval for part in parts}) != 1:
+            return None
+        return cls(
+            n,
+            parts[0].interval,
+            sum(part.coverage * part.n for part in parts) / n,
+            tuple(float(v) for v in np.sum([np.multiply(part.histogram, part.n) for part in parts], axis=0) / n),
+        )
+
 
 def _levels(forecast: pl.DataFrame) -> list[tuple[float, str]]:
     found = []

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 
     from plastinka_forecasting.frames import SalesData
     from plastinka_forecasting.model import TrainedModel
-    from plastinka_forecasting.pit import PitSummary
 
 DEFAULT_WINDOWS = 3
 #: A window is started only when this many times its estimated duration is left.
@@ -71,6 +70,7 @@ def run_backtest(
     from plastinka_forecasting.frames import ITEM_ID, PERIOD, SalesData  # noqa: PLC0415
     from plastinka_forecasting.metrics import evaluate  # noqa: PLC0415
     from plastinka_forecasting.panel import build_panel, truncate_panel  # noqa: PLC0415
+    from plastinka_forecasting.pit import PitSummary  # noqa: PLC0415
 
     started = time.perf_counter()
     report = progress or (lambda _f, _m: None)
@@ -131,7 +131,8 @@ def run_backtest(
             overall = evaluate(pl.concat(parts[name]), panel, panel, BACKTEST_LEVELS).overall
             row: dict[str, Any] = {"method": name, **{column: _number(overall.get(column)) for column in COLUMNS}}
             row["n"] = int(row["n"] or 0)
-            row["pit80"] = _number(_pooled_coverage(pits[name])) if len(pits[name]) == len(parts[name]) else None
+            pooled = PitSummary.pooled(pits[name]) if len(pits[name]) == len(parts[name]) else None
+            row["pit80"] = _number(pooled.coverage) if pooled else None
             rows.append(row)
     return {
         "method": "rolling origin",
@@ -148,12 +149,6 @@ def run_backtest(
         "note": note,
         "seconds": round(time.perf_counter() - started, 2),
     }
-
-
-def _pooled_coverage(summaries: list[PitSummary]) -> float | None:
-    """The PIT coverage of all windows' points together (each window's is a mean over its points)."""
-    n = sum(s.n for s in summaries)
-    return sum(s.coverage * s.n for s in summaries) / n if n else None
 
 
 def _number(value: Any) -> float | None:
