@@ -16,34 +16,18 @@ import resource
 import subprocess
 import sys
 import time
-from datetime import date
 
-import polars as pl
+from shop_sales import shop_sales
 
 from plastinka_forecasting.api import predict, train
-from plastinka_forecasting.frames import SalesData, ValidationReport
-from plastinka_forecasting.synthetic import generate_shop
 
 CASES = {"monthly": ("M", 50_000, 60, 12), "weekly": ("W", 3_000, 24, 13)}
-
-
-def _sales(items: int, months: int, seed: int) -> SalesData:
-    shop = generate_shop(items, months, seed=seed, start=date(2019, 1, 1))
-    attributes = shop.items.select(
-        "item_id",
-        "artist",
-        "style",
-        pl.col("price").cast(pl.Float64, strict=False),
-        pl.col("type_cell").alias("release_type"),
-    )
-    stock = shop.truth_stock.with_columns(pl.lit(None, dtype=pl.Date).alias("added_at"))
-    return SalesData(shop.truth, attributes, stock, ValidationReport())
 
 
 def run_case(name: str, threads: int) -> dict[str, object]:
     freq, items, months, horizon = CASES[name]
     started = time.perf_counter()
-    sales = _sales(items, months, seed=11)
+    sales = shop_sales(items, months, 11, with_stock=True)
     generated = time.perf_counter() - started
     t0 = time.perf_counter()
     model = train(sales, frequency=freq, horizon=horizon, params={"num_threads": threads})

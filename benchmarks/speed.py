@@ -29,16 +29,15 @@ import resource
 import subprocess
 import sys
 import time
-from datetime import date
 from typing import Any
 
 import polars as pl
+from shop_sales import shop_sales
 
 from plastinka_forecasting.api import predict, train
 from plastinka_forecasting.baselines import forecast_baseline
-from plastinka_forecasting.frames import SalesData, ValidationReport
+from plastinka_forecasting.frames import SalesData
 from plastinka_forecasting.panel import build_panel
-from plastinka_forecasting.synthetic import generate_shop
 from plastinka_schemas import DEFAULT_QUANTILES
 
 #: case -> (frequency, records, months of data, horizon)
@@ -50,18 +49,6 @@ SEED = 11
 
 def _rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 0)
-
-
-def _sales(items: int, months: int) -> SalesData:
-    shop = generate_shop(items, months, seed=SEED, start=date(2019, 1, 1))
-    attributes = shop.items.select(
-        "item_id",
-        "artist",
-        "style",
-        pl.col("price").cast(pl.Float64, strict=False),
-        pl.col("type_cell").alias("release_type"),
-    )
-    return SalesData(shop.truth, attributes, None, ValidationReport())
 
 
 def _nixtla_frame(panel: pl.DataFrame) -> Any:
@@ -130,7 +117,7 @@ def _run_statsforecast(panel: pl.DataFrame, freq: str, horizon: int, threads: in
 
 def run_case(case: str, method: str, threads: int) -> dict[str, Any]:
     freq, items, months, horizon = CASES[case]
-    sales = _sales(items, months)
+    sales = shop_sales(items, months, SEED, with_stock=False)
     panel = build_panel(sales, freq)
     data_rss = _rss_mb()
     started = time.perf_counter()
