@@ -83,11 +83,13 @@ def test_canonical_quantity_problems() -> None:
     raw = "item_id,date,quantity\n1,2023-01-01,2\n2,2023-01-01,-1\n3,2023-01-01,lots\n4,2023-01-01,\n,2023-01-01,1\n"
     report = load_sales_bytes(raw.encode(), "long.csv", today=TODAY).report
     found = issues_by_row(report)
-    assert found[3] == ("quantity", "dropped", "negative quantity -1.0")
+    # a negative quantity is a return (netted, not dropped); item 2 sold nothing that month, so it counts 0
+    assert found[3] == (None, "warning", "1.0 returned copies of 2 exceed its sales in that month; the month counts 0")
     assert found[4] == ("quantity", "dropped", "quantity 'lots' is not a number")
     assert found[5] == ("quantity", "dropped", "missing quantity")
     assert found[6] == ("item_id", "dropped", "missing identity: no item id, barcode, artist or album")
-    assert (report.rows_read, report.rows_used, report.dropped) == (5, 1, 4)
+    assert (report.rows_read, report.rows_used, report.dropped) == (5, 2, 3)
+    assert (report.copies_sold, report.copies_returned) == (2.0, 1.0)
 
 
 def test_stock_copies_problems_are_dropped_rows() -> None:
@@ -198,15 +200,16 @@ def test_stock_file_errors_name_the_stock_file() -> None:
 
 
 def test_format_report_caps_the_table() -> None:
-    raw = shop_csv("1;A;X;;;;;15.01.2023", *[f"1;A;X;;;;;bad{i}" for i in range(7)])
+    raw = shop_csv("1;A;X;;;;;15.01.2023", *[f";;;;;;;{10 + i}.01.2023" for i in range(7)])
     report = load_sales_bytes(raw, "s.csv", today=TODAY).report
     text = format_report(report, limit=3)
     lines = text.splitlines()
     assert lines[0] == "rows read: 8, used: 1, dropped: 7, repaired: 0, warnings: 0"
-    assert lines[1].split() == ["file", "row", "column", "action", "reason"]
-    assert len(lines) == 2 + 3 + 1
+    assert lines[1] == "warning: s.csv: 7 of 8 rows (87.5%) were dropped: check the issues before training"
+    assert lines[2].split() == ["file", "row", "column", "action", "reason"]
+    assert len(lines) == 3 + 3 + 1
     assert lines[-1] == "... and 4 more issues"
-    assert "bad0" in lines[2]
+    assert "missing identity" in lines[3]
 
 
 def test_dataset_report_summarises_for_the_api() -> None:

@@ -50,8 +50,22 @@ class ValidationReport:
     """Everything ingestion dropped, repaired or warned about, with file, row and column."""
 
     issues: list[ValidationIssue] = field(default_factory=list)
+    #: Non-blank data rows read, and kept, over both files.
     rows_read: int = 0
     rows_used: int = 0
+    sales_rows_read: int = 0
+    sales_rows: int = 0
+    stock_rows_read: int | None = None
+    stock_rows: int | None = None
+    #: Net copies in the sales frame (after returns) and the returned copies the file listed.
+    copies_sold: float = 0.0
+    copies_returned: float = 0.0
+    #: How each date column was read, e.g. ``{"sales.csv: Дата заказа": "dd.mm.yyyy (day first: ...)"}``.
+    date_formats: dict[str, str] = field(default_factory=dict)
+    #: Whole-file warnings a shop should read before trusting a forecast.
+    warnings: list[str] = field(default_factory=list)
+    #: Another spelling of a record's id -> the id it is known by (leading zeros a number cell lost, ...).
+    aliases: dict[str, str] = field(default_factory=dict)
 
     @property
     def dropped(self) -> int:

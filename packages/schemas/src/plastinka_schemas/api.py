@@ -72,11 +72,34 @@ class ValidationIssue(OutputModel):
 
 
 class DatasetReport(OutputModel):
-    rows: int
+    """What ingestion made of an upload, in numbers a shop can reconcile with its own till and stock lists.
+
+    The upload response, the stored dataset and ``plastinka-forecast validate --json`` all carry this body.
+    """
+
+    rows: int = Field(description="Sales rows used (the same as sales_rows; stock rows are counted apart)")
     items: int
     period_start: date | None
     period_end: date | None
     stocked_items: int | None = None
+    rows_read: int = Field(default=0, description="Non-blank data rows read, both files together")
+    sales_rows_read: int = 0
+    sales_rows: int = 0
+    stock_rows_read: int | None = None
+    stock_rows: int | None = None
+    dropped: int = Field(default=0, description="Rows dropped, both files together")
+    repaired: int = Field(default=0, description="Rows kept with a repaired value")
+    copies_sold: float = Field(default=0.0, description="Net copies sold after returns, as the panel counts them")
+    copies_returned: float = Field(default=0.0, description="Copies the sales file lists as returned")
+    date_formats: dict[str, str] = Field(
+        default_factory=dict, description="'<file>: <column>' -> the date format read (and why)"
+    )
+    warnings: list[str] = Field(default_factory=list, description="Whole-file warnings to read before training")
+    issues_total: int = Field(default=0, description="Issues found; `issues` lists the first of them")
+    issue_counts: dict[str, int] = Field(
+        default_factory=dict, description="Issues per action: 'dropped', 'repaired', 'warning'"
+    )
+    truncated: bool = Field(default=False, description="True when `issues` lists fewer than issues_total")
     issues: list[ValidationIssue] = Field(default_factory=list)
 
 

@@ -35,13 +35,76 @@ def _with_attributes(rows: pl.DataFrame) -> pl.DataFrame:
     ).with_columns(pl.col(name).cast(dtype) for name, dtype in ATTRIBUTE_SCHEMA.items())
 
 
-def sales_frame(rows: pl.DataFrame) -> pl.DataFrame:
-    """Quantities summed per item and day, sorted by item and date."""
+def sales_frame(rows: pl.DataFrame, log: IssueLog) -> tuple[pl.DataFrame, float]:
+    """Quantities per item and day, returns netted; and the copies returned.
+
+    A negative quantity is a return. Returns are netted within their calendar month (the shop's period) against
+    that month's sales of the item, the latest sale days first, so no day and no month goes below zero; returns
+    beyond the month's sales (a copy sold in an earlier month) are left out and reported.
+    """
+    daily = rows.group_by(ITEM_ID, DATE).agg(
+        pl.col(QUANTITY).clip(lower_bound=0).sum().alias("_sold"),
+        (-pl.col(QUANTITY).clip(upper_bound=0)).sum().alias("_returned"),
+        pl.col(ROW).filter(pl.col(QUANTITY) < 0).first().alias("_return_row"),
+        pl.col(FILE).filter(pl.col(QUANTITY) < 0).first().alias("_return_file"),
+    )
+    returned = float(daily.get_column("_returned").sum())
+    if returned > 0:
+        month = [ITEM_ID, pl.col(DATE).dt.truncate("1mo")]
+        daily = daily.sort(ITEM_ID, DATE, descending=[False, True]).with_columns(
+            pl.col("_returned").sum().over(month).alias("_month_returns"),
+            pl.col("_sold").cum_sum().over(month).alias("_through"),
+        )
+        # the latest days absorb returns first: a day keeps what is left once later days took their share
+        before = pl.col("_through") - pl.col("_sold")
+        taken = (pl.col("_month_returns") - before).clip(lower_bound=0)
+        daily = daily.with_columns(
+            (pl.col("_sold") - pl.min_horizontal(taken, pl.col("_sold"))).alias("_sold"),
+            (pl.col("_month_returns") - pl.col("_sold").sum().over(month)).alias("_excess"),
+        )
+        excess = (
+            daily.filter(pl.col("_excess") > 0)
+            .group_by(month)
+            .agg(
+                pl.col("_excess").first(),
+                pl.col("_return_file").drop_nulls().first(),
+                pl.col("_return_row").drop_nulls().min(),
+            )
+        )
+        log.add_rows(
+            excess.rename({"_return_file": FILE, "_return_row": ROW}),
+            column=None,
+            reason=fmt(
+                "{} returned copies of {} exceed its sales in that month; the month counts 0",
+                pl.col("_excess"),
+                pl.col(ITEM_ID),
+            ),
+            action="warning",
+        )
     return (
-        rows.group_by(ITEM_ID, DATE)
-        .agg(pl.col(QUANTITY).sum())
-        .select(pl.col(name).cast(dtype) for name, dtype in SALES_SCHEMA.items())
-        .sort(ITEM_ID, DATE)
+        daily.filter((pl.col("_sold") > 0) | (pl.col("_returned") == 0))
+        .select(
+            pl.col(ITEM_ID).cast(pl.Utf8),
+            pl.col(DATE).cast(pl.Date),
+            pl.col("_sold").cast(pl.Float64).alias(QUANTITY),
+        )
+        .sort(ITEM_ID, DATE),
+        returned,
+    )
+
+
+def check_sales_after_arrival(sales: pl.DataFrame, attributes: pl.DataFrame, log: IssueLog) -> None:
+    """A sale dated before the record was added (``Дата создания``) is kept, but flagged: one of the two dates is
+    wrong, and the shop should know which."""
+    if "added_at" not in attributes.columns:
+        return
+    added = attributes.select(ITEM_ID, pl.col("added_at").alias("_added")).filter(pl.col("_added").is_not_null())
+    early = sales.join(added, on=ITEM_ID, how="inner").filter(pl.col(DATE) < pl.col("_added"))
+    log.add_rows(
+        early,
+        column=None,
+        reason=fmt("sale date {} is before the record was added ({}); kept", pl.col(DATE), pl.col("_added")),
+        action="warning",
     )
 
 

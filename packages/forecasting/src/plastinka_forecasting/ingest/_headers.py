@@ -33,6 +33,16 @@ def _vocabulary() -> dict[str, str]:
             "Штрих код": "barcode",
             "Цена": "price",
             "Количество экземпляров": COPIES,
+            # A sales export's count of copies per row; negative on returned copies.
+            "Количество": "quantity",
+            "Кол-во": "quantity",
+            "Кол во": "quantity",
+            "Колво": "quantity",
+            "Кол-во, шт": "quantity",
+            "Количество, шт": "quantity",
+            "Количество шт": "quantity",
+            "Qty": "quantity",
+            "Quantity": "quantity",
         }.items()
     }
     for name in (*CANONICAL_REQUIRED_COLUMNS, *ATTRIBUTE_COLUMNS, COPIES):

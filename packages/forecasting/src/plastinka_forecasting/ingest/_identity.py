@@ -26,7 +26,10 @@ def _compact(expr: pl.Expr) -> pl.Expr:
 
 
 def barcode_digits(expr: pl.Expr) -> pl.Expr:
-    """The normalised barcode, or null: float artefact and leading zeros stripped, exact scientific expanded.
+    """The barcode as text, or null: float artefact stripped, exact scientific expanded, spaces and dashes removed.
+
+    Leading zeros are kept: a barcode is an identity, not a number (restoring zeros a number cell lost is
+    :mod:`._barcodes`' job, across all rows).
 
     Scientific notation that must have lost digits (``4.6E+12``) gives null: the row falls back to its
     artist + album key rather than merging unrelated records under one rounded number.
@@ -40,8 +43,8 @@ def barcode_digits(expr: pl.Expr) -> pl.Expr:
     expanded = pl.when(padding == 0).then(mantissa + fraction)
     scientific = cell.str.contains(_SCIENTIFIC)
     plain = pl.when(~scientific).then(cell.str.replace_all(r"[^0-9A-Z]", ""))
-    digits = pl.coalesce(float_artefact, expanded, plain).str.strip_chars_start("0")
-    return pl.when(digits.str.len_chars() > 0).then(digits)
+    digits = pl.coalesce(float_artefact, expanded, plain)
+    return pl.when(digits.str.strip_chars_start("0").str.len_chars() > 0).then(digits)
 
 
 def barcode_repair(expr: pl.Expr) -> pl.Expr:

@@ -10,6 +10,8 @@ from plastinka_schemas import ValidationIssue
 
 ROW: str = "_row"
 FILE: str = "_file"
+#: True on rows of the sales file, False on the stock file's.
+IS_SALE: str = "_is_sale"
 
 _ISSUE_SCHEMA = {"file": pl.Utf8, "row": pl.Int64, "column": pl.Utf8, "reason": pl.Utf8, "action": pl.Utf8}
 
@@ -19,6 +21,15 @@ class IssueLog:
     """Issues gathered per file; ``dropped`` rows are counted from here, so every drop must be logged once."""
 
     _frames: list[pl.DataFrame] = field(default_factory=list)
+    #: '<file>: <column>' -> how its dates were read
+    date_formats: dict[str, str] = field(default_factory=dict)
+    #: whole-file warnings (not row issues)
+    warnings: list[str] = field(default_factory=list)
+
+    def warn(self, file: str, reason: str, *, column: str | None = None) -> None:
+        """A whole-file warning: the report's ``warnings`` list, read before any row's issue."""
+        where = f"{file}, column '{column}'" if column else file
+        self.warnings.append(f"{where}: {reason}")
 
     def add(self, file: str, reason: str, action: str, *, row: int | None = None, column: str | None = None) -> None:
         self._frames.append(

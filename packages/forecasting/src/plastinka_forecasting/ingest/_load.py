@@ -9,15 +9,14 @@ import polars as pl
 
 from plastinka_forecasting.frames import SalesData, ValidationReport
 
-from ._assemble import attributes_frame, sales_frame, stock_frame
+from ._assemble import attributes_frame, check_sales_after_arrival, sales_frame, stock_frame
 from ._errors import DataError
-from ._issues import IssueLog
+from ._index import item_aliases
+from ._issues import IS_SALE, IssueLog
 from ._limits import DEFAULT_LIMITS, IngestLimits
 from ._read import read_tables
 from ._resolve import resolve_items
 from ._rows import map_rows
-
-_IS_SALE = "_is_sale"
 
 
 def _read_path(path: str | Path, limits: IngestLimits) -> tuple[bytes, str]:
@@ -40,7 +39,7 @@ def _rows_of(
 ) -> tuple[pl.DataFrame, int]:
     mapped = [map_rows(table, role, log, today) for table in read_tables(data, file, role, limits)]
     rows = pl.concat([frame for frame, _ in mapped], how="diagonal_relaxed")
-    return rows.with_columns(pl.lit(role == "sales").alias(_IS_SALE)), sum(read for _, read in mapped)
+    return rows.with_columns(pl.lit(role == "sales").alias(IS_SALE)), sum(read for _, read in mapped)
 
 
 def _usable(rows: pl.DataFrame, file: str, read: int, log: IssueLog) -> None:
@@ -80,21 +79,53 @@ def load_sales_bytes(
     if stock is not None:
         stock_rows, stock_read = _rows_of(stock, stock_name, "stock", log, limits, today)
         parts.append(stock_rows)
-    resolved = resolve_items(pl.concat(parts, how="diagonal_relaxed"), log)
-    sales_part = resolved.filter(pl.col(_IS_SALE))
+    resolved, spellings = resolve_items(pl.concat(parts, how="diagonal_relaxed"), log)
+    sales_part = resolved.filter(pl.col(IS_SALE))
     _usable(sales_part, filename, sales_read, log)
     stock_part = None
     if stock is not None:
-        stock_part = resolved.filter(~pl.col(_IS_SALE))
+        stock_part = resolved.filter(~pl.col(IS_SALE))
         _usable(stock_part, stock_name, stock_read, log)
     stock_data = stock_frame(stock_part, log) if stock_part is not None else None
-    report = ValidationReport(issues=log.issues(), rows_read=sales_read + stock_read, rows_used=resolved.height)
-    return SalesData(
-        sales=sales_frame(sales_part),
-        attributes=attributes_frame(sales_part, stock_part),
-        stock=stock_data,
-        report=report,
+    attributes = attributes_frame(sales_part, stock_part)
+    check_sales_after_arrival(sales_part, attributes, log)
+    sales, returned = sales_frame(sales_part, log)
+    _share_warnings(log, filename, sales_read, sales_part.height)
+    if stock is not None and stock_part is not None:
+        _share_warnings(log, stock_name, stock_read, stock_part.height)
+    report = ValidationReport(
+        issues=log.issues(),
+        rows_read=sales_read + stock_read,
+        rows_used=resolved.height,
+        sales_rows_read=sales_read,
+        sales_rows=sales_part.height,
+        stock_rows_read=stock_read if stock is not None else None,
+        stock_rows=stock_part.height if stock_part is not None else None,
+        copies_sold=float(sales.get_column("quantity").sum()),
+        copies_returned=returned,
+        date_formats=dict(log.date_formats),
+        warnings=list(log.warnings),
+        aliases=item_aliases(attributes.get_column("item_id"), spellings),
     )
+    return SalesData(sales=sales, attributes=attributes, stock=stock_data, report=report)
+
+
+#: Above this share of a file's rows dropped or repaired, the report carries a whole-file warning.
+WARN_SHARE = 0.01
+
+
+def _share_warnings(log: IssueLog, file: str, read: int, kept: int) -> None:
+    if read == 0:
+        return
+    dropped = read - kept
+    frame = log.frame().filter(pl.col("file").str.starts_with(file) & (pl.col("action") == "repaired"))
+    repaired = frame.get_column("row").n_unique() if frame.height else 0
+    for count, what in ((dropped, "dropped"), (repaired, "repaired")):
+        if count > WARN_SHARE * read:
+            log.warn(
+                file,
+                f"{count} of {read} rows ({100 * count / read:.1f}%) were {what}: check the issues before training",
+            )
 
 
 def load_sales(

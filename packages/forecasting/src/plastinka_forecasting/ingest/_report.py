@@ -15,6 +15,7 @@ def format_report(report: ValidationReport, *, limit: int = 50) -> str:
         f"rows read: {report.rows_read}, used: {report.rows_used}, dropped: {report.dropped}, "
         f"repaired: {actions['repaired']}, warnings: {actions['warning']}"
     ]
+    lines += [f"warning: {warning}" for warning in report.warnings]
     if not report.issues:
         lines.append("no issues")
         return "\n".join(lines)
@@ -30,14 +31,31 @@ def format_report(report: ValidationReport, *, limit: int = 50) -> str:
 
 
 def dataset_report(data: SalesData, *, max_issues: int | None = None) -> DatasetReport:
-    """The API's summary of a loaded dataset (issues optionally capped: the counts stay in ``rows``)."""
+    """The report of a loaded dataset, for the API and ``validate --json`` alike: counts are always exact;
+    ``issues`` lists the first ``max_issues`` of them and ``truncated`` says when it lists fewer than all."""
+    report = data.report
     dates = data.sales.get_column("date")
-    issues = data.report.issues if max_issues is None else data.report.issues[:max_issues]
+    issues = report.issues if max_issues is None else report.issues[: max(max_issues, 0)]
+    counts = Counter(issue.action for issue in report.issues)
     return DatasetReport(
-        rows=data.report.rows_used,
+        rows=report.sales_rows,
         items=data.attributes.height,
         period_start=dates.min() if dates.len() else None,
         period_end=dates.max() if dates.len() else None,
         stocked_items=None if data.stock is None else data.stock.height,
+        rows_read=report.rows_read,
+        sales_rows_read=report.sales_rows_read,
+        sales_rows=report.sales_rows,
+        stock_rows_read=report.stock_rows_read,
+        stock_rows=report.stock_rows,
+        dropped=counts["dropped"],
+        repaired=counts["repaired"],
+        copies_sold=report.copies_sold,
+        copies_returned=report.copies_returned,
+        date_formats=report.date_formats,
+        warnings=report.warnings,
+        issues_total=len(report.issues),
+        issue_counts={action: counts[action] for action in ("dropped", "repaired", "warning")},
+        truncated=len(issues) < len(report.issues),
         issues=issues,
     )

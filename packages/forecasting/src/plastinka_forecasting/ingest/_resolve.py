@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from ._issues import FILE, ROW, IssueLog
+from ._barcodes import Spellings, decide
+from ._issues import FILE, IS_SALE, ROW, IssueLog
 from ._rows import BARCODE_COLUMN, BARCODE_NOTE, IDENTITY_COLUMN, NAME_KEY
 from ._values import fmt
 
@@ -20,8 +21,44 @@ def _barcode_by_name(rows: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def resolve_items(rows: pl.DataFrame, log: IssueLog) -> pl.DataFrame:
+def _one_spelling(rows: pl.DataFrame, log: IssueLog) -> tuple[pl.DataFrame, Spellings]:
+    """Every barcode under its record's spelling (see :mod:`._barcodes`); restorations noted per row."""
+    present = rows.filter(pl.col("barcode").is_not_null())
+    counts = present.group_by("barcode").len()
+    stocked = present.filter(~pl.col(IS_SALE)).get_column("barcode").unique().to_list()
+    uses = dict(zip(counts.get_column("barcode").to_list(), counts.get_column("len").to_list(), strict=True))
+    spellings = decide(uses, set(stocked))
+    for bare, padded in sorted(spellings.ambiguous.items()):
+        first = present.filter(pl.col("barcode") == bare).row(0, named=True)
+        log.add(
+            first[FILE],
+            f"barcode '{bare}' may have lost leading zeros, but the data names several padded forms "
+            f"({', '.join(padded[:5])}); kept as its own record",
+            "warning",
+            row=first[ROW],
+            column=first[BARCODE_COLUMN],
+        )
+    if not spellings.restored:
+        return rows, spellings
+    restored = pl.DataFrame(
+        {
+            "barcode": list(spellings.restored),
+            "_canonical": list(spellings.restored.values()),
+            "_why": [spellings.reasons[bare] for bare in spellings.restored],
+        },
+        schema={"barcode": pl.Utf8, "_canonical": pl.Utf8, "_why": pl.Utf8},
+    )
+    rows = rows.join(restored, on="barcode", how="left", maintain_order="left")
+    note = fmt("barcode '{}' read as '{}' ({})", pl.col("barcode"), pl.col("_canonical"), pl.col("_why"))
+    return rows.with_columns(
+        pl.coalesce("_canonical", "barcode").alias("barcode"),
+        pl.when(pl.col("_canonical").is_not_null()).then(note).otherwise(pl.col(BARCODE_NOTE)).alias(BARCODE_NOTE),
+    ).drop("_canonical", "_why"), spellings
+
+
+def resolve_items(rows: pl.DataFrame, log: IssueLog) -> tuple[pl.DataFrame, Spellings]:
     """Fill ``item_id`` for every row that can be identified, drop (and log) the rest, log identity repairs."""
+    rows, spellings = _one_spelling(rows, log)
     linked = rows.join(_barcode_by_name(rows), on=NAME_KEY, how="left", nulls_equal=False)
     needs = pl.col("item_id").is_null() & pl.col("barcode").is_null()
     linked = linked.with_columns(
@@ -46,6 +83,5 @@ def resolve_items(rows: pl.DataFrame, log: IssueLog) -> pl.DataFrame:
         reason=fmt("no usable barcode; matched by artist and album to barcode {}", pl.col("_linked")),
         action="repaired",
     )
-    return kept.drop("_linked", BARCODE_NOTE, NAME_KEY, IDENTITY_COLUMN, BARCODE_COLUMN).sort(
-        FILE, ROW, maintain_order=True
-    )
+    kept = kept.drop("_linked", BARCODE_NOTE, NAME_KEY, IDENTITY_COLUMN, BARCODE_COLUMN)
+    return kept.sort(FILE, ROW, maintain_order=True), spellings

@@ -6,16 +6,18 @@ missing ``quantity`` means one copy per row (the shop's sales exports), a given 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Final
 
 import polars as pl
 
+from ._errors import DataError
 from ._headers import COPIES, ITEM_ID_FIELD, SALE_DATE_FIELD
 from ._identity import barcode_digits, barcode_repair, name_key, release_type
 from ._issues import FILE, ROW, IssueLog
 from ._table import RawTable
-from ._values import by_unique, date_column, fmt, is_integral, number_column, text
+from ._values import by_unique, date_column, detect_order, fmt, is_integral, number_column, text
 
 EARLIEST: Final = date(1970, 1, 1)
 TEXT_ATTRIBUTES: Final = ("artist", "album", "sleeve", "style")
@@ -87,15 +89,39 @@ class _Mapper:
         )
 
 
+#: A file whose dates would lose more than this share of its rows (and at least REFUSE_MIN_ROWS) is refused:
+#: a wrong guess at the format must never drop rows in bulk.
+REFUSE_SHARE: Final = 0.02
+REFUSE_MIN_ROWS: Final = 5
+
+
 def _drop_bad_dates(mapper: _Mapper, frame: pl.DataFrame, today: date) -> pl.DataFrame:
     column = mapper.header_name(SALE_DATE_FIELD)
     raw = pl.col(SALE_DATE_FIELD)
     frame = mapper.log.split(frame, raw.is_null(), column=column, reason="missing sale date")
-    frame = frame.with_columns(date_column(frame.get_column(SALE_DATE_FIELD)).alias("_date"))
+    order = detect_order(frame.get_column(SALE_DATE_FIELD))
+    file = mapper.table.file
+    mapper.log.date_formats[f"{file}: {column}"] = order.description
+    if order.assumed:
+        mapper.log.warn(file, f"dates read as {order.description}", column=column)
+    parsed_column = date_column(frame.get_column(SALE_DATE_FIELD), month_first=order.month_first)
+    frame = frame.with_columns(parsed_column.alias("_date"))
     log, parsed = mapper.log, pl.col("_date")
+    latest = today + timedelta(days=1)
+    bad = frame.filter(parsed.is_null() | (parsed < EARLIEST) | (parsed > latest))
+    if bad.height > max(REFUSE_SHARE * frame.height, REFUSE_MIN_ROWS - 1):
+        values = bad.get_column(SALE_DATE_FIELD).cast(pl.Utf8).unique(maintain_order=True).head(5)
+        examples = ", ".join(repr(value) for value in values.to_list())
+        raise DataError(
+            f"{bad.height} of {frame.height} sale dates ({100 * bad.height / max(frame.height, 1):.1f}%) cannot be "
+            f"read as {order.description} or are outside 1970..{today} (e.g. {examples}); the file is refused rather "
+            "than losing those rows: re-export the dates as dd.mm.yyyy or yyyy-mm-dd",
+            file=file,
+            row=int(bad.get_column(ROW)[0]),
+            column=column,
+        )
     frame = log.split(frame, parsed.is_null(), column=column, reason=fmt("unparseable date '{}'", _shown(raw)))
     frame = log.split(frame, parsed < EARLIEST, column=column, reason=fmt("date {} is before 1970", parsed))
-    latest = today + timedelta(days=1)
     frame = log.split(
         frame, parsed > latest, column=column, reason=fmt("future date {} (today is {})", parsed, pl.lit(today))
     )
@@ -116,7 +142,8 @@ def _drop_bad_counts(mapper: _Mapper, frame: pl.DataFrame, field: str, *, whole:
         column=column,
         reason=fmt("{} '{}' is not a number", pl.lit(field), _shown(raw)),
     )
-    frame = log.split(frame, value < 0, column=column, reason=fmt("negative {} {}", pl.lit(field), value))
+    if field == COPIES:  # a negative sales quantity is a return, netted later
+        frame = log.split(frame, value < 0, column=column, reason=fmt("negative {} {}", pl.lit(field), value))
     if whole:
         frame = log.split(
             frame, ~is_integral(value), column=column, reason=fmt("{} {} is not a whole number", pl.lit(field), value)
@@ -140,7 +167,7 @@ def _repair(
     return frame.with_columns(pl.when(~bad).then(pl.col("_parsed")).alias(field)).drop("_parsed")
 
 
-def _attributes(mapper: _Mapper, frame: pl.DataFrame) -> pl.DataFrame:
+def _attributes(mapper: _Mapper, frame: pl.DataFrame, today: date) -> pl.DataFrame:
     present = set(frame.columns)
     if "price" in present:
         price = pl.col("_parsed")
@@ -149,19 +176,26 @@ def _attributes(mapper: _Mapper, frame: pl.DataFrame) -> pl.DataFrame:
             frame,
             "price",
             number_column(frame.get_column("price")),
-            price.is_finite() & (price >= 0),
-            "a price",
+            price.is_finite() & (price > 0),
+            "a price above 0",
         )
     for field in YEAR_ATTRIBUTES:
         if field in present:
             year = pl.col("_parsed")
-            valid = is_integral(year) & year.is_between(1900, 2100)
-            frame = _repair(mapper, frame, field, number_column(frame.get_column(field)), valid, "a year")
+            valid = is_integral(year) & year.is_between(1900, today.year)
+            what = f"a year from 1900 to {today.year}"
+            frame = _repair(mapper, frame, field, number_column(frame.get_column(field)), valid, what)
             frame = frame.with_columns(pl.col(field).cast(pl.Int64))
     if "added_at" in present:
         added = pl.col("_parsed")
+        added_order = detect_order(frame.get_column("added_at"))
         frame = _repair(
-            mapper, frame, "added_at", date_column(frame.get_column("added_at")), added >= EARLIEST, "a date"
+            mapper,
+            frame,
+            "added_at",
+            date_column(frame.get_column("added_at"), month_first=added_order.month_first),
+            added.is_between(EARLIEST, today + timedelta(days=1)),
+            f"a date from 1970 to {today}",
         )
     for field in (*TEXT_ATTRIBUTES, "release_type", "barcode"):
         if field in present and frame.schema[field] != pl.Utf8:
@@ -207,6 +241,11 @@ def _identity(mapper: _Mapper, frame: pl.DataFrame) -> pl.DataFrame:
 
 def map_rows(table: RawTable, role: str, log: IssueLog, today: date) -> tuple[pl.DataFrame, int]:
     """Typed rows of one file and how many non-blank rows it had; drops and repairs go to ``log``."""
+    if role == "stock" and "quantity" in table.header.fields and COPIES not in table.header.fields:
+        # a stock list's 'Количество' is its copy count
+        fields = dict(table.header.fields)
+        fields[COPIES] = fields.pop("quantity")
+        table = replace(table, header=replace(table.header, fields=fields))
     mapper = _Mapper(table, log)
     frame = mapper.frame()
     rows_read = frame.height
@@ -225,5 +264,5 @@ def map_rows(table: RawTable, role: str, log: IssueLog, today: date) -> tuple[pl
             )
         frame = _drop_bad_counts(mapper, frame, COPIES, whole=True).with_columns(pl.col(COPIES).cast(pl.Int64))
         frame = frame.drop(SALE_DATE_FIELD, "quantity", strict=False)
-    frame = _attributes(mapper, frame)
+    frame = _attributes(mapper, frame, today)
     return _identity(mapper, frame), rows_read

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
@@ -23,19 +24,72 @@ def _ymd(year: pl.Expr, month: pl.Expr, day: pl.Expr) -> pl.Expr:
     return iso.str.to_date("%Y-%m-%d", strict=False)
 
 
-def parse_date(expr: pl.Expr) -> pl.Expr:
-    """``31.12.2023``, ``31.12.2023 14:05``, ``31.12.23``, ISO dates and datetimes, and Excel serial days.
+def parse_date(expr: pl.Expr, *, month_first: bool = False) -> pl.Expr:
+    """``31.12.2023``, ``31.12.2023 14:05``, ``31.12.23``, ISO dates and datetimes, and Excel serial days;
+    ``12/31/2023`` with ``month_first``.
 
     Anything else (including impossible dates like ``31.02.2023``) becomes null; callers report it.
     """
     cell = text(expr)
     year = cell.str.extract(_DAY_FIRST, 3)
     year = pl.when(year.str.len_chars() == 2).then(pl.lit("20") + year).otherwise(year)
-    day_first = _ymd(year, cell.str.extract(_DAY_FIRST, 2), cell.str.extract(_DAY_FIRST, 1))
+    first, second = cell.str.extract(_DAY_FIRST, 1), cell.str.extract(_DAY_FIRST, 2)
+    day_first = _ymd(year, first, second) if month_first else _ymd(year, second, first)
     iso = _ymd(cell.str.extract(_ISO, 1), cell.str.extract(_ISO, 2), cell.str.extract(_ISO, 3))
     serial_days = cell.str.extract(r"^(\d{1,6})(?:[.,]\d+)?$", 1).cast(pl.Int64, strict=False)
     serial = pl.when(serial_days.is_between(1, 2_958_465)).then(pl.lit(_EXCEL_EPOCH) + pl.duration(days=serial_days))
     return pl.coalesce(day_first, iso, serial.cast(pl.Date))
+
+
+@dataclass(frozen=True)
+class DateOrder:
+    """How a column's ``a/b/yyyy`` dates are read, and the evidence for it."""
+
+    month_first: bool
+    #: e.g. "dd.mm.yyyy (day first: 812 values have a first field above 12)"
+    description: str
+    #: True when nothing in the column told the order apart and the shop's locale (day first) was assumed
+    assumed: bool = False
+
+
+def detect_order(series: pl.Series) -> DateOrder:
+    """Day/month order of a column's values: a first field above 12 means day first, a second field above 12
+    means month first; when both occur the majority wins (the rest fail to parse and are reported); when neither
+    does, the shop's locale (day first) is assumed."""
+    if series.dtype == pl.Date or isinstance(series.dtype, pl.Datetime):
+        return DateOrder(month_first=False, description="typed date cells")
+    cells = series.cast(pl.Utf8).drop_nulls().unique().to_frame("c").select(text(pl.col("c")).alias("c")).drop_nulls()
+    parts = cells.select(
+        pl.col("c"),
+        pl.col("c").str.extract(_DAY_FIRST, 1).cast(pl.Int64, strict=False).alias("a"),
+        pl.col("c").str.extract(_DAY_FIRST, 2).cast(pl.Int64, strict=False).alias("b"),
+    ).filter(pl.col("a").is_not_null())
+    if parts.height == 0:
+        iso = cells.filter(pl.col("c").str.contains(_ISO)).height
+        return DateOrder(month_first=False, description="yyyy-mm-dd (ISO)" if iso else "Excel serial days or ISO")
+    day_votes = parts.filter((pl.col("a") > 12) & (pl.col("b") <= 12)).height
+    month_votes = parts.filter((pl.col("b") > 12) & (pl.col("a") <= 12)).height
+    sample = str(parts.get_column("c").sort()[0])
+    separator = next((ch for ch in sample if ch in "./-"), ".")
+    year = str(sample.split(separator)[2].split()[0].split("T")[0]) if sample.count(separator) >= 2 else "yyyy"
+    tail = "yyyy" if len(year) == 4 else "yy"
+    if month_votes > day_votes:
+        shape = separator.join(("mm", "dd", tail))
+        why = f"month first: {month_votes} distinct values have a second field above 12"
+        if day_votes:
+            why += f", {day_votes} a first field above 12"
+        return DateOrder(month_first=True, description=f"{shape} ({why})")
+    shape = separator.join(("dd", "mm", tail))
+    if day_votes:
+        why = f"day first: {day_votes} distinct values have a first field above 12"
+        if month_votes:
+            why += f", {month_votes} a second field above 12"
+        return DateOrder(month_first=False, description=f"{shape} ({why})")
+    return DateOrder(
+        month_first=False,
+        description=f"{shape} (assumed day first, the shop's locale: no value has a field above 12)",
+        assumed=True,
+    )
 
 
 _FAST_FORMATS = ("%d.%m.%Y %H:%M", "%d.%m.%Y", "%Y-%m-%d", "%d.%m.%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S")
@@ -48,7 +102,7 @@ def by_unique(series: pl.Series, parse: Callable[[pl.Expr], pl.Expr]) -> pl.Seri
     return joined.get_column("parsed").alias(series.name)
 
 
-def date_column(series: pl.Series) -> pl.Series:
+def date_column(series: pl.Series, *, month_first: bool = False) -> pl.Series:
     """Dates from one column: typed columns pass through; text goes through chrono's fast parser for the usual
     formats, and only what that leaves null through the regex parser (:func:`parse_date`)."""
     if series.dtype == pl.Date:
@@ -58,13 +112,14 @@ def date_column(series: pl.Series) -> pl.Series:
     cells = series.cast(pl.Utf8)
     parsed = pl.Series(series.name, [None] * len(cells), dtype=pl.Date)
     missing = cells.is_not_null()
+    fast_formats = _FAST_FORMATS if not month_first else ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S")
     # Each format only sees what the previous ones left: an export uses one format, so this is one pass.
-    for fast in (*_FAST_FORMATS, None):
+    for fast in (*fast_formats, None):
         if not missing.any():
             break
         rest = cells.filter(missing)
         if fast is None:
-            found = by_unique(rest, parse_date)
+            found = by_unique(rest, lambda expr: parse_date(expr, month_first=month_first))
         else:
             found = rest.str.strptime(pl.Datetime("us"), fast, strict=False).dt.date()
             found = found.to_frame("d").select(pl.when(pl.col("d").dt.year() >= 1000).then(pl.col("d"))).to_series()
