@@ -141,7 +141,7 @@ def _plain_zip() -> bytes:
         (bytes(range(256)) * 64, "sales.csv", "sales.csv: binary content"),
         (b"this is not a workbook", "sales.xlsx", "sales.xlsx: the content is not a .xlsx file"),
         (b"PK\x03\x04garbage", "sales.xlsx", "sales.xlsx: not a valid xlsx file"),
-        (_plain_zip(), "sales.xlsx", "sales.xlsx: a zip archive but not an xlsx workbook"),
+        (_plain_zip(), "sales.xlsx", "sales.xlsx: a zip archive (1 file), not an xlsx workbook"),
         (b"PAR1 not really", "d.parquet", "d.parquet: not a readable parquet file"),
         ("Штрихкод;Исполнитель;Альбом\n1;A;X\n".encode(), "nodate.csv", "it looks like a stock snapshot"),
         (b"just;some;words\n1;2;3\n", "words.csv", "words.csv: no header row with a sale date column"),

@@ -1,4 +1,5 @@
-"""Reading csv exports: utf-8, utf-8-sig, utf-16 (Excel's 'Unicode text') or cp1251; ``;``, ``,`` or tab."""
+"""Reading csv exports: utf-8 (with or without BOM), utf-16 (Excel's 'Unicode text'), cp1251, koi8-r or cp866;
+``;``, ``,`` or tab. The encoding is the one whose text holds the header row, charset-normalizer's guess tried first."""
 
 from __future__ import annotations
 
@@ -32,28 +33,62 @@ def _valid_utf8(data: bytes | memoryview) -> bool:
     return True
 
 
-def _decode(data: bytes, file: str) -> tuple[str, bytes]:
-    """The first megabyte as text (for the header search) and the whole file as utf-8 bytes for polars."""
-    if b"\x00" in data[:65536] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise DataError("binary content: not a csv, xlsx or parquet file", file=file)
+#: The single-byte Cyrillic code pages a Russian shop's tools write, in the order tried after the detector's guess.
+_CYRILLIC = ("cp1251", "koi8_r", "cp866")
+_NAMES = {"utf_8": "utf-8", "utf_16": "utf-16", "cp1251": "cp1251", "koi8_r": "koi8-r", "cp866": "cp866"}
+
+
+def _guess(head: bytes) -> list[str]:
+    """Candidate encodings of text that is not utf-8, the likeliest first: charset-normalizer's ranking among the
+    encodings shops use, then the rest of them. Every candidate is still checked by finding the header in it."""
+    from charset_normalizer import from_bytes  # a few ms to import: only when a file is not utf-8
+
+    nul = b"\x00" in head
+    allowed = ["utf_16_le", "utf_16_be"] if nul else list(_CYRILLIC)
+    ranked = [match.encoding for match in from_bytes(head, cp_isolation=allowed)]
+    return list(dict.fromkeys([*(e for e in ranked if e in allowed), *allowed]))
+
+
+def _transcode(body: bytes, encoding: str) -> bytes:
+    if encoding.startswith("utf_16"):
+        return body.decode(encoding).encode("utf-8")
+    # one byte per character: chunk boundaries cannot split one
+    return b"".join(body[i : i + _CHUNK].decode(encoding).encode("utf-8") for i in range(0, len(body), _CHUNK))
+
+
+def _candidates(data: bytes, file: str) -> list[tuple[str, bytes]]:
+    """(encoding, body) pairs to try, as few as the bytes allow: a BOM or valid utf-8 settles it."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            decoded = data.decode("utf-16")
-        except UnicodeDecodeError as error:
-            raise DataError(f"the utf-16 text is damaged at byte {error.start}", file=file) from error
-        return decoded[:_HEAD], decoded.encode("utf-8")
+        return [("utf_16", data)]
     body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    head = body[:65536]
+    if b"\x00" in head:
+        # utf-16 without a BOM has a NUL beside every ASCII character; anything else with NULs is binary
+        zeros = max(head[0::2].count(0), head[1::2].count(0))
+        if zeros < len(head) // 8:
+            raise DataError("binary content: not a csv, xlsx or parquet file", file=file)
+        return [(encoding, body) for encoding in _guess(head)]
     if _valid_utf8(memoryview(body)):
-        return body[:_HEAD].decode("utf-8", "ignore"), body
+        return [("utf_8", body)]
+    return [(encoding, body) for encoding in _guess(head)]
+
+
+def _head_text(body: bytes, encoding: str) -> str | None:
+    """The first megabyte as text, for the header search; None when the bytes are not text in ``encoding``."""
+    if encoding == "utf_8":
+        return body[:_HEAD].decode("utf-8", "ignore")
     try:
-        # cp1251 is one byte per character, so chunk boundaries cannot split one.
-        utf8 = b"".join(body[i : i + _CHUNK].decode("cp1251").encode("utf-8") for i in range(0, len(body), _CHUNK))
-    except UnicodeDecodeError as error:
-        raise DataError("the text is neither utf-8 nor cp1251 (or the file is binary)", file=file) from error
-    return utf8[:_HEAD].decode("utf-8", "ignore"), utf8
+        head = body[: _HEAD * 2].decode(encoding, "ignore" if encoding.startswith("utf_16") else "strict")
+    except UnicodeDecodeError:
+        return None
+    if encoding.startswith("utf_16") and "\x00" in head:
+        return None
+    return head[:_HEAD]
 
 
-def _find_header(text: str, file: str, role: str, limits: IngestLimits) -> tuple[int, str, HeaderMatch]:
+def _find_header(
+    text: str, file: str, role: str, limits: IngestLimits, encoding: str
+) -> tuple[int, str, HeaderMatch]:
     lines = text.split("\n", limits.header_search_rows)[: limits.header_search_rows]
     best: tuple[int, str, HeaderMatch] | None = None
     candidates_by_separator = {}
@@ -67,13 +102,39 @@ def _find_header(text: str, file: str, role: str, limits: IngestLimits) -> tuple
             best = (found[0], separator, found[1])
     if best is None:
         hint = next(filter(None, (other_role_hint(c, role) for c in candidates_by_separator.values())), "")
-        raise no_header_error(file, role, "the file", hint, limits)
+        rows = max(candidates_by_separator.values(), key=lambda rows: max((len(c) for _, c in rows), default=0))
+        raise no_header_error(file, role, f"the file (read as {encoding} text)", hint, limits, found=rows)
     return best
 
 
 def read_csv(data: bytes, file: str, role: str, limits: IngestLimits) -> RawTable:
-    text, utf8 = _decode(data, file)
-    header_index, separator, header = _find_header(text, file, role, limits)
+    tried: list[str] = []
+    found: tuple[int, str, HeaderMatch] | None = None
+    failure: DataError | None = None
+    encoding, body = "utf_8", data
+    for encoding, body in _candidates(data, file):
+        head = _head_text(body, encoding)
+        if head is None:
+            continue
+        tried.append(_NAMES.get(encoding, encoding.replace("_", "-")))
+        try:
+            found = _find_header(head, file, role, limits, tried[-1])
+            break
+        except DataError as error:
+            failure = failure or error
+    if found is None:
+        if failure is not None:
+            raise failure
+        raise DataError(
+            "the file is not text in any encoding a shop export uses (utf-8, utf-16, cp1251, koi8-r, cp866) "
+            "and not an xlsx, xls or parquet file",
+            file=file,
+        )
+    header_index, separator, header = found
+    try:
+        utf8 = _transcode(body, encoding) if encoding != "utf_8" else body
+    except UnicodeDecodeError as error:
+        raise DataError(f"the {tried[-1]} text is damaged at byte {error.start}", file=file) from error
     try:
         frame = pl.read_csv(
             io.BytesIO(utf8),

@@ -20,6 +20,7 @@ def read_parquet(data: bytes, file: str, role: str, limits: IngestLimits) -> Raw
     names = frame.columns
     found = pick_header([(0, names)], role)
     if found is None:
-        raise no_header_error(file, role, "the parquet columns", other_role_hint([(0, names)], role), limits)
+        hint = other_role_hint([(0, names)], role)
+        raise no_header_error(file, role, "the parquet columns", hint, limits, found=[(0, names)])
     frame = frame.rename({name: f"c{index}" for index, name in enumerate(names)})
     return RawTable(file=file, frame=frame, header=found[1], header_row=None, first_row=1)

@@ -44,11 +44,32 @@ def other_role_hint(candidates: Sequence[tuple[int, Sequence[object]]], role: st
     return " (it looks like a sales export; pass it as the sales file)"
 
 
-def no_header_error(file: str, role: str, where: str, hint: str, limits: IngestLimits) -> DataError:
+def found_columns(candidates: Sequence[tuple[int, Sequence[object]]], *, shown: int = 12) -> str:
+    """The likeliest header row's non-empty cells (the row with the most of them), for a refusal message."""
+    best: list[str] = []
+    for _, cells in candidates:
+        texts = [str(cell).strip() for cell in cells if cell is not None and str(cell).strip()]
+        if len(texts) > len(best):
+            best = texts
+    if not best:
+        return "; no columns were found"
+    listed = ", ".join(repr(text[:40]) for text in best[:shown])
+    more = f" and {len(best) - shown} more" if len(best) > shown else ""
+    return f"; the columns found: {listed}{more}"
+
+
+def no_header_error(
+    file: str,
+    role: str,
+    where: str,
+    hint: str,
+    limits: IngestLimits,
+    found: Sequence[tuple[int, Sequence[object]]] = (),
+) -> DataError:
     wanted = "a sale date column ('Дата продажи', 'Дата заказа' or 'date')" if role == "sales" else "item columns"
     return DataError(
         f"no header row with {wanted} and an item identity ('Штрихкод', 'Исполнитель', 'Альбом' or 'item_id') "
-        f"in the first {limits.header_search_rows} rows of {where}{hint}",
+        f"in the first {limits.header_search_rows} rows of {where}{hint}{found_columns(found)}",
         file=file,
     )
 

@@ -24,6 +24,16 @@ def _attribute(tag: bytes, name: bytes) -> bytes | None:
     return found.group(1) if found else None
 
 
+def _what_archive(names: list[str]) -> str:
+    if "word/document.xml" in names:
+        return "a Word document (docx)"
+    if any(name.startswith("ppt/") for name in names):
+        return "a PowerPoint presentation (pptx)"
+    if "content.xml" in names and "mimetype" in names:
+        return "an OpenDocument file (ods/odt): save the sheet as xlsx or csv"
+    return f"a zip archive ({len(names)} file{'' if len(names) == 1 else 's'})"
+
+
 def _check_archive(data: bytes, file: str, limits: IngestLimits) -> zipfile.ZipFile:
     """Refuse archives that are not workbooks or that would inflate beyond the caps, before any parsing."""
     try:
@@ -42,7 +52,7 @@ def _check_archive(data: bytes, file: str, limits: IngestLimits) -> zipfile.ZipF
             file=file,
         )
     if "xl/workbook.xml" not in archive.namelist():
-        raise DataError("a zip archive but not an xlsx workbook", file=file)
+        raise DataError(f"{_what_archive(archive.namelist())}, not an xlsx workbook", file=file)
     try:
         # Reads every member with its declared size as the bound and checks CRCs: a lying header fails here.
         broken = archive.testzip()
@@ -113,7 +123,8 @@ def read_workbook(data: bytes, file: str, role: str, limits: IngestLimits, *, le
     if not chosen:
         hints = (other_role_hint(list(enumerate(p.rows())), role) for p in previews)
         where = "any sheet (" + ", ".join(names) + ")"
-        raise no_header_error(file, role, where, next(filter(None, hints), ""), limits)
+        seen = [row for preview in previews for row in enumerate(preview.rows())]
+        raise no_header_error(file, role, where, next(filter(None, hints), ""), limits, found=seen)
     tables, rows = [], 0
     for sheet_index, header_index, header in chosen:
         frame = _load_sheet(reader, sheet_index, names[sheet_index], file).slice(header_index + 1)
