@@ -42,7 +42,8 @@ def test_generate_then_validate(tmp_path: Path, capsys: pytest.CaptureFixture[st
     lines = report.out.splitlines()
     assert lines[0].startswith("usable: ")
     assert "items in stock" in lines[0]
-    assert lines[1].startswith("rows read: ")
+    assert lines[1].startswith("sales rows: ") and ", stock rows: " in lines[1] and "copies sold: " in lines[1]
+    assert any(line.startswith("rows read: ") for line in lines)
     assert lines[-1].startswith("... and ")
     assert "reading" in report.err
 
@@ -52,8 +53,11 @@ def test_validate_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     capsys.readouterr()
     assert main(["validate", "--data", str(tmp_path / "sales.xlsx"), "--json"]) == 0
     body = json.loads(capsys.readouterr().out)
-    assert body["rows"] == body["rows_read"] - body["dropped"]
-    assert body["stocked_items"] is None
+    assert body["rows"] == body["sales_rows"] == body["rows_read"] - body["dropped"]
+    assert body["stocked_items"] is None and body["stock_rows"] is None
+    assert body["issues_total"] == sum(body["issue_counts"].values())
+    assert body["copies_sold"] > 0 and body["copies_returned"] == 0
+    assert body["truncated"] is (len(body["issues"]) < body["issues_total"])
 
 
 def test_generate_sample_old_header_cp1251(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

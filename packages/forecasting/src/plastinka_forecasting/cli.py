@@ -57,15 +57,19 @@ def _run_validate(args: argparse.Namespace) -> int:
     data = load_sales(args.data, args.stock)
     progress(f"checked {data.report.rows_read} rows in {time.perf_counter() - started:.1f} s")
     summary = dataset_report(data, max_issues=args.limit)
-    if args.json:
-        body = summary.model_dump(mode="json")
-        body |= {"rows_read": data.report.rows_read, "dropped": data.report.dropped}
-        body["issues_total"] = len(data.report.issues)
-        print(json.dumps(body, ensure_ascii=False, indent=2))
+    if args.json:  # the same body as the API's upload response (DatasetReport)
+        print(json.dumps(summary.model_dump(mode="json"), ensure_ascii=False, indent=2))
         return 0
     period = f"{summary.period_start} .. {summary.period_end}"
     stocked = "" if summary.stocked_items is None else f", {summary.stocked_items} items in stock"
     print(f"usable: {summary.items} items, sales from {period}{stocked}")
+    print(
+        f"sales rows: {summary.sales_rows} of {summary.sales_rows_read}"
+        + ("" if summary.stock_rows is None else f", stock rows: {summary.stock_rows} of {summary.stock_rows_read}")
+        + f", copies sold: {summary.copies_sold:g} (net of {summary.copies_returned:g} returned)"
+    )
+    for where, how in summary.date_formats.items():
+        print(f"dates of {where}: {how}")
     print(format_report(data.report, limit=args.limit))
     return 0
 

@@ -41,7 +41,7 @@ _NAMES = {"utf_8": "utf-8", "utf_16": "utf-16", "cp1251": "cp1251", "koi8_r": "k
 def _guess(head: bytes) -> list[str]:
     """Candidate encodings of text that is not utf-8, the likeliest first: charset-normalizer's ranking among the
     encodings shops use, then the rest of them. Every candidate is still checked by finding the header in it."""
-    from charset_normalizer import from_bytes  # a few ms to import: only when a file is not utf-8
+    from charset_normalizer import from_bytes  # noqa: PLC0415 - cold start: only when a file is not utf-8
 
     nul = b"\x00" in head
     allowed = ["utf_16_le", "utf_16_be"] if nul else list(_CYRILLIC)
