@@ -86,9 +86,7 @@ def _head_text(body: bytes, encoding: str) -> str | None:
     return head[:_HEAD]
 
 
-def _find_header(
-    text: str, file: str, role: str, limits: IngestLimits, encoding: str
-) -> tuple[int, str, HeaderMatch]:
+def _find_header(text: str, file: str, role: str, limits: IngestLimits, encoding: str) -> tuple[int, str, HeaderMatch]:
     lines = text.split("\n", limits.header_search_rows)[: limits.header_search_rows]
     best: tuple[int, str, HeaderMatch] | None = None
     candidates_by_separator = {}
