@@ -289,3 +289,29 @@ def test_the_report_counts_everything_and_says_when_the_list_is_cut() -> None:
 def test_sales_and_stock_rows_are_counted_apart() -> None:
     report = dataset_report(example("sales_shop.csv", "stock_shop.csv"))
     assert (report.rows, report.sales_rows, report.stock_rows, report.rows_read) == (5, 5, 3, 8)
+
+
+# --- a training's output ---------------------------------------------------------------------------------
+
+
+def test_a_model_trained_on_excel_mangled_barcodes_forecasts_under_the_stock_files_spelling(tmp_path: Path) -> None:
+    from plastinka_forecasting.api import predict, train
+    from plastinka_forecasting.synthetic import generate_shop, write_shop
+
+    files = write_shop(generate_shop(40, 18, seed=1), tmp_path / "shop", fmt="csv")
+    stock_ids = {line.split(";")[0] for line in files.stock.read_text(encoding="utf-8").splitlines()[1:]}
+    padded = {b for b in stock_ids if b.startswith("0")}
+    assert padded, "the synthetic shop has UPC barcodes written with a leading zero"
+    lines = files.sales.read_text(encoding="utf-8").splitlines()
+    # Excel saved the sales file's barcodes as numbers: zeros lost, a float artefact added
+    mangled = [lines[0]] + [
+        (f"{line.split(';', 1)[0].lstrip('0')}.0;{line.split(';', 1)[1]}" if line.startswith("0") else line)
+        for line in lines[1:]
+    ]
+    files.sales.write_text("\n".join(mangled) + "\n", encoding="utf-8")
+    data = load_sales(files.sales, files.stock)
+    assert padded <= set(data.attributes.get_column("item_id").to_list())
+    model = train(data, frequency="M", horizon=2, quantiles=(0.1, 0.5, 0.9), params={"max_rounds": 10})
+    forecast_ids = set(predict(model).get_column("item_id").to_list())
+    assert padded <= forecast_ids
+    assert not {b.lstrip("0") for b in padded} & forecast_ids  # no record under its mangled spelling

@@ -66,17 +66,27 @@ def submit_training(
         raise Conflict(str(exc), details={"job_id": exc.job_id}) from None
 
 
+def _prediction_model(session: Session, owner: str, body: PredictionJobCreate) -> Model:
+    if body.model_id is not None:
+        return owned_model(session, owner, body.model_id)
+    found = active_model(session, owner)
+    if found is None:
+        raise Conflict("no active model: train one first or name a model_id")
+    return found
+
+
+def prediction_dataset(ctx: AppContext, principal: Principal, body: PredictionJobCreate) -> Dataset:
+    """The dataset a prediction would forecast from: the named one, else the model's training data."""
+    with ctx.db.session() as session:
+        model = _prediction_model(session, principal.owner, body)
+        return owned_dataset(session, principal.owner, body.dataset_id or model.dataset_id)
+
+
 def submit_prediction(
     ctx: AppContext, principal: Principal, body: PredictionJobCreate, idempotency_key: str | None
 ) -> tuple[PredictionJob, bool]:
     with ctx.db.session() as session:
-        if body.model_id is not None:
-            model = owned_model(session, principal.owner, body.model_id)
-        else:
-            found = active_model(session, principal.owner)
-            if found is None:
-                raise Conflict("no active model: train one first or name a model_id")
-            model = found
+        model = _prediction_model(session, principal.owner, body)
         if body.dataset_id is not None:
             owned_dataset(session, principal.owner, body.dataset_id)
     horizon = body.horizon if body.horizon is not None else model.horizon

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, func, select
 
 from plastinka_api.context import AppContext
 from plastinka_api.errors import BadRequest, PayloadTooLarge, UnprocessableUpload
+from plastinka_api.items import INDEX_FIELD, index_bytes, index_key, store_index
 from plastinka_forecasting.ingest import DataError, IngestLimits, dataset_report, load_sales_bytes
 from plastinka_jobs.ids import new_id
 from plastinka_jobs.tables import Dataset
@@ -22,7 +23,7 @@ from plastinka_schemas import DatasetReport
 from plastinka_storage.keys import dataset_key
 
 _CHUNK = 1024 * 1024
-#: Issues kept in the stored report (the counts stay exact).
+#: Issues listed in the stored report (``issues_total``, ``issue_counts`` and ``truncated`` stay exact).
 MAX_REPORTED_ISSUES = 500
 
 
@@ -80,7 +81,15 @@ def check_parquet_rows(spooled: Spooled, limit: int) -> None:
         )
 
 
-def validate(sales: Spooled, stock: Spooled | None, limits: IngestLimits | None = None) -> DatasetReport:
+@dataclass(frozen=True)
+class Validated:
+    """What ingestion made of an upload: the report, and the item index (JSON bytes) kept next to it."""
+
+    report: DatasetReport
+    index: bytes
+
+
+def validate(sales: Spooled, stock: Spooled | None, limits: IngestLimits | None = None) -> Validated:
     """Run the forecasting ingestion; a file it cannot use at all is a 422 naming file, row and column."""
     limits = limits or IngestLimits()
     for spooled in (sales, stock):
@@ -98,7 +107,8 @@ def validate(sales: Spooled, stock: Spooled | None, limits: IngestLimits | None 
         raise UnprocessableUpload(
             str(exc), details=[{"file": exc.file, "row": exc.row, "column": exc.column, "reason": exc.reason}]
         ) from None
-    return dataset_report(data, max_issues=MAX_REPORTED_ISSUES)
+    item_ids = data.attributes.get_column("item_id").to_list()
+    return Validated(dataset_report(data, max_issues=MAX_REPORTED_ISSUES), index_bytes(item_ids, data.report.aliases))
 
 
 def _existing(session: Session, owner: str, sales: Spooled, stock: Spooled | None) -> Dataset | None:
@@ -141,13 +151,15 @@ async def register(ctx: AppContext, owner: str, sales: Spooled, stock: Spooled |
     if found is not None:
         return found, False
     limits = IngestLimits(max_rows=ctx.settings.max_upload_rows)
-    report = await ctx.db.call(validate, sales, stock, limits)
-    ctx.metrics.rows.labels("ingest").inc(report.rows)
+    validated = await ctx.db.call(validate, sales, stock, limits)
+    report = validated.report
+    ctx.metrics.rows.labels("ingest").inc(report.rows_read)
     sales_key = dataset_key(sales.sha256, sales.filename)
     stock_key = dataset_key(stock.sha256, stock.filename) if stock else None
     await _store(ctx, sales_key, sales)
     if stock and stock_key:
         await _store(ctx, stock_key, stock)
+    index_ref = await store_index(ctx, index_key(sales.sha256, stock.sha256 if stock else None), validated.index)
     row = Dataset(
         id=new_id("ds"),
         owner=owner,
@@ -159,7 +171,7 @@ async def register(ctx: AppContext, owner: str, sales: Spooled, stock: Spooled |
         stock_sha256=stock.sha256 if stock else None,
         stock_size_bytes=stock.size if stock else None,
         stock_key=stock_key,
-        report=report.model_dump(mode="json"),
+        report=report.model_dump(mode="json") | {INDEX_FIELD: index_ref},
     )
 
     def insert() -> tuple[Dataset, bool]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any, Final
 
 from ._barcodes import Spellings
@@ -45,14 +46,14 @@ def _cleaned(text: str) -> str:
 
 
 def resolve_ids(
-    requested: Iterable[str], items: Iterable[str] | set[str], aliases: Mapping[str, str]
+    requested: Iterable[str], items: AbstractSet[str] | Iterable[str], aliases: Mapping[str, str]
 ) -> tuple[dict[str, str], list[str]]:
     """Each requested id -> the record's id, and the ids that name no record (in request order, each once).
 
     Tried in order: the id as given, then cleaned of spaces, dashes and a float artefact (each as an id, then as
     an alias), then its digits without leading zeros as an alias (unambiguous by construction).
     """
-    known = items if isinstance(items, set) else set(items)
+    known = items if isinstance(items, AbstractSet) else set(items)
     found: dict[str, str] = {}
     unknown: list[str] = []
     for raw in requested:

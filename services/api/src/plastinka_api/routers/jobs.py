@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from plastinka_api.auth import Analyst, Viewer
 from plastinka_api.context import AppContext, get_context
 from plastinka_api.errors import Conflict, NotFound, error_responses
+from plastinka_api.items import prediction_items
 from plastinka_api.keys import Principal
 from plastinka_api.notify import job_ended
 from plastinka_api.submit import submit_prediction, submit_training
@@ -142,6 +143,7 @@ async def create_prediction(
     idempotency_key: IdempotencyKey = None,
 ) -> JobAccepted:
     ctx = get_context(request)
+    body = await prediction_items(ctx, principal, body)
     job, created = await ctx.db.call(submit_prediction, ctx, principal, body, idempotency_key)
     ctx.wake_dispatcher()
     return _accepted(job, JobKind.PREDICTION, response, created)

@@ -14,6 +14,7 @@ from plastinka_api.accuracy import score
 from plastinka_api.auth import Viewer
 from plastinka_api.context import get_context
 from plastinka_api.errors import BadRequest, NotFound, error_responses
+from plastinka_api.items import forecast_item
 from plastinka_api.plots import fan_chart_png, history_panel
 from plastinka_api.results import artifact, forecast_frame, forecast_rows, succeeded_job, training_summary
 from plastinka_api.submit import owned_dataset, owned_model
@@ -59,6 +60,7 @@ async def get_results(
     assert isinstance(job, PredictionJob)
     frame = await forecast_frame(ctx, job)
     if item_id is not None:
+        item_id = await forecast_item(ctx, principal, job, item_id)
         frame = frame.filter(pl.col("item_id") == item_id)
     if format != "json":
         return _file(frame, format, f"{job_id}-forecast")
@@ -105,8 +107,10 @@ async def plot(
     if not isinstance(job, PredictionJob):
         raise BadRequest("plots are drawn for prediction jobs")
     frame = await forecast_frame(ctx, job)
-    if item_id is not None and frame.filter(pl.col("item_id") == item_id).is_empty():
-        raise NotFound("item", item_id)
+    if item_id is not None:
+        asked, item_id = item_id, await forecast_item(ctx, principal, job, item_id)
+        if frame.filter(pl.col("item_id") == item_id).is_empty():
+            raise NotFound("item", asked)
 
     def lookup() -> tuple[Any, Any]:
         with ctx.db.session() as session:

@@ -1,0 +1,94 @@
+"""Issue 12 through the API: the upload report a shop can reconcile, and item ids in any of the record's spellings.
+
+The sales file spells two records as Excel numbers (``14407281110.0``, ``72435974324``); the stock file writes
+them with their leading zeros. Every answer names them the stock file's way and accepts either spelling;
+ids that name no record are a 422 at once.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from apikit import Api, claim, event, forecast_frame, post_event, prediction_manifest, run_training, upload
+
+EXAMPLES = Path(__file__).parents[3] / "packages" / "forecasting" / "tests" / "examples"
+
+
+@pytest.fixture
+async def dataset(api: Api, tmp_path: Path) -> dict:  # type: ignore[type-arg]
+    sales = shutil.copy(EXAMPLES / "sales_shop.csv", tmp_path / "sales.csv")
+    stock = shutil.copy(EXAMPLES / "stock_shop.csv", tmp_path / "stock.csv")
+    response = await upload(api.analyst, Path(sales), Path(stock))
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def test_the_upload_report_counts_sales_and_stock_apart(api: Api, dataset: dict) -> None:  # type: ignore[type-arg]
+    report = dataset["report"]
+    assert (report["rows"], report["sales_rows"], report["stock_rows"], report["rows_read"]) == (5, 5, 3, 8)
+    assert (report["copies_sold"], report["copies_returned"]) == (5.0, 0.0)
+    assert report["issues_total"] == 2 and report["issue_counts"]["repaired"] == 2 and report["truncated"] is False
+    assert report["warnings"] and "were repaired" in report["warnings"][0]
+    assert "item_index" not in report  # kept for the API's own use, never shown
+    stored = (await api.viewer.get(f"/api/v1/datasets/{dataset['id']}")).json()["report"]
+    assert stored == report
+
+
+async def test_returns_are_reported_on_upload(api: Api) -> None:
+    response = await upload(api.analyst, EXAMPLES / "sales_returns.csv")
+    assert response.status_code == 201, response.text
+    report = response.json()["report"]
+    assert (report["copies_sold"], report["copies_returned"]) == (3.0, 2.0)
+
+
+async def test_us_dates_upload_reads_month_first(api: Api) -> None:
+    response = await upload(api.analyst, EXAMPLES / "sales_us_dates.csv")
+    assert response.status_code == 201, response.text
+    report = response.json()["report"]
+    assert report["period_start"] == "2022-01-24"
+    assert report["date_formats"]["sales_us_dates.csv: Дата заказа"].startswith("mm/dd/yyyy")
+
+
+async def test_a_pdf_renamed_csv_is_a_422_saying_what_it_is(api: Api, tmp_path: Path) -> None:
+    pdf = tmp_path / "sales.csv"
+    pdf.write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\n")
+    response = await upload(api.analyst, pdf)
+    assert response.status_code == 422
+    assert "looks like a PDF document" in response.json()["message"]
+
+
+async def test_prediction_items_resolve_any_spelling_and_unknown_ids_are_422(
+    api: Api,
+    dataset: dict,  # type: ignore[type-arg]
+) -> None:
+    await run_training(api, dataset["id"])
+    unknown = await api.analyst.post("/api/v1/prediction", json={"items": ["014407281110", "nope", "0000999"]})
+    assert unknown.status_code == 422, unknown.text
+    body = unknown.json()
+    assert body["error"] == "unknown_items"
+    assert body["details"]["unknown"] == ["nope", "0000999"] and body["details"]["unknown_total"] == 2
+    assert "'nope'" in body["message"]
+
+    accepted = await api.analyst.post(
+        "/api/v1/prediction", json={"items": ["14407281110.0", "014407281110", "72435974324", "4607012345678"]}
+    )
+    assert accepted.status_code == 202, accepted.text
+    job_id = accepted.json()["job_id"]
+    job = api.ctx.repo.get(job_id, owner="shop")
+    assert job is not None
+    assert job.parameters["items"] == ["014407281110", "072435974324", "4607012345678"]
+
+    await claim(api.ctx)
+    manifest = await prediction_manifest(api.ctx, job_id, 1, forecast_frame(job.parameters["items"]))
+    done = await post_event(api.analyst, api.ctx, event(job_id, 1, "succeeded", manifest=manifest))
+    assert done.status_code == 200, done.text
+    for spelling in ("014407281110", "14407281110", "14407281110.0"):
+        page = (await api.viewer.get(f"/api/v1/results/{job_id}", params={"item_id": spelling})).json()
+        assert page["total"] == 3 and {row["item_id"] for row in page["rows"]} == {"014407281110"}
+        plot = await api.viewer.get(f"/api/v1/results/{job_id}/plot", params={"item_id": spelling})
+        assert plot.status_code == 200, plot.text
+        assert plot.headers["content-type"] == "image/png"
+    missing = await api.viewer.get(f"/api/v1/results/{job_id}/plot", params={"item_id": "nope"})
+    assert missing.status_code == 404
