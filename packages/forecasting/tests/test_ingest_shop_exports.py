@@ -171,9 +171,11 @@ def test_a_file_that_would_lose_more_than_two_percent_of_rows_for_dates_is_refus
 
 def test_iso_times_two_digit_years_and_excel_serials_are_read() -> None:
     data = load_sales_bytes(
-        _dated(["2023-01-15 10:30:00", "16.01.23", "44943", "2023-01-18T09:00"]), "s.csv", today=TODAY
+        _dated(["2023-01-15 10:30:00", "16.01.23", "44943", "2023-01-18T09:00", "19.01.2023 9:05 PM"]),
+        "s.csv",
+        today=TODAY,
     )
-    assert data.sales.get_column("date").to_list() == [date(2023, 1, d) for d in (15, 16, 17, 18)]
+    assert data.sales.get_column("date").to_list() == [date(2023, 1, d) for d in (15, 16, 17, 18, 19)]
 
 
 # --- quantities and returns ------------------------------------------------------------------------------
@@ -270,6 +272,9 @@ def test_implausible_values_are_flagged() -> None:
     assert found[(3, "Год записи")][0] == "repaired"
     assert found[(2, "Цена, руб.")] == ("repaired", "price '0' is not a price above 0; left empty")
     assert found[(2, None)] == ("warning", "sale date 2022-02-03 is before the record was added (2022-03-10); kept")
+    kinds = dataset_report(data).issue_kinds
+    assert kinds["repaired: pressing_year '…' is not a year from # to #; left empty"] == 1
+    assert kinds["warning: sale date # is before the record was added (#); kept"] == 1
     assert data.attributes.get_column("pressing_year").to_list() == [2019]
     assert data.sales.height == 2  # the early sale is kept
 
@@ -281,6 +286,7 @@ def test_the_report_counts_everything_and_says_when_the_list_is_cut() -> None:
     report = dataset_report(data, max_issues=2)
     assert (report.issues_total, len(report.issues), report.truncated) == (3, 2, True)
     assert report.issue_counts == {"dropped": 3, "repaired": 0, "warning": 0}
+    assert report.issue_kinds == {"dropped: missing identity: no item id, barcode, artist or album": 3}
     assert (report.rows, report.sales_rows, report.sales_rows_read, report.stock_rows) == (100, 100, 103, None)
     assert report.warnings == ["s.csv: 3 of 103 rows (2.9%) were dropped: check the issues before training"]
     assert dataset_report(data).truncated is False

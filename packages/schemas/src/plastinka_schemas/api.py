@@ -99,6 +99,10 @@ class DatasetReport(OutputModel):
     issue_counts: dict[str, int] = Field(
         default_factory=dict, description="Issues per action: 'dropped', 'repaired', 'warning'"
     )
+    issue_kinds: dict[str, int] = Field(
+        default_factory=dict,
+        description="Issues per kind: '<action>: <reason with its values elided>' -> count, the 100 commonest",
+    )
     truncated: bool = Field(default=False, description="True when `issues` lists fewer than issues_total")
     issues: list[ValidationIssue] = Field(default_factory=list)
 

@@ -153,7 +153,7 @@ async def register(ctx: AppContext, owner: str, sales: Spooled, stock: Spooled |
     limits = IngestLimits(max_rows=ctx.settings.max_upload_rows)
     validated = await ctx.db.call(validate, sales, stock, limits)
     report = validated.report
-    ctx.metrics.rows.labels("ingest").inc(report.rows_read)
+    ctx.metrics.rows.labels("ingest").inc(report.sales_rows + (report.stock_rows or 0))
     sales_key = dataset_key(sales.sha256, sales.filename)
     stock_key = dataset_key(stock.sha256, stock.filename) if stock else None
     await _store(ctx, sales_key, sales)

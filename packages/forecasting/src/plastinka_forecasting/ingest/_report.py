@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from plastinka_forecasting.frames import SalesData, ValidationReport
-from plastinka_schemas import DatasetReport
+from plastinka_schemas import DatasetReport, ValidationIssue
 
 
 def format_report(report: ValidationReport, *, limit: int = 50) -> str:
@@ -28,6 +29,16 @@ def format_report(report: ValidationReport, *, limit: int = 50) -> str:
     if len(report.issues) > len(shown):
         lines.append(f"... and {len(report.issues) - len(shown)} more issues")
     return "\n".join(lines)
+
+
+_QUOTED = re.compile(r"'[^']*'")
+_NUMBERS = re.compile(r"\d+(?:[.,:-]\d+)*")
+MAX_KINDS = 100
+
+
+def issue_kind(issue: ValidationIssue) -> str:
+    """``"dropped: unparseable date '…'"``: the reason with its quoted values and numbers elided."""
+    return f"{issue.action}: " + _NUMBERS.sub("#", _QUOTED.sub("'…'", issue.reason))
 
 
 def dataset_report(data: SalesData, *, max_issues: int | None = None) -> DatasetReport:
@@ -56,6 +67,7 @@ def dataset_report(data: SalesData, *, max_issues: int | None = None) -> Dataset
         warnings=report.warnings,
         issues_total=len(report.issues),
         issue_counts={action: counts[action] for action in ("dropped", "repaired", "warning")},
+        issue_kinds=dict(Counter(issue_kind(issue) for issue in report.issues).most_common(MAX_KINDS)),
         truncated=len(issues) < len(report.issues),
         issues=issues,
     )
