@@ -9,7 +9,8 @@ from datetime import date
 import polars as pl
 
 _DAY_FIRST = (
-    r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2})(?:[ T,]+\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:\s*[AaPp]\.?[Mm]\.?)?)?$"
+    r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2})"
+    r"(?:[ T,]+\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:\s*[AaPp]\.?[Mm]\.?)?)?$"
 )
 _ISO = r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
 _EXCEL_EPOCH = date(1899, 12, 30)
@@ -68,7 +69,8 @@ def detect_order(series: pl.Series) -> DateOrder:
     ).filter(pl.col("a").is_not_null())
     if parts.height == 0:
         iso = cells.filter(pl.col("c").str.contains(_ISO)).height
-        return DateOrder(month_first=False, description="yyyy-mm-dd (ISO, or date-typed cells)" if iso else "Excel serial days")
+        described = "yyyy-mm-dd (ISO, or date-typed cells)" if iso else "Excel serial days"
+        return DateOrder(month_first=False, description=described)
     day_votes = parts.filter((pl.col("a") > 12) & (pl.col("b") <= 12)).height
     month_votes = parts.filter((pl.col("b") > 12) & (pl.col("a") <= 12)).height
     sample = str(parts.get_column("c").sort()[0])
