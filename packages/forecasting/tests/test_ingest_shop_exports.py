@@ -41,7 +41,10 @@ def test_leading_zeros_lost_by_excel_come_back_under_the_stock_files_spelling() 
     assert data.sales.filter(pl.col("item_id") == "014407281110").height == 2  # '014407281110' and '14407281110.0'
     repaired = [i for i in data.report.issues if i.action == "repaired"]
     assert {(i.row, i.column) for i in repaired} == {(3, "Штрихкод"), (6, "Штрихкод")}
-    assert "the stock file's spelling" in repaired[0].reason
+    assert repaired[0].reason == (
+        "barcode '14407281110.0' had a float artefact; stripped; "
+        "barcode '14407281110' read as '014407281110' (leading zeros restored: the stock file's spelling)"
+    )
     assert data.report.aliases == {"14407281110": "014407281110", "72435974324": "072435974324"}
 
 
@@ -134,6 +137,14 @@ def test_property_barcode_digits_never_change_but_for_proven_zeros(
             assert got in in_stock or got in written or got == gtin_padded(cell)
     stocked_ids = data.stock.get_column("item_id").to_list() if data.stock is not None else []
     assert sorted(stocked_ids) == sorted(in_stock)  # distinct stocked records never merge
+
+
+def test_a_stock_lists_quantity_column_is_its_copy_count() -> None:
+    stock = "Штрихкод;Альбом;Количество\n0123;X;4\n".encode()
+    sales = f"{QTY_HEADER}\n123;A;X;1;10.01.2023\n".encode()
+    data = load_sales_bytes(sales, "s.csv", stock, "st.csv", today=TODAY)
+    assert data.stock is not None and data.stock.rows() == [("0123", 4, None)]
+    assert data.sales.get_column("item_id").to_list() == ["0123"]
 
 
 # --- dates -----------------------------------------------------------------------------------------------

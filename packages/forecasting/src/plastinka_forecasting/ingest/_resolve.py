@@ -50,6 +50,8 @@ def _one_spelling(rows: pl.DataFrame, log: IssueLog) -> tuple[pl.DataFrame, Spel
     )
     rows = rows.join(restored, on="barcode", how="left", maintain_order="left")
     note = fmt("barcode '{}' read as '{}' ({})", pl.col("barcode"), pl.col("_canonical"), pl.col("_why"))
+    # a float artefact's note keeps the cell as written; the restoration follows it
+    note = pl.when(pl.col(BARCODE_NOTE).is_not_null()).then(pl.col(BARCODE_NOTE) + "; " + note).otherwise(note)
     return rows.with_columns(
         pl.coalesce("_canonical", "barcode").alias("barcode"),
         pl.when(pl.col("_canonical").is_not_null()).then(note).otherwise(pl.col(BARCODE_NOTE)).alias(BARCODE_NOTE),
