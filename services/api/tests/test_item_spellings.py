@@ -92,3 +92,19 @@ async def test_prediction_items_resolve_any_spelling_and_unknown_ids_are_422(
         assert plot.headers["content-type"] == "image/png"
     missing = await api.viewer.get(f"/api/v1/results/{job_id}/plot", params={"item_id": "nope"})
     assert missing.status_code == 404
+
+
+async def test_a_file_that_would_lose_rows_to_dates_is_a_422_naming_row_column_and_examples(
+    api: Api, tmp_path: Path
+) -> None:
+    lines = ["Штрихкод;Альбом;Дата заказа"]
+    lines += [f"4607012345678;X;{13 + i % 15}.01.2023" for i in range(50)]
+    lines += [f"4607012345678;X;01/{20 + i}/2023" for i in range(5)]  # month first among day-first dates
+    sales = tmp_path / "mixed.csv"
+    sales.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    response = await upload(api.analyst, sales)
+    assert response.status_code == 422, response.text
+    (detail,) = response.json()["details"]
+    assert (detail["file"], detail["row"], detail["column"]) == ("mixed.csv", 52, "Дата заказа")
+    assert "'01/20/2023'" in detail["reason"] and "dd.mm.yyyy" in detail["reason"]
+    assert (await api.viewer.get("/api/v1/datasets")).json()["total"] == 0

@@ -187,8 +187,10 @@ def run(
             report = dataset["report"]
             _say(
                 out,
-                f"   dataset {dataset['id']}: {report['rows']} rows, {report['items']} items, "
-                f"{report['period_start']} .. {report['period_end']}, {len(report['issues'])} issues",
+                f"   dataset {dataset['id']}: {report['rows']} sales rows, {report['items']} items, "
+                f"{report.get('copies_sold', report['rows']):g} copies sold, "
+                f"{report['period_start']} .. {report['period_end']}, "
+                f"{report.get('issues_total', len(report['issues']))} issues",
             )
 
             _say(out, f"2. train (horizon {horizon} months)")
