@@ -180,6 +180,30 @@ def test_a_file_that_would_lose_more_than_two_percent_of_rows_for_dates_is_refus
     assert "dd.mm.yyyy" in error.reason
 
 
+def test_xlsx_uses_date_typed_cells_as_typed_and_reads_text_dates_by_their_values() -> None:
+    import io
+    from datetime import datetime
+
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer)
+    sheet = workbook.add_worksheet()
+    us = workbook.add_format({"num_format": "mm/dd/yyyy"})
+    sheet.write_row(0, 0, ["Штрихкод", "Альбом", "Дата заказа", "Дата создания"])
+    for i in range(5):
+        sheet.write_number(i + 1, 0, 14407281110)  # a number cell: Excel shows no leading zero
+        sheet.write(i + 1, 1, "X")
+        sheet.write_datetime(i + 1, 2, datetime(2022, 1, 2 + i * 5, 10, 30), us)  # typed, shown month first
+        sheet.write(i + 1, 3, f"0{1 + i}/1{3 + i}/2021")  # text, month first
+    workbook.close()
+    data = load_sales_bytes(buffer.getvalue(), "s.xlsx", today=TODAY)
+    assert data.sales.get_column("date").to_list() == [date(2022, 1, 2 + i * 5) for i in range(5)]
+    assert data.attributes.get_column("added_at").to_list() == [date(2021, 1, 13)]
+    assert data.report.date_formats == {"s.xlsx: Дата заказа": "yyyy-mm-dd (ISO, or date-typed cells)"}
+    assert data.sales.get_column("item_id").unique().to_list() == ["14407281110"]  # nothing proves a zero
+
+
 def test_iso_times_two_digit_years_and_excel_serials_are_read() -> None:
     data = load_sales_bytes(
         _dated(["2023-01-15 10:30:00", "16.01.23", "44943", "2023-01-18T09:00", "19.01.2023 9:05 PM"]),
