@@ -17,7 +17,7 @@ import pytest
 
 from plastinka_api.app import create_app
 from plastinka_api.context import AppContext
-from plastinka_api.keys import create_key
+from plastinka_api.keys.service import create_key
 from plastinka_api.settings import Settings
 from plastinka_forecasting.synthetic import generate_shop, write_shop
 from plastinka_jobs.tokens import sign_job_token

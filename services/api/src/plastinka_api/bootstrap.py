@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from plastinka_api.context import AppContext
 from plastinka_api.errors import ApiError
-from plastinka_api.keys import count_live_keys, create_key, ensure_key
+from plastinka_api.keys.service import count_live_keys, create_key, ensure_key
 from plastinka_api.uploads import register, spooled_path
 from plastinka_forecasting.synthetic import write_sample
 from plastinka_jobs.tables import Dataset

@@ -12,7 +12,7 @@ import polars as pl
 from plastinka_api import artifacts
 from plastinka_api.context import AppContext
 from plastinka_api.errors import Conflict, NotFound
-from plastinka_api.keys import Principal
+from plastinka_api.keys.service import Principal
 from plastinka_api.views import JobRow
 from plastinka_jobs.tables import PredictionJob, TrainingJob
 from plastinka_schemas import ArtifactManifest, ArtifactRef, ForecastRow, JobStatus

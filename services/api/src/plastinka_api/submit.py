@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from plastinka_api.context import AppContext
 from plastinka_api.errors import BadRequest, Conflict, NotFound
-from plastinka_api.keys import Principal
+from plastinka_api.keys.service import Principal
 from plastinka_jobs.repository import IdempotencyConflict
 from plastinka_jobs.tables import Dataset, Model, PredictionJob, TrainingJob
 from plastinka_schemas import PredictionJobCreate, TrainingJobCreate

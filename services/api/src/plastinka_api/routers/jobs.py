@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from plastinka_api.auth import Analyst, Viewer
 from plastinka_api.context import AppContext, get_context
 from plastinka_api.errors import Conflict, NotFound, error_responses
-from plastinka_api.keys import Principal
+from plastinka_api.keys.service import Principal
 from plastinka_api.notify import job_ended
 from plastinka_api.submit import submit_prediction, submit_training
 from plastinka_api.views import JobRow, job_view, kind_of

@@ -1,4 +1,4 @@
-"""API keys: high-entropy secrets stored as sha256 digests, with a role and an owner.
+"""API keys' rules: high-entropy secrets stored as sha256 digests, with a role and an owner.
 
 A key is ``pk_<43 url-safe characters>`` (256 random bits), so a plain sha256 is a sound one-way store: there
 is nothing to brute-force that a slow hash would protect. Lookups are by digest, compared inside the query.
@@ -11,12 +11,19 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from sqlmodel import Session, col, func, select
+from typing import TYPE_CHECKING
 
-from plastinka_jobs.columns import utcnow
+from sqlmodel import Session
+
+from plastinka_api.errors import BadRequest, NotFound
+from plastinka_api.keys import repository
+from plastinka_api.pagination import Pagination
 from plastinka_jobs.ids import new_id
 from plastinka_jobs.tables import ApiKey
 from plastinka_schemas import Role
+
+if TYPE_CHECKING:
+    from plastinka_api.context import AppContext
 
 KEY_PREFIX = "pk_"
 _ROLE_RANK = {Role.VIEWER: 0, Role.ANALYST: 1, Role.ADMIN: 2}
@@ -55,15 +62,12 @@ def create_key(session: Session, *, name: str, role: Role, owner: str, secret: s
     row = ApiKey(
         id=new_id("key"), key_hash=hash_key(secret), prefix=display_prefix(secret), name=name, role=role, owner=owner
     )
-    session.add(row)
-    session.commit()
-    return row, secret
+    return repository.add(session, row), secret
 
 
 def ensure_key(session: Session, *, secret: str, name: str, role: Role, owner: str) -> bool:
     """Make ``secret`` a live key (the bootstrap key); True when it was added or un-revoked."""
-    digest = hash_key(secret)
-    row = session.exec(select(ApiKey).where(ApiKey.key_hash == digest)).first()
+    row = repository.by_hash(session, hash_key(secret))
     if row is None:
         create_key(session, name=name, role=role, owner=owner, secret=secret)
         return True
@@ -77,35 +81,36 @@ def ensure_key(session: Session, *, secret: str, name: str, role: Role, owner: s
 
 
 def count_live_keys(session: Session) -> int:
-    return int(session.exec(select(func.count()).select_from(ApiKey).where(col(ApiKey.revoked_at).is_(None))).one())
+    return repository.count_live(session)
 
 
 def lookup(session: Session, secret: str) -> Principal | None:
-    row = session.exec(
-        select(ApiKey).where(ApiKey.key_hash == hash_key(secret), col(ApiKey.revoked_at).is_(None))
-    ).first()
+    row = repository.live_by_hash(session, hash_key(secret))
     if row is None:
         return None
     return Principal(key_id=row.id, name=row.name, role=Role(row.role), owner=row.owner)
 
 
-def list_keys(session: Session, *, offset: int, limit: int) -> tuple[int, list[ApiKey]]:
-    total = int(session.exec(select(func.count()).select_from(ApiKey)).one())
-    rows = session.exec(
-        select(ApiKey).order_by(col(ApiKey.created_at).desc(), col(ApiKey.id).desc()).offset(offset).limit(limit)
-    ).all()
-    return total, list(rows)
+def create(ctx: AppContext, *, name: str, role: Role, owner: str) -> tuple[ApiKey, str]:
+    """A new key for any owner (admins are the operator)."""
+    with ctx.db.write_session() as session:
+        return create_key(session, name=name, role=role, owner=owner)
 
 
-def revoke(session: Session, key_id: str) -> ApiKey | None:
-    row = session.get(ApiKey, key_id)
-    if row is None:
-        return None
-    if row.revoked_at is None:
-        row.revoked_at = utcnow()
-        session.add(row)
-        session.commit()
-    return row
+def listing(ctx: AppContext, pagination: Pagination) -> tuple[int, list[ApiKey]]:
+    with ctx.db.session() as session:
+        return repository.page(session, pagination)
+
+
+def revoke(ctx: AppContext, principal: Principal, key_id: str) -> None:
+    """Revoke ``key_id`` (not the caller's own key); this instance forgets cached principals at once."""
+    if key_id == principal.key_id:
+        raise BadRequest("a key cannot revoke itself; use another admin key")
+    with ctx.db.write_session() as session:
+        found = repository.revoke(session, key_id)
+    if found is None:
+        raise NotFound("key", key_id)
+    ctx.principals.clear()
 
 
 class PrincipalCache:
