@@ -10,18 +10,12 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from plastinka_api.context import AppContext
+from plastinka_api.datasets import repository as datasets
 from plastinka_api.errors import BadRequest, Conflict, NotFound
 from plastinka_api.keys.service import Principal
 from plastinka_jobs.repository import IdempotencyConflict
-from plastinka_jobs.tables import Dataset, Model, PredictionJob, TrainingJob
+from plastinka_jobs.tables import Model, PredictionJob, TrainingJob
 from plastinka_schemas import PredictionJobCreate, TrainingJobCreate
-
-
-def owned_dataset(session: Session, owner: str, dataset_id: str) -> Dataset:
-    row = session.exec(select(Dataset).where(Dataset.id == dataset_id, Dataset.owner == owner)).first()
-    if row is None:
-        raise NotFound("dataset", dataset_id)
-    return row
 
 
 def owned_model(session: Session, owner: str, model_id: str) -> Model:
@@ -52,7 +46,7 @@ def submit_training(
     ctx: AppContext, principal: Principal, body: TrainingJobCreate, idempotency_key: str | None
 ) -> tuple[TrainingJob, bool]:
     with ctx.db.session() as session:
-        owned_dataset(session, principal.owner, body.dataset_id)
+        datasets.get_or_404(session, principal.owner, body.dataset_id)
     try:
         return ctx.repo.create_training_job(
             owner=principal.owner,
@@ -78,7 +72,7 @@ def submit_prediction(
                 raise Conflict("no active model: train one first or name a model_id")
             model = found
         if body.dataset_id is not None:
-            owned_dataset(session, principal.owner, body.dataset_id)
+            datasets.get_or_404(session, principal.owner, body.dataset_id)
     horizon = body.horizon if body.horizon is not None else model.horizon
     if horizon > model.horizon:
         raise BadRequest(

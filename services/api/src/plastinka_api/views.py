@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from plastinka_jobs.tables import Dataset, JobEventRow, Model, PredictionJob, TrainingJob
+from plastinka_jobs.tables import JobEventRow, Model, PredictionJob, TrainingJob
 from plastinka_schemas import (
-    DatasetPublic,
     JobEventPublic,
     JobKind,
     JobStatusPublic,
@@ -57,19 +56,6 @@ def job_view(job: JobRow, events: list[JobEventRow]) -> TrainingJobPublic | Pred
         )
     return PredictionJobPublic(
         **_common(job, events), model_id=job.model_id, dataset_id=job.dataset_id, horizon=job.horizon
-    )
-
-
-def dataset_view(row: Dataset) -> DatasetPublic:
-    return DatasetPublic(
-        id=row.id,
-        owner=row.owner,
-        filename=row.filename,
-        sha256=row.sha256,
-        size_bytes=row.size_bytes,
-        stock_filename=row.stock_filename,
-        report=row.report,
-        created_at=row.created_at,
     )
 
 

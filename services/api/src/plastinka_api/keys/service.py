@@ -10,7 +10,6 @@ import hashlib
 import secrets
 import time
 from dataclasses import dataclass
-
 from typing import TYPE_CHECKING
 
 from sqlmodel import Session

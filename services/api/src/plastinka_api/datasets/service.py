@@ -1,4 +1,4 @@
-"""Dataset uploads: spooled with a size cap while hashed, validated by the forecasting ingestion, then stored
+"""Datasets' rules. Uploads: spooled with a size cap while hashed, validated by the forecasting ingestion, then stored
 content-addressed (``datasets/<sha256>/<name>``) and recorded. An identical upload returns the existing dataset.
 """
 
@@ -11,14 +11,16 @@ from pathlib import Path
 
 import polars as pl
 from fastapi import UploadFile
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session
 
 from plastinka_api.context import AppContext
+from plastinka_api.datasets import repository
 from plastinka_api.errors import BadRequest, PayloadTooLarge, UnprocessableUpload
+from plastinka_api.pagination import Pagination
 from plastinka_forecasting.ingest import DataError, IngestLimits, dataset_report, load_sales_bytes
 from plastinka_jobs.ids import new_id
 from plastinka_jobs.tables import Dataset
-from plastinka_schemas import DatasetReport
+from plastinka_schemas import DatasetPublic, DatasetReport
 from plastinka_storage.keys import dataset_key
 
 _CHUNK = 1024 * 1024
@@ -102,11 +104,7 @@ def validate(sales: Spooled, stock: Spooled | None, limits: IngestLimits | None 
 
 
 def _existing(session: Session, owner: str, sales: Spooled, stock: Spooled | None) -> Dataset | None:
-    query = select(Dataset).where(Dataset.owner == owner, Dataset.sha256 == sales.sha256)
-    query = (
-        query.where(Dataset.stock_sha256 == stock.sha256) if stock else query.where(col(Dataset.stock_sha256).is_(None))
-    )
-    return session.exec(query.order_by(col(Dataset.created_at))).first()
+    return repository.identical(session, owner, sales.sha256, stock.sha256 if stock else None)
 
 
 def spooled_path(path: Path) -> Spooled:
@@ -168,9 +166,7 @@ async def register(ctx: AppContext, owner: str, sales: Spooled, stock: Spooled |
             again = _existing(session, owner, sales, stock)
             if again is not None:
                 return again, False
-            session.add(row)
-            session.commit()
-            return row, True
+            return repository.add(session, row), True
 
     return await ctx.db.call(insert)
 
@@ -184,18 +180,29 @@ async def _store(ctx: AppContext, key: str, spooled: Spooled) -> None:
     await ctx.store.put_file(key, spooled.path)
 
 
-def list_datasets(session: Session, owner: str, offset: int, limit: int) -> tuple[int, list[Dataset]]:
-    where = Dataset.owner == owner
-    total = int(session.exec(select(func.count()).select_from(Dataset).where(where)).one())
-    rows = session.exec(
-        select(Dataset)
-        .where(where)
-        .order_by(col(Dataset.created_at).desc(), col(Dataset.id).desc())
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    return total, list(rows)
+def listing(ctx: AppContext, owner: str, pagination: Pagination) -> tuple[int, list[Dataset]]:
+    with ctx.db.session() as session:
+        return repository.page(session, owner, pagination)
 
 
-def get_dataset(session: Session, owner: str, dataset_id: str) -> Dataset | None:
-    return session.exec(select(Dataset).where(Dataset.id == dataset_id, Dataset.owner == owner)).first()
+def get(ctx: AppContext, owner: str, dataset_id: str) -> Dataset:
+    with ctx.db.session() as session:
+        return repository.get_or_404(session, owner, dataset_id)
+
+
+def has_any(ctx: AppContext, owner: str) -> bool:
+    with ctx.db.session() as session:
+        return repository.has_any(session, owner)
+
+
+def dataset_view(row: Dataset) -> DatasetPublic:
+    return DatasetPublic(
+        id=row.id,
+        owner=row.owner,
+        filename=row.filename,
+        sha256=row.sha256,
+        size_bytes=row.size_bytes,
+        stock_filename=row.stock_filename,
+        report=row.report,
+        created_at=row.created_at,
+    )
