@@ -11,18 +11,18 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from plastinka_api import artifacts
 from plastinka_api.context import AppContext
+from plastinka_api.jobs import repository as jobs
+from plastinka_api.models import service as models
 from plastinka_api.notify import job_ended
-from plastinka_jobs.ids import job_kind_of, new_id
+from plastinka_jobs.ids import job_kind_of
 from plastinka_jobs.repository import ALL_OWNERS
-from plastinka_jobs.tables import Model, PredictionJob, TrainingJob
+from plastinka_jobs.tables import PredictionJob, TrainingJob
 from plastinka_schemas import (
     AnyJobEvent,
     ArtifactManifest,
@@ -87,52 +87,6 @@ def _json(contents: dict[str, bytes], name: str) -> Any:
         return None
     try:
         return json.loads(raw)
-    except ValueError:
-        return None
-
-
-def _record_model(
-    session: Session, job: TrainingJob, manifest: ArtifactManifest, metrics: dict[str, Any], summary: dict[str, Any]
-) -> str:
-    params = job.parameters
-    activate = bool(params.get("activate", True))
-    model_ref = manifest.get(artifacts.MODEL)
-    model_id = new_id("mdl")
-    window = metrics.get("training_window") or summary.get("training_window") or {}
-    model = Model(
-        id=model_id,
-        owner=job.owner,
-        dataset_id=job.dataset_id,
-        training_job_id=job.id,
-        frequency=params.get("frequency", "M"),
-        horizon=int(params.get("horizon", 3)),
-        quantiles=list(params.get("quantiles", [])),
-        train_start=_date(window.get("first_period")),
-        train_end=_date(window.get("last_period")),
-        artifact_key=model_ref.key,
-        artifact_sha256=model_ref.sha256,
-        manifest=manifest.model_dump(mode="json"),
-        metrics=metrics,
-        active=False,
-    )
-    session.add(model)
-    session.flush()
-    models = Model.__table__  # type: ignore[attr-defined]
-    if activate:
-        session.execute(sa.update(models).where(models.c.owner == job.owner).values(active=False))
-        session.execute(sa.update(models).where(models.c.id == model_id).values(active=True))
-    jobs = TrainingJob.__table__  # type: ignore[attr-defined]
-    session.execute(sa.update(jobs).where(jobs.c.id == job.id).values(model_id=model_id))
-    return model_id
-
-
-def _date(value: Any) -> date | None:
-    if value is None:
-        return None
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value)[:10])
     except ValueError:
         return None
 
@@ -215,7 +169,8 @@ async def _succeeded(ctx: AppContext, event: SucceededEvent, kind: JobKind) -> O
         holder: dict[str, str] = {}
 
         def also(session: Session) -> None:
-            holder["model_id"] = _record_model(session, job, event.manifest, metrics, summary)
+            holder["model_id"] = models.record_trained(session, job, event.manifest, metrics, summary)
+            jobs.set_model(session, job.owner, job.id, holder["model_id"])
 
         ok = await ctx.db.call(
             repo.succeed,

@@ -7,28 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, col, select
-
 from plastinka_api.context import AppContext
 from plastinka_api.datasets import repository as datasets
-from plastinka_api.errors import BadRequest, Conflict, NotFound
+from plastinka_api.errors import BadRequest, Conflict
 from plastinka_api.keys.service import Principal
+from plastinka_api.models import repository as models
 from plastinka_jobs.repository import IdempotencyConflict
-from plastinka_jobs.tables import Model, PredictionJob, TrainingJob
+from plastinka_jobs.tables import PredictionJob, TrainingJob
 from plastinka_schemas import PredictionJobCreate, TrainingJobCreate
-
-
-def owned_model(session: Session, owner: str, model_id: str) -> Model:
-    row = session.exec(select(Model).where(Model.id == model_id, Model.owner == owner)).first()
-    if row is None:
-        raise NotFound("model", model_id)
-    return row
-
-
-def active_model(session: Session, owner: str) -> Model | None:
-    return session.exec(
-        select(Model).where(Model.owner == owner, col(Model.active).is_(True)).order_by(col(Model.created_at).desc())
-    ).first()
 
 
 def training_parameters(body: TrainingJobCreate) -> dict[str, Any]:
@@ -65,9 +51,9 @@ def submit_prediction(
 ) -> tuple[PredictionJob, bool]:
     with ctx.db.session() as session:
         if body.model_id is not None:
-            model = owned_model(session, principal.owner, body.model_id)
+            model = models.get_or_404(session, principal.owner, body.model_id)
         else:
-            found = active_model(session, principal.owner)
+            found = models.active(session, principal.owner)
             if found is None:
                 raise Conflict("no active model: train one first or name a model_id")
             model = found

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from plastinka_jobs.tables import JobEventRow, Model, PredictionJob, TrainingJob
+from plastinka_jobs.tables import JobEventRow, PredictionJob, TrainingJob
 from plastinka_schemas import (
     JobEventPublic,
     JobKind,
     JobStatusPublic,
-    ModelPublic,
     PredictionJobPublic,
     TrainingJobPublic,
 )
@@ -56,22 +55,4 @@ def job_view(job: JobRow, events: list[JobEventRow]) -> TrainingJobPublic | Pred
         )
     return PredictionJobPublic(
         **_common(job, events), model_id=job.model_id, dataset_id=job.dataset_id, horizon=job.horizon
-    )
-
-
-def model_view(row: Model) -> ModelPublic:
-    return ModelPublic(
-        id=row.id,
-        owner=row.owner,
-        dataset_id=row.dataset_id,
-        training_job_id=row.training_job_id,
-        frequency=row.frequency,
-        horizon=row.horizon,
-        quantiles=tuple(row.quantiles),
-        train_start=row.train_start,
-        train_end=row.train_end,
-        artifact_sha256=row.artifact_sha256,
-        metrics=row.metrics,
-        active=row.active,
-        created_at=row.created_at,
     )

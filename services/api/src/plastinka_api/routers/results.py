@@ -15,9 +15,9 @@ from plastinka_api.auth import Viewer
 from plastinka_api.context import get_context
 from plastinka_api.datasets import repository as datasets
 from plastinka_api.errors import BadRequest, NotFound, error_responses
+from plastinka_api.models import repository as models
 from plastinka_api.plots import fan_chart_png, history_panel
 from plastinka_api.results import artifact, forecast_frame, forecast_rows, succeeded_job, training_summary
-from plastinka_api.submit import owned_model
 from plastinka_jobs.tables import PredictionJob, TrainingJob
 from plastinka_schemas import ForecastPage, Frequency, TrainingResult
 
@@ -111,7 +111,7 @@ async def plot(
 
     def lookup() -> tuple[Any, Any]:
         with ctx.db.session() as session:
-            model = owned_model(session, principal.owner, job.model_id)
+            model = models.get_or_404(session, principal.owner, job.model_id)
             return datasets.get_or_404(session, principal.owner, job.dataset_id or model.dataset_id), model
 
     dataset, model = await ctx.db.call(lookup)
@@ -134,7 +134,7 @@ async def accuracy(
 
     def lookup() -> tuple[Any, Any]:
         with ctx.db.session() as session:
-            return datasets.get_or_404(session, principal.owner, dataset_id), owned_model(
+            return datasets.get_or_404(session, principal.owner, dataset_id), models.get_or_404(
                 session, principal.owner, job.model_id
             )
 
