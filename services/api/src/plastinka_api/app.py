@@ -18,11 +18,12 @@ from plastinka_api.database import Database
 from plastinka_api.datasets import endpoints as datasets
 from plastinka_api.engine import JobEngine
 from plastinka_api.errors import install_error_handlers
+from plastinka_api.jobs import endpoints as jobs
 from plastinka_api.keys import endpoints as keys
 from plastinka_api.limits import BodyLimitMiddleware
 from plastinka_api.metrics import Metrics, MetricsMiddleware
 from plastinka_api.models import endpoints as models
-from plastinka_api.routers import files, health, internal, jobs, results, status
+from plastinka_api.routers import files, health, internal, results, status
 from plastinka_api.runtime import DbRecorder, make_invoker, make_store
 from plastinka_api.secrets_file import load_secret
 from plastinka_api.settings import Settings

@@ -13,8 +13,7 @@ from plastinka_api import artifacts
 from plastinka_api.context import AppContext
 from plastinka_api.errors import Conflict, NotFound
 from plastinka_api.keys.service import Principal
-from plastinka_api.views import JobRow
-from plastinka_jobs.tables import PredictionJob, TrainingJob
+from plastinka_jobs.tables import JobRow, PredictionJob, TrainingJob
 from plastinka_schemas import ArtifactManifest, ArtifactRef, ForecastRow, JobStatus
 
 _CACHE_SIZE = 16

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from plastinka_api.context import get_context
 from plastinka_api.errors import BadRequest, Conflict, Unauthorized, Unavailable, error_responses
-from plastinka_api.events import StorageUnavailable, apply_event
+from plastinka_api.jobs.events import StorageUnavailable, apply_event
 from plastinka_jobs.tokens import InvalidJobToken, verify_job_token
 from plastinka_schemas import parse_job_event
 

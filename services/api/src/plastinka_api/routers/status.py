@@ -10,9 +10,9 @@ from fastapi import APIRouter, Query, Request, Response
 from plastinka_api.auth import Admin, Viewer
 from plastinka_api.context import AppContext, get_context
 from plastinka_api.errors import Conflict, NotFound, error_responses
+from plastinka_api.jobs.service import load_job
+from plastinka_api.jobs.views import status_view
 from plastinka_api.keys.service import Principal
-from plastinka_api.routers.jobs import load_job
-from plastinka_api.views import status_view
 from plastinka_schemas import JobKind, JobStatus, JobStatusPublic, Page
 
 router = APIRouter(prefix="/status", tags=["status"], responses=error_responses(401, 403, 404, 409, 422))

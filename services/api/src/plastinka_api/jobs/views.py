@@ -1,10 +1,10 @@
-"""Database rows -> public API bodies."""
+"""Job rows -> public API bodies (the job of a listing, a detail, a status and a webhook)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from plastinka_jobs.tables import JobEventRow, PredictionJob, TrainingJob
+from plastinka_jobs.tables import JobEventRow, JobRow, TrainingJob
 from plastinka_schemas import (
     JobEventPublic,
     JobKind,
@@ -13,7 +13,7 @@ from plastinka_schemas import (
     TrainingJobPublic,
 )
 
-JobRow = TrainingJob | PredictionJob
+JobPublic = TrainingJobPublic | PredictionJobPublic
 
 
 def kind_of(job: JobRow) -> JobKind:
@@ -48,7 +48,7 @@ def status_view(job: JobRow, events: list[JobEventRow]) -> JobStatusPublic:
     return JobStatusPublic(**_common(job, events))
 
 
-def job_view(job: JobRow, events: list[JobEventRow]) -> TrainingJobPublic | PredictionJobPublic:
+def job_view(job: JobRow, events: list[JobEventRow]) -> JobPublic:
     if isinstance(job, TrainingJob):
         return TrainingJobPublic(
             **_common(job, events), dataset_id=job.dataset_id, parameters=job.parameters, model_id=job.model_id

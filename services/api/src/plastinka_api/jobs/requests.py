@@ -8,7 +8,9 @@ from sqlmodel import Session
 
 from plastinka_api import artifacts
 from plastinka_api.context import AppContext
-from plastinka_jobs.tables import Dataset, Model, PredictionJob, TrainingJob
+from plastinka_api.datasets import repository as datasets
+from plastinka_api.models import repository as models
+from plastinka_jobs.tables import Dataset, PredictionJob, TrainingJob
 from plastinka_jobs.tokens import sign_job_token
 from plastinka_schemas import ArtifactManifest, ArtifactRef, JobKind, PredictRequest, TrainRequest
 from plastinka_storage.keys import job_attempt_prefix
@@ -57,8 +59,8 @@ def build_request(ctx: AppContext, job: TrainingJob | PredictionJob) -> TrainReq
 
 
 def _train(session: Session, job: TrainingJob, common: dict[str, object]) -> TrainRequest:
-    dataset = session.get(Dataset, job.dataset_id)
-    if dataset is None or dataset.owner != job.owner:
+    dataset = datasets.get(session, job.owner, job.dataset_id)
+    if dataset is None:
         raise InvalidJob(f"dataset {job.dataset_id} no longer exists")
     main, stock = _refs(dataset)
     p = job.parameters
@@ -77,12 +79,12 @@ def _train(session: Session, job: TrainingJob, common: dict[str, object]) -> Tra
 
 
 def _predict(session: Session, job: PredictionJob, common: dict[str, object]) -> PredictRequest:
-    model = session.get(Model, job.model_id)
-    if model is None or model.owner != job.owner:
+    model = models.get(session, job.owner, job.model_id)
+    if model is None:
         raise InvalidJob(f"model {job.model_id} no longer exists")
     manifest = ArtifactManifest.model_validate(model.manifest)
-    dataset = session.get(Dataset, job.dataset_id or model.dataset_id)
-    if dataset is None or dataset.owner != job.owner:
+    dataset = datasets.get(session, job.owner, job.dataset_id or model.dataset_id)
+    if dataset is None:
         raise InvalidJob(f"dataset {job.dataset_id or model.dataset_id} no longer exists")
     main, stock = _refs(dataset)
     try:

@@ -12,7 +12,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from plastinka_api.context import AppContext
-from plastinka_api.views import job_view, kind_of
+from plastinka_api.jobs.views import job_view, kind_of
 from plastinka_jobs.repository import ALL_OWNERS
 from plastinka_jobs.tables import WebhookOutbox
 

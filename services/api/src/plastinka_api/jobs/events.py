@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from plastinka_api import artifacts
 from plastinka_api.context import AppContext
 from plastinka_api.jobs import repository as jobs
+from plastinka_api.jobs.notify import job_ended
 from plastinka_api.models import service as models
-from plastinka_api.notify import job_ended
 from plastinka_jobs.ids import job_kind_of
 from plastinka_jobs.repository import ALL_OWNERS
 from plastinka_jobs.tables import PredictionJob, TrainingJob
