@@ -7,28 +7,20 @@ from typing import Annotated, Any, Literal
 
 import polars as pl
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel
 
-from plastinka_api import artifacts, exports
-from plastinka_api.accuracy import score
+from plastinka_api import artifacts
 from plastinka_api.auth import Viewer
 from plastinka_api.context import get_context
-from plastinka_api.datasets import repository as datasets
 from plastinka_api.errors import BadRequest, NotFound, error_responses
-from plastinka_api.models import repository as models
-from plastinka_api.plots import fan_chart_png, history_panel
-from plastinka_api.results import artifact, forecast_frame, forecast_rows, succeeded_job, training_summary
+from plastinka_api.pagination import Paginated100
+from plastinka_api.results import exports, service
+from plastinka_api.results.plots import fan_chart_png, history_panel
+from plastinka_api.results.schemas import DownloadLink
+from plastinka_api.results.service import artifact, forecast_frame, forecast_rows, succeeded_job, training_summary
 from plastinka_jobs.tables import PredictionJob, TrainingJob
 from plastinka_schemas import ForecastPage, Frequency, TrainingResult
 
 router = APIRouter(prefix="/results", tags=["results"], responses=error_responses(400, 401, 403, 404, 409, 422))
-
-
-class DownloadLink(BaseModel):
-    url: str
-    expires_at: str
-    sha256: str
-    size: int
 
 
 @router.get(
@@ -41,10 +33,9 @@ async def get_results(
     job_id: str,
     request: Request,
     principal: Viewer,
+    page: Paginated100,
     format: Annotated[Literal["json", "csv", "xlsx", "parquet"], Query()] = "json",
     item_id: Annotated[str | None, Query(max_length=200, description="Only this item's rows")] = None,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Any:
     ctx = get_context(request)
     job = await ctx.db.call(succeeded_job, ctx, principal, job_id)
@@ -63,8 +54,10 @@ async def get_results(
         frame = frame.filter(pl.col("item_id") == item_id)
     if format != "json":
         return _file(frame, format, f"{job_id}-forecast")
-    page = frame.slice(offset, limit)
-    return ForecastPage(job_id=job.id, total=frame.height, offset=offset, limit=limit, rows=forecast_rows(page))
+    rows = frame.slice(page.offset, page.limit)
+    return ForecastPage(
+        job_id=job.id, total=frame.height, offset=page.offset, limit=page.limit, rows=forecast_rows(rows)
+    )
 
 
 def _file(frame: pl.DataFrame, fmt: str, stem: str) -> Response:
@@ -108,13 +101,7 @@ async def plot(
     frame = await forecast_frame(ctx, job)
     if item_id is not None and frame.filter(pl.col("item_id") == item_id).is_empty():
         raise NotFound("item", item_id)
-
-    def lookup() -> tuple[Any, Any]:
-        with ctx.db.session() as session:
-            model = models.get_or_404(session, principal.owner, job.model_id)
-            return datasets.get_or_404(session, principal.owner, job.dataset_id or model.dataset_id), model
-
-    dataset, model = await ctx.db.call(lookup)
+    dataset, model = await ctx.db.call(service.history_inputs, ctx, principal.owner, job)
     history = await history_panel(ctx, dataset, Frequency(model.frequency))
     png = await ctx.db.call(fan_chart_png, history, frame, item_id)
     return Response(png, media_type="image/png")
@@ -127,36 +114,4 @@ async def accuracy(
     principal: Viewer,
     dataset_id: Annotated[str, Query(min_length=1, max_length=100)],
 ) -> dict[str, Any]:
-    ctx = get_context(request)
-    job = await ctx.db.call(succeeded_job, ctx, principal, job_id)
-    if not isinstance(job, PredictionJob):
-        raise BadRequest("accuracy is measured for prediction jobs")
-
-    def lookup() -> tuple[Any, Any]:
-        with ctx.db.session() as session:
-            return datasets.get_or_404(session, principal.owner, dataset_id), models.get_or_404(
-                session, principal.owner, job.model_id
-            )
-
-    dataset, model = await ctx.db.call(lookup)
-    frame = await forecast_frame(ctx, job)
-    sales = await ctx.store.get_bytes(dataset.object_key, expected_sha256=dataset.sha256)
-    stock = (
-        await ctx.store.get_bytes(dataset.stock_key, expected_sha256=dataset.stock_sha256)
-        if dataset.stock_key
-        else None
-    )
-    result = await ctx.db.call(
-        score,
-        frame,
-        sales,
-        dataset.filename,
-        stock,
-        dataset.stock_filename,
-        Frequency(model.frequency),
-        list(model.quantiles),
-    )
-    for name, value in result["overall"].items():
-        if isinstance(value, int | float):
-            ctx.metrics.model_quality.labels(name, "accuracy").set(value)
-    return {"job_id": job_id, "dataset_id": dataset_id, "model_id": model.id, **result}
+    return await service.accuracy(get_context(request), principal, job_id, dataset_id)

@@ -1,4 +1,5 @@
-"""Reading a succeeded job's results back from storage (verified), with a small cache of parsed forecasts."""
+"""Results rules: reading a succeeded job's results back from storage (verified), with a small cache of parsed
+forecasts; the inputs of its plots and accuracy scores."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ import polars as pl
 
 from plastinka_api import artifacts
 from plastinka_api.context import AppContext
-from plastinka_api.errors import Conflict, NotFound
+from plastinka_api.datasets import repository as datasets
+from plastinka_api.errors import BadRequest, Conflict, NotFound
 from plastinka_api.keys.service import Principal
-from plastinka_jobs.tables import JobRow, PredictionJob, TrainingJob
-from plastinka_schemas import ArtifactManifest, ArtifactRef, ForecastRow, JobStatus
+from plastinka_api.models import repository as models
+from plastinka_api.results.accuracy import score
+from plastinka_jobs.tables import Dataset, JobRow, Model, PredictionJob, TrainingJob
+from plastinka_schemas import ArtifactManifest, ArtifactRef, ForecastRow, Frequency, JobStatus
 
 _CACHE_SIZE = 16
 _frames: OrderedDict[str, pl.DataFrame] = OrderedDict()
@@ -92,3 +96,46 @@ def training_summary(job: TrainingJob) -> tuple[dict[str, Any], list[dict[str, A
     else:
         rows = metrics.pop("backtest", None) or backtest
     return metrics, [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+
+
+def history_inputs(ctx: AppContext, owner: str, job: PredictionJob) -> tuple[Dataset, Model]:
+    """The dataset a prediction job forecast from (its own, else its model's) and the model."""
+    with ctx.db.session() as session:
+        model = models.get_or_404(session, owner, job.model_id)
+        return datasets.get_or_404(session, owner, job.dataset_id or model.dataset_id), model
+
+
+async def accuracy(ctx: AppContext, principal: Principal, job_id: str, dataset_id: str) -> dict[str, Any]:
+    """Score a prediction job's stored forecast against the actuals of the owner's dataset ``dataset_id``."""
+    job = await ctx.db.call(succeeded_job, ctx, principal, job_id)
+    if not isinstance(job, PredictionJob):
+        raise BadRequest("accuracy is measured for prediction jobs")
+
+    def lookup() -> tuple[Dataset, Model]:
+        with ctx.db.session() as session:
+            return datasets.get_or_404(session, principal.owner, dataset_id), models.get_or_404(
+                session, principal.owner, job.model_id
+            )
+
+    dataset, model = await ctx.db.call(lookup)
+    frame = await forecast_frame(ctx, job)
+    sales = await ctx.store.get_bytes(dataset.object_key, expected_sha256=dataset.sha256)
+    stock = (
+        await ctx.store.get_bytes(dataset.stock_key, expected_sha256=dataset.stock_sha256)
+        if dataset.stock_key
+        else None
+    )
+    result = await ctx.db.call(
+        score,
+        frame,
+        sales,
+        dataset.filename,
+        stock,
+        dataset.stock_filename,
+        Frequency(model.frequency),
+        list(model.quantiles),
+    )
+    for name, value in result["overall"].items():
+        if isinstance(value, int | float):
+            ctx.metrics.model_quality.labels(name, "accuracy").set(value)
+    return {"job_id": job_id, "dataset_id": dataset_id, "model_id": model.id, **result}
