@@ -23,8 +23,8 @@ from plastinka_api.keys import endpoints as keys
 from plastinka_api.limits import BodyLimitMiddleware
 from plastinka_api.metrics import Metrics, MetricsMiddleware
 from plastinka_api.models import endpoints as models
+from plastinka_api.platform import files, health, internal
 from plastinka_api.results import endpoints as results
-from plastinka_api.routers import files, health, internal
 from plastinka_api.runtime import DbRecorder, make_invoker, make_store
 from plastinka_api.secrets_file import load_secret
 from plastinka_api.settings import Settings
