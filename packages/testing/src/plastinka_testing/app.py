@@ -1,14 +1,17 @@
-"""Fixtures for the API's router tests: a real app (lifespan included) on SQLite and local storage, driven
-through httpx's ASGI transport; jobs are moved by the jobs repository and by signed callback events."""
+"""The in-process app kit of the API's tests (services/api/tests): a real app (lifespan included) on SQLite and
+local storage, driven through httpx's ASGI transport; jobs are moved by the jobs repository and by signed
+callback events. A test directory takes the fixtures by importing them in its conftest.py:
+``from plastinka_testing.app import api, dataset_id, settings_factory, shop_files``."""
 
 from __future__ import annotations
 
 import io
 import json
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import httpx
@@ -35,6 +38,7 @@ class Api:
     ctx: AppContext
     clients: dict[str, httpx.AsyncClient]
     transport: httpx.ASGITransport
+    keys: dict[str, str] = field(default_factory=dict)
 
     def client(self, key: str | None) -> httpx.AsyncClient:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
@@ -103,13 +107,15 @@ class running_api:
                 _, keys[name] = create_key(session, name=name, role=role, owner=owner)
         self.api = Api(self.app, ctx, {}, transport)
         self.api.clients = {name: self.api.client(secret) for name, secret in keys.items()}
-        self.api.keys = keys  # type: ignore[attr-defined]
+        self.api.keys = keys
         return self.api
 
-    async def __aexit__(self, *exc: object) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         for client in self.api.clients.values():
             await client.aclose()
-        await self._lifespan.__aexit__(*exc)
+        await self._lifespan.__aexit__(exc_type, exc, tb)
 
 
 # --- data ---------------------------------------------------------------------------------------------
@@ -127,6 +133,14 @@ async def upload(client: httpx.AsyncClient, sales: Path, stock: Path | None = No
     if stock is not None:
         files["stock_file"] = (stock.name, stock.read_bytes(), "text/csv")
     return await client.post("/api/v1/datasets", files=files)
+
+
+@pytest.fixture
+async def dataset_id(api: Api, shop_files: tuple[Path, Path]) -> str:
+    """The sample shop uploaded by the ``shop`` analyst."""
+    response = await upload(api.analyst, *shop_files)
+    assert response.status_code == 201
+    return str(response.json()["id"])
 
 
 # --- playing the function's part ----------------------------------------------------------------------
