@@ -222,12 +222,8 @@ def _done(ctx: AppContext, event: AnyJobEvent, outcome: Outcome) -> Outcome:
     if outcome.applied:
         ctx.changes.notify(event.job_id)
         if outcome.status is not None and outcome.status.is_terminal:
-            ctx.spawn(after_terminal(ctx, event.job_id))
+            # Metrics and the webhook, best effort: the job itself is already recorded.
+            ctx.spawn(job_ended(ctx, event.job_id))
         elif outcome.status is JobStatus.RETRY_WAIT:
             ctx.wake_dispatcher()
     return outcome
-
-
-async def after_terminal(ctx: AppContext, job_id: str) -> None:
-    """Metrics and the webhook of a job that just ended (best effort: the job itself is already recorded)."""
-    await job_ended(ctx, job_id)
