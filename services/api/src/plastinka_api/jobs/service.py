@@ -1,88 +1,18 @@
-"""Jobs' rules, for both kinds. Submitting: check what the request names belongs to the caller, write the
-``queued`` row, commit. Nothing is invoked here: the dispatcher picks the committed row up (woken at once in
-this process). Reads are the caller's owner's jobs of the kind asked (another kind's id is a 404); a job is
-cancelled only before it has finished.
+"""Jobs' rules for both kinds: submission (the checks are in :mod:`plastinka_api.jobs.submit`), reads of the
+caller's owner's jobs of the kind asked (another kind's id is a 404), and cancelling a job that has not ended.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from plastinka_api.context import AppContext
-from plastinka_api.datasets import repository as datasets
-from plastinka_api.errors import BadRequest, Conflict, NotFound
+from plastinka_api.errors import Conflict, NotFound
 from plastinka_api.jobs.notify import job_ended
+from plastinka_api.jobs.submit import submit_prediction, submit_training
 from plastinka_api.jobs.views import JobPublic, job_view, kind_of
 from plastinka_api.keys.service import Principal
-from plastinka_api.models import repository as models
 from plastinka_api.pagination import Pagination
-from plastinka_jobs.repository import IdempotencyConflict
-from plastinka_jobs.tables import JobRow, PredictionJob, TrainingJob
+from plastinka_jobs.tables import JobRow
 from plastinka_schemas import JobKind, JobStatus, PredictionJobCreate, TrainingJobCreate
-
-
-def training_parameters(body: TrainingJobCreate) -> dict[str, Any]:
-    return {
-        "frequency": body.frequency.value,
-        "horizon": body.horizon,
-        "quantiles": list(body.quantiles),
-        "tune": body.tune,
-        "time_budget_s": body.time_budget_s,
-        "activate": body.activate,
-    }
-
-
-def submit_training(
-    ctx: AppContext, principal: Principal, body: TrainingJobCreate, idempotency_key: str | None
-) -> tuple[TrainingJob, bool]:
-    with ctx.db.session() as session:
-        datasets.get_or_404(session, principal.owner, body.dataset_id)
-    try:
-        return ctx.repo.create_training_job(
-            owner=principal.owner,
-            dataset_id=body.dataset_id,
-            parameters=training_parameters(body),
-            idempotency_key=idempotency_key,
-            callback_url=str(body.callback_url) if body.callback_url else None,
-            max_attempts=ctx.settings.max_attempts,
-        )
-    except IdempotencyConflict as exc:
-        raise Conflict(str(exc), details={"job_id": exc.job_id}) from None
-
-
-def submit_prediction(
-    ctx: AppContext, principal: Principal, body: PredictionJobCreate, idempotency_key: str | None
-) -> tuple[PredictionJob, bool]:
-    with ctx.db.session() as session:
-        if body.model_id is not None:
-            model = models.get_or_404(session, principal.owner, body.model_id)
-        else:
-            found = models.active(session, principal.owner)
-            if found is None:
-                raise Conflict("no active model: train one first or name a model_id")
-            model = found
-        if body.dataset_id is not None:
-            datasets.get_or_404(session, principal.owner, body.dataset_id)
-    horizon = body.horizon if body.horizon is not None else model.horizon
-    if horizon > model.horizon:
-        raise BadRequest(
-            f"horizon {horizon} exceeds the model's horizon {model.horizon}; train a model with a longer horizon",
-            details=[{"where": "body.horizon", "message": f"at most {model.horizon} for model {model.id}"}],
-        )
-    parameters: dict[str, Any] = {"items": list(body.items) if body.items is not None else None}
-    try:
-        return ctx.repo.create_prediction_job(
-            owner=principal.owner,
-            model_id=model.id,
-            horizon=horizon,
-            dataset_id=body.dataset_id,
-            parameters=parameters,
-            idempotency_key=idempotency_key,
-            callback_url=str(body.callback_url) if body.callback_url else None,
-            max_attempts=ctx.settings.max_attempts,
-        )
-    except IdempotencyConflict as exc:
-        raise Conflict(str(exc), details={"job_id": exc.job_id}) from None
 
 
 async def submit(
