@@ -196,13 +196,4 @@ def has_any(ctx: AppContext, owner: str) -> bool:
 
 
 def dataset_view(row: Dataset) -> DatasetPublic:
-    return DatasetPublic(
-        id=row.id,
-        owner=row.owner,
-        filename=row.filename,
-        sha256=row.sha256,
-        size_bytes=row.size_bytes,
-        stock_filename=row.stock_filename,
-        report=row.report,
-        created_at=row.created_at,
-    )
+    return DatasetPublic.model_validate(row)

@@ -99,18 +99,4 @@ def _date(value: Any) -> date | None:
 
 
 def model_view(row: Model) -> ModelPublic:
-    return ModelPublic(
-        id=row.id,
-        owner=row.owner,
-        dataset_id=row.dataset_id,
-        training_job_id=row.training_job_id,
-        frequency=row.frequency,
-        horizon=row.horizon,
-        quantiles=tuple(row.quantiles),
-        train_start=row.train_start,
-        train_end=row.train_end,
-        artifact_sha256=row.artifact_sha256,
-        metrics=row.metrics,
-        active=row.active,
-        created_at=row.created_at,
-    )
+    return ModelPublic.model_validate(row)
