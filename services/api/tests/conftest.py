@@ -1,9 +1,3 @@
-"""Makes the shared test kit (``apikit.py``) importable under pytest's importlib mode and registers its
-fixtures."""
+"""The in-process app fixtures of ``plastinka_testing.app``, for every test here."""
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from apikit import api, settings_factory, shop_files  # noqa: F401
+from plastinka_testing.app import api, dataset_id, settings_factory, shop_files  # noqa: F401

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from apikit import Api, make_settings, running_api, upload
+from plastinka_testing.app import Api, make_settings, running_api, upload
 
 
 async def test_upload_reports_rows_items_and_period(api: Api, shop_files: tuple[Path, Path]) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from apikit import Api, claim, make_settings, running_api, training_manifest, upload
+from plastinka_testing.app import Api, claim, make_settings, running_api, training_manifest, upload
 
 from plastinka_api.invokers.recording import AttemptRecord
 from plastinka_schemas import SucceededEvent

@@ -11,7 +11,16 @@ import shutil
 from pathlib import Path
 
 import pytest
-from apikit import Api, claim, event, forecast_frame, post_event, prediction_manifest, run_training, upload
+from plastinka_testing.app import (
+    Api,
+    claim,
+    event,
+    forecast_frame,
+    post_event,
+    prediction_manifest,
+    run_training,
+    upload,
+)
 
 EXAMPLES = Path(__file__).parents[3] / "packages" / "forecasting" / "tests" / "examples"
 

@@ -15,14 +15,20 @@ from fastapi import APIRouter, FastAPI
 from plastinka_api import bootstrap
 from plastinka_api.context import AppContext
 from plastinka_api.database import Database
+from plastinka_api.datasets import endpoints as datasets
 from plastinka_api.engine import JobEngine
 from plastinka_api.errors import install_error_handlers
+from plastinka_api.jobs import endpoints as jobs
+from plastinka_api.keys import endpoints as keys
 from plastinka_api.limits import BodyLimitMiddleware
 from plastinka_api.metrics import Metrics, MetricsMiddleware
-from plastinka_api.routers import datasets, files, health, internal, jobs, keys, models, results, status
+from plastinka_api.models import endpoints as models
+from plastinka_api.platform import files, health, internal
+from plastinka_api.results import endpoints as results
 from plastinka_api.runtime import DbRecorder, make_invoker, make_store
 from plastinka_api.secrets_file import load_secret
 from plastinka_api.settings import Settings
+from plastinka_api.status import endpoints as status
 from plastinka_api.webhooks import WebhookSender
 from plastinka_jobs.db import create_engine, migrate
 from plastinka_jobs.policy import RetryPolicy

@@ -10,7 +10,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from plastinka_api.context import AppContext, get_context
 from plastinka_api.errors import Forbidden, Unauthorized
-from plastinka_api.keys import Principal, lookup, role_at_least
+from plastinka_api.keys.service import Principal, lookup, role_at_least
 from plastinka_schemas import Role
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer pk_...`")

@@ -7,12 +7,10 @@ import tempfile
 from pathlib import Path
 from typing import TextIO
 
-from sqlmodel import select
-
 from plastinka_api.context import AppContext
+from plastinka_api.datasets.service import has_any, register, spooled_path
 from plastinka_api.errors import ApiError
-from plastinka_api.keys import count_live_keys, create_key, ensure_key
-from plastinka_api.uploads import register, spooled_path
+from plastinka_api.keys.service import count_live_keys, create_key, ensure_key
 from plastinka_forecasting.synthetic import write_sample
 from plastinka_jobs.tables import Dataset
 from plastinka_schemas import Role
@@ -40,14 +38,9 @@ def ensure_admin_key(ctx: AppContext) -> str | None:
         return secret
 
 
-def _has_dataset(ctx: AppContext) -> bool:
-    with ctx.db.session() as session:
-        return session.exec(select(Dataset.id).where(Dataset.owner == DEFAULT_OWNER).limit(1)).first() is not None
-
-
 async def ensure_sample_dataset(ctx: AppContext) -> Dataset | None:
     """On first start, generate the sample shop with the forecasting package and register it."""
-    if not ctx.settings.sample_dataset or await ctx.db.call(_has_dataset, ctx):
+    if not ctx.settings.sample_dataset or await ctx.db.call(has_any, ctx, DEFAULT_OWNER):
         return None
     with tempfile.TemporaryDirectory(prefix="plastinka-sample-") as tmp:
         files = await ctx.db.call(write_sample, Path(tmp), items=SAMPLE_ITEMS, months=SAMPLE_MONTHS)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import Request
 
 from plastinka_api.database import Database
-from plastinka_api.keys import PrincipalCache
+from plastinka_api.keys.service import PrincipalCache
 from plastinka_api.metrics import Metrics
 from plastinka_api.settings import Settings
 from plastinka_api.webhooks import WebhookSender

@@ -19,21 +19,19 @@ from typing import Any
 from pydantic import ValidationError
 
 from plastinka_api.context import AppContext
-from plastinka_api.events import apply_event
 from plastinka_api.invokers.base import InvocationError
 from plastinka_api.invokers.recording import AttemptRecord
-from plastinka_api.notify import deliver_due_webhooks, job_ended
-from plastinka_api.requests import InvalidJob, build_request, function_for
-from plastinka_api.views import kind_of
+from plastinka_api.jobs.events import apply_event
+from plastinka_api.jobs.notify import deliver_due_webhooks, job_ended
+from plastinka_api.jobs.requests import InvalidJob, build_request, function_for
+from plastinka_api.jobs.views import kind_of
 from plastinka_jobs.repository import ALL_OWNERS
-from plastinka_jobs.tables import PredictionJob, TrainingJob
+from plastinka_jobs.tables import JobRow
 from plastinka_schemas import JobKind, JobStatus, parse_job_event
 from plastinka_storage.errors import StorageError
 from plastinka_storage.keys import job_status_key
 
 log = logging.getLogger(__name__)
-
-JobRow = TrainingJob | PredictionJob
 
 
 class JobEngine:

@@ -1,0 +1,1 @@
+"""Datasets: endpoints (upload, list, get), service (spool, validate, store, record), repository (``datasets``)."""

@@ -1,0 +1,55 @@
+"""``/api/v1/datasets``: upload (multipart), list, get."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Request, Response, UploadFile
+
+from plastinka_api.auth import Analyst, Viewer
+from plastinka_api.context import get_context
+from plastinka_api.datasets import service
+from plastinka_api.datasets.service import dataset_view
+from plastinka_api.errors import ErrorBody, error_responses
+from plastinka_api.pagination import Paginated
+from plastinka_schemas import DatasetPublic, Page
+
+router = APIRouter(prefix="/datasets", tags=["datasets"], responses=error_responses(400, 401, 403, 404, 422))
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=DatasetPublic,
+    summary="Upload a sales export (and optionally a stock snapshot)",
+    responses={
+        200: {"description": "An identical upload already exists: that dataset"},
+        413: {"model": ErrorBody, "description": "A file is larger than the limit"},
+        422: {"model": ErrorBody, "description": "The file cannot be used: file, row, column and reason"},
+    },
+)
+async def upload(
+    request: Request,
+    response: Response,
+    principal: Analyst,
+    file: Annotated[UploadFile, File(description="Sales export: xlsx, xls, csv or parquet")],
+    stock_file: Annotated[UploadFile | None, File(description="Optional stock snapshot")] = None,
+) -> DatasetPublic:
+    ctx = get_context(request)
+    row, created = await service.ingest(ctx, principal.owner, file, stock_file)
+    response.status_code = 201 if created else 200
+    response.headers["Location"] = f"/api/v1/datasets/{row.id}"
+    return dataset_view(row)
+
+
+@router.get("", response_model=Page[DatasetPublic], summary="List datasets, newest first")
+async def listing(request: Request, principal: Viewer, page: Paginated) -> Page[DatasetPublic]:
+    ctx = get_context(request)
+    total, rows = await ctx.db.call(service.listing, ctx, principal.owner, page)
+    return page.page(total, [dataset_view(r) for r in rows])
+
+
+@router.get("/{dataset_id}", response_model=DatasetPublic, summary="One dataset with its validation report")
+async def get(dataset_id: str, request: Request, principal: Viewer) -> DatasetPublic:
+    ctx = get_context(request)
+    return dataset_view(await ctx.db.call(service.get, ctx, principal.owner, dataset_id))

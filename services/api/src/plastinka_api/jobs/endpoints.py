@@ -1,0 +1,121 @@
+"""``/api/v1/training`` and ``/api/v1/prediction``: submit, list, get, cancel.
+
+Both kinds are built by :func:`job_routes` from the kind alone; the route names (and so the OpenAPI operation
+ids, e.g. ``create_training_api_v1_training_post``) are those of the hand-written pairs they replace.
+"""
+
+# No ``from __future__ import annotations``: the request body's type is the kind's, chosen when the routes are
+# built, and FastAPI reads it from the live annotation.
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request, Response
+
+from plastinka_api.auth import Analyst, Viewer
+from plastinka_api.context import get_context
+from plastinka_api.errors import error_responses
+from plastinka_api.jobs import service
+from plastinka_api.jobs.views import JobPublic, job_view
+from plastinka_api.pagination import Paginated
+from plastinka_schemas import (
+    JobAccepted,
+    JobKind,
+    JobStatus,
+    Page,
+    PredictionJobCreate,
+    PredictionJobPublic,
+    TrainingJobCreate,
+    TrainingJobPublic,
+)
+
+#: Each kind's request body and public body.
+BODIES: dict[JobKind, tuple[type[TrainingJobCreate | PredictionJobCreate], type[JobPublic]]] = {
+    JobKind.TRAINING: (TrainingJobCreate, TrainingJobPublic),
+    JobKind.PREDICTION: (PredictionJobCreate, PredictionJobPublic),
+}
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Repeat a submission safely: the same key returns the job it created first.",
+    ),
+]
+StatusFilter = Annotated[list[JobStatus] | None, Query(alias="status")]
+
+
+def job_routes(router: APIRouter, kind: JobKind) -> None:
+    """Add ``POST /{kind}``, ``GET /{kind}``, ``GET /{kind}/{job_id}`` and ``POST /{kind}/{job_id}/cancel``."""
+    create_body, public = BODIES[kind]
+    name, path = kind.value, f"/{kind.value}"
+
+    async def create(
+        body: create_body,  # type: ignore[valid-type]
+        request: Request,
+        response: Response,
+        principal: Analyst,
+        idempotency_key: IdempotencyKey = None,
+    ) -> JobAccepted:
+        ctx = get_context(request)
+        job, created = await service.submit(ctx, principal, body, idempotency_key)
+        response.status_code = 202 if created else 200
+        response.headers["Location"] = f"/api/v1/status/{job.id}"
+        return JobAccepted(job_id=job.id, kind=kind, status=job.status, status_url=f"/api/v1/status/{job.id}")
+
+    async def listing(request: Request, principal: Viewer, page: Paginated, status: StatusFilter = None) -> Any:
+        ctx = get_context(request)
+        total, rows = await ctx.db.call(service.listing, ctx, principal, kind, status, page)
+        return page.page(total, [job_view(r, []) for r in rows])
+
+    async def get(job_id: str, request: Request, principal: Viewer) -> Any:
+        ctx = get_context(request)
+        return await ctx.db.call(service.detail, ctx, principal, job_id, kind)
+
+    async def cancel(job_id: str, request: Request, principal: Analyst) -> Any:
+        return await service.cancel(get_context(request), principal, job_id, kind)
+
+    router.add_api_route(
+        path,
+        create,
+        methods=["POST"],
+        name=f"create_{name}",
+        status_code=202,
+        response_model=JobAccepted,
+        tags=[name],
+        summary=f"Queue a {name} job",
+        responses={200: {"description": "Idempotent repeat"}},
+    )
+    router.add_api_route(
+        path,
+        listing,
+        methods=["GET"],
+        name=f"list_{name}",
+        response_model=Page[public],  # type: ignore[valid-type]
+        tags=[name],
+        summary=f"List {name} jobs",
+    )
+    router.add_api_route(
+        f"{path}/{{job_id}}",
+        get,
+        methods=["GET"],
+        name=f"get_{name}",
+        response_model=public,
+        tags=[name],
+        summary=f"One {name} job",
+    )
+    router.add_api_route(
+        f"{path}/{{job_id}}/cancel",
+        cancel,
+        methods=["POST"],
+        name=f"cancel_{name}",
+        response_model=public,
+        tags=[name],
+        summary=f"Cancel a {name} job that has not finished",
+    )
+
+
+router = APIRouter(responses=error_responses(400, 401, 403, 404, 409, 422))
+for _kind in JobKind:
+    job_routes(router, _kind)

@@ -1,0 +1,93 @@
+"""Submitting jobs: check what the request names belongs to the caller, write the ``queued`` row, commit.
+
+Nothing is invoked here: the dispatcher picks the committed row up (woken at once in this process).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from plastinka_api.context import AppContext
+from plastinka_api.datasets import repository as datasets
+from plastinka_api.errors import BadRequest, Conflict
+from plastinka_api.keys.service import Principal
+from plastinka_api.models import repository as models
+from plastinka_jobs.repository import IdempotencyConflict
+from plastinka_jobs.tables import Dataset, Model, PredictionJob, TrainingJob
+from plastinka_schemas import PredictionJobCreate, TrainingJobCreate
+
+
+def training_parameters(body: TrainingJobCreate) -> dict[str, Any]:
+    return {
+        "frequency": body.frequency.value,
+        "horizon": body.horizon,
+        "quantiles": list(body.quantiles),
+        "tune": body.tune,
+        "time_budget_s": body.time_budget_s,
+        "activate": body.activate,
+    }
+
+
+def submit_training(
+    ctx: AppContext, principal: Principal, body: TrainingJobCreate, idempotency_key: str | None
+) -> tuple[TrainingJob, bool]:
+    with ctx.db.session() as session:
+        datasets.get_or_404(session, principal.owner, body.dataset_id)
+    try:
+        return ctx.repo.create_training_job(
+            owner=principal.owner,
+            dataset_id=body.dataset_id,
+            parameters=training_parameters(body),
+            idempotency_key=idempotency_key,
+            callback_url=str(body.callback_url) if body.callback_url else None,
+            max_attempts=ctx.settings.max_attempts,
+        )
+    except IdempotencyConflict as exc:
+        raise Conflict(str(exc), details={"job_id": exc.job_id}) from None
+
+
+def _prediction_model(session: Session, owner: str, body: PredictionJobCreate) -> Model:
+    if body.model_id is not None:
+        return models.get_or_404(session, owner, body.model_id)
+    found = models.active(session, owner)
+    if found is None:
+        raise Conflict("no active model: train one first or name a model_id")
+    return found
+
+
+def prediction_dataset(ctx: AppContext, principal: Principal, body: PredictionJobCreate) -> Dataset:
+    """The dataset a prediction would forecast from: the named one, else the model's training data."""
+    with ctx.db.session() as session:
+        model = _prediction_model(session, principal.owner, body)
+        return datasets.get_or_404(session, principal.owner, body.dataset_id or model.dataset_id)
+
+
+def submit_prediction(
+    ctx: AppContext, principal: Principal, body: PredictionJobCreate, idempotency_key: str | None
+) -> tuple[PredictionJob, bool]:
+    with ctx.db.session() as session:
+        model = _prediction_model(session, principal.owner, body)
+        if body.dataset_id is not None:
+            datasets.get_or_404(session, principal.owner, body.dataset_id)
+    horizon = body.horizon if body.horizon is not None else model.horizon
+    if horizon > model.horizon:
+        raise BadRequest(
+            f"horizon {horizon} exceeds the model's horizon {model.horizon}; train a model with a longer horizon",
+            details=[{"where": "body.horizon", "message": f"at most {model.horizon} for model {model.id}"}],
+        )
+    parameters: dict[str, Any] = {"items": list(body.items) if body.items is not None else None}
+    try:
+        return ctx.repo.create_prediction_job(
+            owner=principal.owner,
+            model_id=model.id,
+            horizon=horizon,
+            dataset_id=body.dataset_id,
+            parameters=parameters,
+            idempotency_key=idempotency_key,
+            callback_url=str(body.callback_url) if body.callback_url else None,
+            max_attempts=ctx.settings.max_attempts,
+        )
+    except IdempotencyConflict as exc:
+        raise Conflict(str(exc), details={"job_id": exc.job_id}) from None

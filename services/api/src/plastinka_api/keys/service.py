@@ -1,0 +1,137 @@
+"""API keys' rules: high-entropy secrets stored as sha256 digests, with a role and an owner.
+
+A key is ``pk_<43 url-safe characters>`` (256 random bits), so a plain sha256 is a sound one-way store: there
+is nothing to brute-force that a slow hash would protect. Lookups are by digest, compared inside the query.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlmodel import Session
+
+from plastinka_api.errors import BadRequest, NotFound
+from plastinka_api.keys import repository
+from plastinka_api.pagination import Pagination
+from plastinka_jobs.ids import new_id
+from plastinka_jobs.tables import ApiKey
+from plastinka_schemas import Role
+
+if TYPE_CHECKING:
+    from plastinka_api.context import AppContext
+
+KEY_PREFIX = "pk_"
+_ROLE_RANK = {Role.VIEWER: 0, Role.ANALYST: 1, Role.ADMIN: 2}
+
+
+def new_secret() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_key(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def display_prefix(secret: str) -> str:
+    """The first characters, safe to show in listings and logs."""
+    return secret[:10]
+
+
+def role_at_least(role: Role, minimum: Role) -> bool:
+    return _ROLE_RANK[Role(role)] >= _ROLE_RANK[Role(minimum)]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the key's id, name, role and owner."""
+
+    key_id: str
+    name: str
+    role: Role
+    owner: str
+
+
+def create_key(session: Session, *, name: str, role: Role, owner: str, secret: str | None = None) -> tuple[ApiKey, str]:
+    """Insert a key and return the row with its secret (shown once, never stored)."""
+    secret = secret or new_secret()
+    row = ApiKey(
+        id=new_id("key"), key_hash=hash_key(secret), prefix=display_prefix(secret), name=name, role=role, owner=owner
+    )
+    return repository.add(session, row), secret
+
+
+def ensure_key(session: Session, *, secret: str, name: str, role: Role, owner: str) -> bool:
+    """Make ``secret`` a live key (the bootstrap key); True when it was added or un-revoked."""
+    row = repository.by_hash(session, hash_key(secret))
+    if row is None:
+        create_key(session, name=name, role=role, owner=owner, secret=secret)
+        return True
+    if row.revoked_at is not None or row.role != role:
+        row.revoked_at = None
+        row.role = role
+        session.add(row)
+        session.commit()
+        return True
+    return False
+
+
+def count_live_keys(session: Session) -> int:
+    return repository.count_live(session)
+
+
+def lookup(session: Session, secret: str) -> Principal | None:
+    row = repository.live_by_hash(session, hash_key(secret))
+    if row is None:
+        return None
+    return Principal(key_id=row.id, name=row.name, role=Role(row.role), owner=row.owner)
+
+
+def create(ctx: AppContext, *, name: str, role: Role, owner: str) -> tuple[ApiKey, str]:
+    """A new key for any owner (admins are the operator)."""
+    with ctx.db.write_session() as session:
+        return create_key(session, name=name, role=role, owner=owner)
+
+
+def listing(ctx: AppContext, pagination: Pagination) -> tuple[int, list[ApiKey]]:
+    with ctx.db.session() as session:
+        return repository.page(session, pagination)
+
+
+def revoke(ctx: AppContext, principal: Principal, key_id: str) -> None:
+    """Revoke ``key_id`` (not the caller's own key); this instance forgets cached principals at once."""
+    if key_id == principal.key_id:
+        raise BadRequest("a key cannot revoke itself; use another admin key")
+    with ctx.db.write_session() as session:
+        found = repository.revoke(session, key_id)
+    if found is None:
+        raise NotFound("key", key_id)
+    ctx.principals.clear()
+
+
+class PrincipalCache:
+    """A few seconds of memory per key digest, so status polling does not hit the key table every time.
+
+    Revocation through this instance clears it at once; other instances notice within ``ttl_s``.
+    """
+
+    def __init__(self, ttl_s: float = 2.0) -> None:
+        self._ttl = ttl_s
+        self._entries: dict[str, tuple[float, Principal | None]] = {}
+
+    def get(self, secret: str) -> tuple[bool, Principal | None]:
+        entry = self._entries.get(hash_key(secret))
+        if entry is None or entry[0] < time.monotonic():
+            return False, None
+        return True, entry[1]
+
+    def put(self, secret: str, principal: Principal | None) -> None:
+        if len(self._entries) > 10_000:
+            self._entries.clear()
+        self._entries[hash_key(secret)] = (time.monotonic() + self._ttl, principal)
+
+    def clear(self) -> None:
+        self._entries.clear()

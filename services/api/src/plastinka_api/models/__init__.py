@@ -1,0 +1,2 @@
+"""Models: endpoints (list, get, activate, delete), service (activation, deletion, recording a trained model),
+repository (``models``)."""

@@ -1,1 +1,0 @@
-"""The HTTP routers; each delegates to a core module and only translates HTTP in and out."""

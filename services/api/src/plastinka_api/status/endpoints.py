@@ -1,0 +1,45 @@
+"""``/api/v1/status``: a job's status and history (long-poll with ``?wait=N``), listings, admin requeue."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from plastinka_api.auth import Admin, Viewer
+from plastinka_api.context import get_context
+from plastinka_api.errors import error_responses
+from plastinka_api.pagination import Paginated
+from plastinka_api.status import service
+from plastinka_schemas import JobStatus, JobStatusPublic, Page
+
+router = APIRouter(prefix="/status", tags=["status"], responses=error_responses(401, 403, 404, 409, 422))
+
+
+@router.get("/{job_id}", response_model=JobStatusPublic, summary="A job's status and event history")
+async def get_status(
+    job_id: str,
+    request: Request,
+    principal: Viewer,
+    wait: Annotated[float, Query(ge=0, description="Long-poll: wait up to N seconds for a change")] = 0,
+) -> Response:
+    # The hot polling path: the view is already a validated JobStatusPublic, so it is serialised once by
+    # pydantic-core instead of re-validated against the response model, dumped and JSON-encoded again.
+    view = await service.poll(get_context(request), principal, job_id, wait)
+    return Response(view.model_dump_json(), media_type="application/json")
+
+
+@router.get("", response_model=Page[JobStatusPublic], summary="List jobs of both kinds by status")
+async def list_status(
+    request: Request,
+    principal: Viewer,
+    page: Paginated,
+    status: Annotated[list[JobStatus] | None, Query()] = None,
+) -> Page[JobStatusPublic]:
+    ctx = get_context(request)
+    return await ctx.db.call(service.listing, ctx, principal, status, page)
+
+
+@router.post("/{job_id}/requeue", response_model=JobStatusPublic, summary="Admin: requeue a dead-lettered job")
+async def requeue(job_id: str, request: Request, principal: Admin) -> JobStatusPublic:
+    return await service.requeue(get_context(request), principal, job_id)
