@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
     ("fault", "error_type"),
     [
         ({"PLASTINKA_TEST_CRASH_ATTEMPT": "1"}, "FunctionCrashed"),
-        ({"PLASTINKA_TEST_WORK_S": "30", "PLASTINKA_FUNCTION_TIMEOUT_S": "4"}, "FunctionTimedOut"),
+        ({"PLASTINKA_TEST_WORK_S": "60", "PLASTINKA_FUNCTION_TIMEOUT_S": "10"}, "FunctionTimedOut"),
     ],
     ids=["crash", "timeout"],
 )

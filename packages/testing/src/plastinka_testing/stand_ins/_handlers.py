@@ -13,26 +13,25 @@ from typing import Any
 
 from plastinka_function_runtime import Attempt, Outcome, run_attempt
 
-from plastinka_jobs import JobReporter
 from plastinka_schemas import PredictRequest, TrainRequest
 
 _PREFIX = "PLASTINKA_TEST_"
 _sent: list[Any] = []
 _held: list[Any] = []
-_original_send = JobReporter.send
+_original_send: Any = None
 
 
 def _setting(name: str, default: str = "") -> str:
     return os.environ.get(_PREFIX + name, default)
 
 
-def _faulty_send(self: JobReporter, event: Any) -> bool:
+def _faulty_send(self: Any, event: Any) -> bool:
     mode = _setting("CALLBACKS")
     _sent.append((self, event))
     if mode == "reorder" and event.type in ("running", "progress"):
         _held.append((self, event))
         return True
-    ok = _original_send(self, event)
+    ok = bool(_original_send(self, event))
     if mode == "duplicate":
         ok = _original_send(self, event) and ok
     if mode == "reorder" and event.type in ("succeeded", "failed"):
@@ -42,7 +41,16 @@ def _faulty_send(self: JobReporter, event: Any) -> bool:
     return ok
 
 
-JobReporter.send = _faulty_send  # type: ignore[method-assign]
+def _install_faulty_send() -> None:
+    """Route the reporter's callbacks through :func:`_faulty_send`; only when asked, since importing the
+    reporter's package costs a cold start that a timeout case cannot spare."""
+    global _original_send  # noqa: PLW0603 - one patch per process
+    if _original_send is not None:
+        return
+    from plastinka_jobs import JobReporter  # noqa: PLC0415
+
+    _original_send = JobReporter.send
+    JobReporter.send = _faulty_send  # type: ignore[method-assign]
 
 
 def _ledger(attempt: Attempt) -> None:
@@ -86,6 +94,8 @@ def _predict(attempt: Attempt) -> Outcome:
 
 def _run(event: Any, context: Any, request_type: Any, work: Any) -> Any:
     mode = _setting("CALLBACKS")
+    if mode:
+        _install_faulty_send()
     if mode == "drop":
         event = _without_callback(event)
     result = run_attempt(event, context, request_type, work)
