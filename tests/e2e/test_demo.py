@@ -1,7 +1,7 @@
 """``plastinka-api demo`` against a running server: progress, a forecast table and a saved plot.
 
-The server runs the fast stand-in handlers (``fast_functions/``): the demo's own HTTP flow is under test here;
-the real handlers are exercised by ``test_local_runtime.py``.
+The server runs the stand-in handlers (``plastinka_testing.stand_ins``): the demo's own HTTP flow is under
+test here; the real handlers are exercised by ``test_local_runtime.py``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from e2ekit import ADMIN_KEY, FAST_FUNCTIONS, api_server, free_port
+from plastinka_testing.api_process import free_port
+from plastinka_testing.servers import ADMIN_KEY, api_server
+from plastinka_testing.stand_ins import STAND_IN_FUNCTIONS
 
 from plastinka_api.demo import DemoError, run
 from plastinka_api.settings import Settings
@@ -20,7 +22,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_demo_prints_a_forecast_and_saves_a_plot(tmp_path: Path) -> None:
-    env = {"PLASTINKA_FUNCTIONS_DIR": str(FAST_FUNCTIONS)}
+    env = {"PLASTINKA_FUNCTIONS_DIR": str(STAND_IN_FUNCTIONS)}
     with api_server(tmp_path / "var", env) as server:
         out = io.StringIO()
         settings = Settings(_env_file=None, data_dir=tmp_path / "demo")  # type: ignore[call-arg]
@@ -36,7 +38,7 @@ def test_demo_prints_a_forecast_and_saves_a_plot(tmp_path: Path) -> None:
 
 
 def test_demo_starts_a_server_when_none_answers_and_stops_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PLASTINKA_FUNCTIONS_DIR", str(FAST_FUNCTIONS))
+    monkeypatch.setenv("PLASTINKA_FUNCTIONS_DIR", str(STAND_IN_FUNCTIONS))
     monkeypatch.setenv("PLASTINKA_SAMPLE_DATASET", "false")
     monkeypatch.setenv("PLASTINKA_DATA_DIR", str(tmp_path / "var"))
     port = free_port()

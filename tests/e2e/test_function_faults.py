@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from e2ekit import ADMIN_KEY, FAST_FUNCTIONS, api_server, upload, wait_for
+from plastinka_testing.servers import ADMIN_KEY, api_server, upload, wait_for
+from plastinka_testing.stand_ins import STAND_IN_FUNCTIONS
 
 pytestmark = pytest.mark.slow
 
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.slow
     ("fault", "error_type"),
     [
         ({"PLASTINKA_TEST_CRASH_ATTEMPT": "1"}, "FunctionCrashed"),
-        ({"PLASTINKA_TEST_WORK_S": "30", "PLASTINKA_FUNCTION_TIMEOUT_S": "4"}, "FunctionTimedOut"),
+        ({"PLASTINKA_TEST_WORK_S": "60", "PLASTINKA_FUNCTION_TIMEOUT_S": "10"}, "FunctionTimedOut"),
     ],
     ids=["crash", "timeout"],
 )
@@ -24,7 +25,7 @@ def test_faulty_attempt_is_retried(
 ) -> None:
     ledger = tmp_path / "ledger.txt"
     env = {
-        "PLASTINKA_FUNCTIONS_DIR": str(FAST_FUNCTIONS),
+        "PLASTINKA_FUNCTIONS_DIR": str(STAND_IN_FUNCTIONS),
         "PLASTINKA_TEST_LEDGER": str(ledger),
         "PLASTINKA_RETRY_BASE_S": "0.5",
         "PLASTINKA_MAX_ATTEMPTS": "2",

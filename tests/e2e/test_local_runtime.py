@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import polars as pl
 import pytest
-from e2ekit import ADMIN_KEY, api_server, upload, wait_for
+from plastinka_testing.servers import ADMIN_KEY, api_server, upload, wait_for
 
 from plastinka_forecasting.baselines import BASELINES
 from plastinka_forecasting.ingest import load_sales_bytes

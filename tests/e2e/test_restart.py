@@ -8,7 +8,9 @@ import time
 from pathlib import Path
 
 import pytest
-from e2ekit import ADMIN_KEY, FAST_FUNCTIONS, api_server, free_port, upload, wait_for
+from plastinka_testing.api_process import free_port
+from plastinka_testing.servers import ADMIN_KEY, api_server, upload, wait_for
+from plastinka_testing.stand_ins import STAND_IN_FUNCTIONS
 
 pytestmark = pytest.mark.slow
 
@@ -16,7 +18,7 @@ pytestmark = pytest.mark.slow
 def test_sigkill_mid_job_then_restart(tmp_path: Path, shop: tuple[Path, Path]) -> None:
     ledger = tmp_path / "ledger.txt"
     env = {
-        "PLASTINKA_FUNCTIONS_DIR": str(FAST_FUNCTIONS),
+        "PLASTINKA_FUNCTIONS_DIR": str(STAND_IN_FUNCTIONS),
         "PLASTINKA_TEST_LEDGER": str(ledger),
         "PLASTINKA_TEST_WORK_S": "6",
     }

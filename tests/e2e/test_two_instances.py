@@ -1,6 +1,6 @@
 """Two API instances on one PostgreSQL database: 50 jobs submitted to both, each executed exactly once.
 
-The handlers here are the fast stand-ins of ``fast_functions/`` (the real attempt lifecycle of
+The handlers here are the fast stand-ins of ``plastinka_testing.stand_ins`` (the real attempt lifecycle of
 plastinka-function-runtime around trivial work): 50 real LightGBM trainings would take minutes on two cores,
 and what is under test is the claim/dispatch/callback path, not the model.
 """
@@ -11,7 +11,8 @@ import re
 from pathlib import Path
 
 import pytest
-from e2ekit import ADMIN_KEY, FAST_FUNCTIONS, api_server, assert_each_ran_once, submit_trainings, upload, wait_for
+from plastinka_testing.servers import ADMIN_KEY, api_server, assert_each_ran_once, submit_trainings, upload, wait_for
+from plastinka_testing.stand_ins import STAND_IN_FUNCTIONS
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -30,7 +31,7 @@ def test_each_job_runs_exactly_once(tmp_path: Path, postgres_url: str, shop: tup
     env = {
         "PLASTINKA_DATABASE_URL": postgres_url,
         "PLASTINKA_STORAGE_DIR": str(tmp_path / "shared-storage"),
-        "PLASTINKA_FUNCTIONS_DIR": str(FAST_FUNCTIONS),
+        "PLASTINKA_FUNCTIONS_DIR": str(STAND_IN_FUNCTIONS),
         "PLASTINKA_TEST_LEDGER": str(ledger),
         "PLASTINKA_FUNCTION_CONCURRENCY": "3",
         "PLASTINKA_DISPATCH_BATCH": "4",

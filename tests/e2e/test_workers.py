@@ -2,7 +2,7 @@
 
 Status reads reach 1,000/s only with two workers (benchmarks/load.py), so this is a supported way to run the
 service; what must hold is what holds for two instances: every job is executed exactly once. The handlers are
-the fast stand-ins of ``fast_functions/`` (see test_two_instances.py).
+the fast stand-ins of ``plastinka_testing.stand_ins`` (see test_two_instances.py).
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import re
 from pathlib import Path
 
 import pytest
-from e2ekit import ADMIN_KEY, FAST_FUNCTIONS, api_server, assert_each_ran_once, submit_trainings, upload, wait_for
+from plastinka_testing.servers import ADMIN_KEY, api_server, assert_each_ran_once, submit_trainings, upload, wait_for
+from plastinka_testing.stand_ins import STAND_IN_FUNCTIONS
 
 pytestmark = [pytest.mark.slow]
 
@@ -22,7 +23,7 @@ def test_two_worker_processes_on_sqlite_run_each_job_once(tmp_path: Path, shop: 
     ledger = tmp_path / "ledger.txt"
     env = {
         "PLASTINKA_WORKERS": "2",
-        "PLASTINKA_FUNCTIONS_DIR": str(FAST_FUNCTIONS),
+        "PLASTINKA_FUNCTIONS_DIR": str(STAND_IN_FUNCTIONS),
         "PLASTINKA_TEST_LEDGER": str(ledger),
         "PLASTINKA_FUNCTION_CONCURRENCY": "3",
         "PLASTINKA_DISPATCH_BATCH": "4",

@@ -1,22 +1,18 @@
-"""Fault matrix fixtures: the e2e kit (API servers as real processes), the backends, and the matrix record
-that ``report.py`` (and the terminal summary) print."""
+"""Fault matrix fixtures: the backends, and the matrix record that ``report.py`` (and the terminal summary)
+print. API servers, the stand-in functions and the shop come from the plastinka_testing plugin."""
 
 from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from plastinka_testing.faults import render_matrix
 
 HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent / "e2e"))
-
-from e2ekit import shop  # noqa: E402, F401
 
 #: Where each case's outcome is written (one JSON object per line); report.py reads it.
 RESULTS = Path(os.environ.get("PLASTINKA_FAULTS_RESULTS", HERE / ".matrix.jsonl"))
@@ -59,7 +55,5 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if _rows and not os.environ.get("PLASTINKA_FAULTS_NO_SUMMARY"):
-        from report import render
-
         terminalreporter.write_sep("=", "fault matrix")
-        terminalreporter.write_line(render(_rows))
+        terminalreporter.write_line(render_matrix(_rows))

@@ -11,21 +11,11 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+
+from plastinka_testing.faults import render_matrix
 
 HERE = Path(__file__).parent
 RESULTS = Path(os.environ.get("PLASTINKA_FAULTS_RESULTS", HERE / ".matrix.jsonl"))
-
-
-def render(rows: list[dict[str, Any]]) -> str:
-    """A fixed-width table: case, backend, pass/FAIL, and what happened to the jobs."""
-    lines = [f"{'case':<38} {'backend':<10} {'result':<6} outcome", "-" * 110]
-    for row in sorted(rows, key=lambda r: (str(r.get("case")), str(r.get("backend")))):
-        result = "pass" if row.get("passed") else "FAIL"
-        lines.append(
-            f"{row.get('case', row['test']):<38} {row.get('backend', '-'):<10} {result:<6} {row.get('outcome', '')}"
-        )
-    return "\n".join(lines)
 
 
 def main(argv: list[str]) -> int:
@@ -37,7 +27,7 @@ def main(argv: list[str]) -> int:
         print("no fault matrix results yet")
         return code or 1
     rows = [json.loads(line) for line in RESULTS.read_text("utf-8").splitlines() if line.strip()]
-    print(render(rows))
+    print(render_matrix(rows))
     return code
 
 

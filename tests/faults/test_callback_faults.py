@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2ekit import ADMIN_KEY, api_server, upload
-from faultkit import env_for, ledger, local_objects, settle, summary, train
+from plastinka_testing.faults import env_for, ledger, local_objects, settle, summary, train
+from plastinka_testing.servers import ADMIN_KEY, api_server, upload
 
 pytestmark = pytest.mark.slow
 
@@ -19,7 +19,7 @@ def test_callbacks_lost_duplicated_reordered_replayed(
 ) -> None:
     matrix.update(case=f"callbacks {mode}", backend=backend["name"])
     data = tmp_path / "var"
-    env = env_for(backend, tmp_path, FAULT_CALLBACKS=mode)
+    env = env_for(backend, tmp_path, PLASTINKA_TEST_CALLBACKS=mode)
     with api_server(data, env) as server, server.client(ADMIN_KEY) as client:
         dataset = upload(client, *shop)["id"]
         jobs = [train(client, dataset) for _ in range(2)]
@@ -41,7 +41,7 @@ def test_artifact_corrupted_after_upload(
     matrix.update(case="artifact corrupted after upload", backend=backend["name"])
     data = tmp_path / "var"
     with (
-        api_server(data, env_for(backend, tmp_path, FAULT_CORRUPT_ATTEMPT="1")) as server,
+        api_server(data, env_for(backend, tmp_path, PLASTINKA_TEST_CORRUPT_ATTEMPT="1")) as server,
         server.client(ADMIN_KEY) as client,
     ):
         dataset = upload(client, *shop)["id"]

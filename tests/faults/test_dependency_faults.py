@@ -14,9 +14,10 @@ from typing import Any
 
 import psycopg
 import pytest
-from e2ekit import ADMIN_KEY, api_server, upload
-from faultkit import FAULT_FUNCTIONS, env_for, ledger, local_objects, settle, summary, train, wait_status
+from plastinka_testing.faults import env_for, ledger, local_objects, settle, summary, train
 from plastinka_testing.s3 import S3_ACCESS_KEY, S3_REGION, S3_SECRET_KEY
+from plastinka_testing.servers import ADMIN_KEY, api_server, upload, wait_status
+from plastinka_testing.stand_ins import STAND_IN_FUNCTIONS
 from plastinka_testing.yandex import Scripted
 
 pytestmark = pytest.mark.slow
@@ -54,7 +55,8 @@ def test_database_locked_or_restarted(
     sqlite = backend["name"] == "sqlite"
     matrix.update(case="database locked / restarted", backend=backend["name"])
     data = tmp_path / "var"
-    with api_server(data, env_for(backend, tmp_path, FAULT_WORK_S="2")) as server, server.client(ADMIN_KEY) as client:
+    env = env_for(backend, tmp_path, PLASTINKA_TEST_WORK_S="2")
+    with api_server(data, env) as server, server.client(ADMIN_KEY) as client:
         dataset = upload(client, *shop)["id"]
         jobs = [train(client, dataset) for _ in range(2)]
         wait_status(client, jobs[0], "running")
@@ -140,7 +142,7 @@ def test_invoke_endpoint_throttles_or_fails(
     env = env_for({"name": "sqlite"}, tmp_path)
     storage = {"PLASTINKA_STORAGE_BACKEND": "local", "PLASTINKA_STORAGE_DIR": str(data / "storage")}
     functions_emulator.env = {**os.environ, **env, **storage}
-    url = functions_emulator.register("d4etrain", FAULT_FUNCTIONS / "train-function")
+    url = functions_emulator.register("d4etrain", STAND_IN_FUNCTIONS / "train-function")
     yandex_cloud.add_function("d4etrain", url, {"$latest": "v1"})
     key_file = tmp_path / "sa-key.json"
     key_file.write_text(json.dumps(yandex_cloud.new_service_account_key()))

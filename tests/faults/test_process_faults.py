@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2ekit import ADMIN_KEY, api_server, free_port, upload
-from faultkit import env_for, ledger, local_objects, settle, summary, train, wait_status
+from plastinka_testing.api_process import free_port
+from plastinka_testing.faults import env_for, ledger, local_objects, settle, summary, train
+from plastinka_testing.servers import ADMIN_KEY, api_server, upload, wait_status
 
 pytestmark = pytest.mark.slow
 
@@ -20,7 +21,7 @@ def test_api_sigkilled_mid_job_then_restarted(
 ) -> None:
     matrix.update(case="API SIGKILL mid-job + restart", backend=backend["name"])
     callback_sink.answers.extend([503, 503, 503])  # the receiver is down at first: the webhook must outlive us
-    env = env_for(backend, tmp_path, FAULT_WORK_S="3")
+    env = env_for(backend, tmp_path, PLASTINKA_TEST_WORK_S="3")
     port, data = free_port(), tmp_path / "var"
     with api_server(data, env, "first", port=port) as first, first.client(ADMIN_KEY) as client:
         dataset = upload(client, *shop)["id"]
@@ -45,8 +46,11 @@ def test_api_sigkilled_mid_job_then_restarted(
 @pytest.mark.parametrize(
     ("fault", "expected"),
     [
-        ({"FAULT_CRASH_ATTEMPT": "1"}, "succeeded"),
-        ({"FAULT_WORK_S": "30", "PLASTINKA_FUNCTION_TIMEOUT_S": "2", "PLASTINKA_MAX_ATTEMPTS": "2"}, "dead_letter"),
+        ({"PLASTINKA_TEST_CRASH_ATTEMPT": "1"}, "succeeded"),
+        (
+            {"PLASTINKA_TEST_WORK_S": "30", "PLASTINKA_FUNCTION_TIMEOUT_S": "2", "PLASTINKA_MAX_ATTEMPTS": "2"},
+            "dead_letter",
+        ),
     ],
     ids=["crash", "timeout"],
 )
@@ -58,7 +62,7 @@ def test_function_process_crash_or_timeout(
     expected: str,
     matrix: dict[str, Any],
 ) -> None:
-    name = "crash" if "FAULT_CRASH_ATTEMPT" in fault else "timeout"
+    name = "crash" if "PLASTINKA_TEST_CRASH_ATTEMPT" in fault else "timeout"
     matrix.update(case=f"function {name}", backend=backend["name"])
     data = tmp_path / "var"
     with api_server(data, env_for(backend, tmp_path, **fault)) as server, server.client(ADMIN_KEY) as client:

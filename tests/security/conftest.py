@@ -2,48 +2,43 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from seckit import (
-    API,
+from plastinka_testing.security import (
     MAX_UPLOAD_BYTES,
     MAX_UPLOAD_ROWS,
-    Server,
-    api_server,
+    SecureServer,
     forecast_parquet,
     make_keys,
     predict,
-    shop_files,
+    secure_server,
     train,
-    upload,
 )
+from plastinka_testing.servers import API, post_dataset, shop_files
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureServer]:
     env = {"PLASTINKA_MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES), "PLASTINKA_MAX_UPLOAD_ROWS": str(MAX_UPLOAD_ROWS)}
-    with api_server(tmp_path_factory.mktemp("security-api"), env) as running:
+    with secure_server(tmp_path_factory.mktemp("security-api"), env) as running:
         running.keys = make_keys(running)
         yield running
 
 
 @pytest.fixture(scope="session")
 def shop(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return shop_files(tmp_path_factory.mktemp("security-shop"))
+    return shop_files(tmp_path_factory.mktemp("security-shop"), items=20, months=24, seed=11, start=date(2022, 1, 1))
 
 
 @pytest.fixture(scope="session")
-def objects(server: Server, shop: tuple[Path, Path]) -> dict[str, str]:
+def objects(server: SecureServer, shop: tuple[Path, Path]) -> dict[str, str]:
     """The shop owner's dataset, succeeded training job and model, succeeded prediction job with results,
     a queued job of each kind (to cancel) and a spare key (to revoke)."""
     with server.client(server.keys["analyst"]) as analyst, server.client() as admin:
-        created = upload(analyst, shop[0].read_bytes(), shop[0].name, shop[1].read_bytes())
+        created = post_dataset(analyst, shop[0].read_bytes(), shop[0].name, shop[1].read_bytes())
         assert created.status_code == 201, created.text
         ds = created.json()["id"]
         tj, model = train(server, analyst, ds)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from seckit import Server
+from plastinka_testing.security import SecureServer
 
 from plastinka_api.app import create_app
 from plastinka_api.settings import Settings
@@ -134,7 +134,7 @@ def _fill(value: Any, objects: dict[str, str]) -> Any:
     return value
 
 
-def _client(server: Server, caller: str) -> Any:
+def _client(server: SecureServer, caller: str) -> Any:
     if caller == "none":
         return server.client(None)
     if caller == "wrong":
@@ -163,7 +163,7 @@ def expected(rule: Rule, caller: str) -> frozenset[int]:
 
 
 @pytest.fixture(scope="module")
-def download_path(server: Server, objects: dict[str, str]) -> str:
+def download_path(server: SecureServer, objects: dict[str, str]) -> str:
     with server.client(server.keys["viewer"]) as viewer:
         url = viewer.get(f"/api/v1/results/{objects['pj']}/download").json()["url"]
     return url.removeprefix(server.url)
@@ -174,7 +174,7 @@ def download_path(server: Server, objects: dict[str, str]) -> str:
 def test_access(
     route: tuple[str, str],
     caller: str,
-    server: Server,
+    server: SecureServer,
     objects: dict[str, str],
     download_path: str,
     shop: Any,
@@ -195,7 +195,7 @@ def test_access(
         assert response.json()["error"] in ("unauthorized", "forbidden", "not_found")
 
 
-def test_public_endpoints_carry_no_owner_data(server: Server, objects: dict[str, str]) -> None:
+def test_public_endpoints_carry_no_owner_data(server: SecureServer, objects: dict[str, str]) -> None:
     """/health and /ready answer without a key (probes), so they must not name any owner's objects or keys."""
     secrets = [*objects.values(), "shop", "rival", *server.keys.values()]
     with server.client(None) as anonymous:

@@ -17,19 +17,17 @@ from typing import Any
 import fastexcel
 import polars as pl
 import pytest
-from seckit import (
-    API,
+from plastinka_testing.security import (
     MAX_UPLOAD_BYTES,
     MAX_UPLOAD_ROWS,
-    SECRET,
-    Server,
+    SecureServer,
     event,
     job_token,
     predict,
     train,
     training_manifest,
-    upload,
 )
+from plastinka_testing.servers import API, SECRET, post_dataset
 
 from plastinka_storage.signing import sign
 
@@ -37,7 +35,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @contextmanager
-def unchanged(server: Server) -> Iterator[None]:
+def unchanged(server: SecureServer) -> Iterator[None]:
     """The block must leave every table's row count and every stored file as they were."""
     before = server.snapshot()
     yield
@@ -65,11 +63,11 @@ def _sales_csv(rows: int, artist: str = "Artist") -> bytes:
     return out.getvalue().encode()
 
 
-def test_an_upload_over_the_size_cap_is_413(server: Server) -> None:
+def test_an_upload_over_the_size_cap_is_413(server: SecureServer) -> None:
     big = _sales_csv(10) + b"x" * (MAX_UPLOAD_BYTES + 1)
     with server.client(server.keys["analyst"]) as analyst, unchanged(server):
-        assert_clear_4xx(upload(analyst, big), 413, "limit")
-        assert_clear_4xx(upload(analyst, _sales_csv(10), stock=big), 413, "limit")
+        assert_clear_4xx(post_dataset(analyst, big), 413, "limit")
+        assert_clear_4xx(post_dataset(analyst, _sales_csv(10), stock=big), 413, "limit")
 
         def chunks() -> Iterator[bytes]:  # no Content-Length: the cap holds while the body streams
             boundary = b"--sec\r\n"
@@ -134,20 +132,20 @@ MALFORMED: dict[str, tuple[str, bytes]] = {
 
 
 @pytest.mark.parametrize("case", sorted(MALFORMED))
-def test_malformed_files_are_422_naming_the_file(server: Server, case: str) -> None:
+def test_malformed_files_are_422_naming_the_file(server: SecureServer, case: str) -> None:
     name, data = MALFORMED[case]
     with server.client(server.keys["analyst"]) as analyst, unchanged(server):
-        body = assert_clear_4xx(upload(analyst, data, name), 422)
+        body = assert_clear_4xx(post_dataset(analyst, data, name), 422)
         assert body["details"][0]["file"] == name
         assert {"file", "row", "column", "reason"} <= set(body["details"][0])
 
 
-def test_a_zip_bomb_xlsx_is_refused_before_it_inflates(server: Server, zip_bomb: bytes) -> None:
+def test_a_zip_bomb_xlsx_is_refused_before_it_inflates(server: SecureServer, zip_bomb: bytes) -> None:
     with server.client(server.keys["analyst"]) as analyst, unchanged(server):
-        assert_clear_4xx(upload(analyst, zip_bomb, "bomb.xlsx"), 422, "decompresses", "limit")
+        assert_clear_4xx(post_dataset(analyst, zip_bomb, "bomb.xlsx"), 422, "decompresses", "limit")
 
 
-def test_row_counts_over_the_cap_are_422(server: Server) -> None:
+def test_row_counts_over_the_cap_are_422(server: SecureServer) -> None:
     rows = MAX_UPLOAD_ROWS + 10
     frame = pl.read_csv(io.BytesIO(_sales_csv(rows)))
     parquet = io.BytesIO()
@@ -155,11 +153,11 @@ def test_row_counts_over_the_cap_are_422(server: Server) -> None:
     with server.client(server.keys["analyst"]) as analyst, unchanged(server):
         for name, data in (("many.csv", _sales_csv(rows)), ("many.parquet", parquet.getvalue())):
             assert len(data) < MAX_UPLOAD_BYTES
-            body = assert_clear_4xx(upload(analyst, data, name), 422, "limit")
+            body = assert_clear_4xx(post_dataset(analyst, data, name), 422, "limit")
             assert str(MAX_UPLOAD_ROWS) in body["message"] and body["details"][0]["file"] == name
     # one row under the cap is fine (the cap is not just "refuse everything big")
     with server.client(server.keys["analyst"]) as analyst:
-        assert upload(analyst, _sales_csv(MAX_UPLOAD_ROWS - 1), "under.csv").status_code == 201
+        assert post_dataset(analyst, _sales_csv(MAX_UPLOAD_ROWS - 1), "under.csv").status_code == 201
 
 
 def _peak_rss_mib(pid: int) -> int:
@@ -170,7 +168,7 @@ def _peak_rss_mib(pid: int) -> int:
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="peak memory is read from /proc")
-def test_a_parquet_bomb_is_refused_from_its_footer(server: Server) -> None:
+def test_a_parquet_bomb_is_refused_from_its_footer(server: SecureServer) -> None:
     """10 million rows in ~100 KiB of parquet: decoding them would take the server hundreds of MiB before the
     row cap could be checked; the count in the footer refuses it first."""
     rows = 10_000_000
@@ -187,7 +185,7 @@ def test_a_parquet_bomb_is_refused_from_its_footer(server: Server) -> None:
     assert len(buffer.getvalue()) < MAX_UPLOAD_BYTES
     peak = _peak_rss_mib(server.process.pid)
     with server.client(server.keys["analyst"]) as analyst, unchanged(server):
-        body = assert_clear_4xx(upload(analyst, buffer.getvalue(), "bomb.parquet"), 422, "limit")
+        body = assert_clear_4xx(post_dataset(analyst, buffer.getvalue(), "bomb.parquet"), 422, "limit")
         assert body["details"][0]["file"] == "bomb.parquet" and str(rows) in body["message"]
     assert _peak_rss_mib(server.process.pid) - peak < 100
 
@@ -199,11 +197,11 @@ def test_a_parquet_bomb_is_refused_from_its_footer(server: Server) -> None:
     "name",
     ["../../../../etc/passwd.csv", "..\\..\\windows\\win.ini.csv", "/abs/path.csv", ".hidden.csv", "a/../../b.csv"],
 )
-def test_path_traversal_in_file_names_is_defused(server: Server, name: str) -> None:
+def test_path_traversal_in_file_names_is_defused(server: SecureServer, name: str) -> None:
     data = _sales_csv(40, artist=hashlib.sha256(name.encode()).hexdigest()[:8])  # new bytes: a new dataset
     outside = sorted(p.name for p in server.data_dir.parent.iterdir())
     with server.client(server.keys["analyst"]) as analyst:
-        created = upload(analyst, data, name)
+        created = post_dataset(analyst, data, name)
     assert created.status_code == 201, created.text
     digest = hashlib.sha256(data).hexdigest()
     stored = [p for p in server.objects() if p.startswith(f"datasets/{digest}/")]
@@ -220,16 +218,16 @@ def test_path_traversal_in_file_names_is_defused(server: Server, name: str) -> N
     assert sorted(p.name for p in server.data_dir.parent.iterdir()) == outside
 
 
-def test_an_overlong_file_name_is_400(server: Server) -> None:
+def test_an_overlong_file_name_is_400(server: SecureServer) -> None:
     with server.client(server.keys["analyst"]) as analyst, unchanged(server):
-        assert_clear_4xx(upload(analyst, _sales_csv(10), "x" * 400 + ".csv"), 400, "file name")
+        assert_clear_4xx(post_dataset(analyst, _sales_csv(10), "x" * 400 + ".csv"), 400, "file name")
 
 
 TRAVERSAL_IDS = ["..", "../../etc/passwd", "..%2F..%2Fplastinka.db", "%2e%2e", "ds_x%00", "a" * 5000, "*", "' OR 1=1--"]
 
 
 @pytest.mark.parametrize("ident", TRAVERSAL_IDS)
-def test_traversal_and_injection_in_ids_are_4xx(server: Server, objects: dict[str, str], ident: str) -> None:
+def test_traversal_and_injection_in_ids_are_4xx(server: SecureServer, objects: dict[str, str], ident: str) -> None:
     paths = [
         f"{API}/datasets/{ident}",
         f"{API}/training/{ident}",
@@ -268,7 +266,7 @@ def _cells(fmt: str, data: bytes) -> list[str]:
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_exports_escape_formula_cells(server: Server, objects: dict[str, str], fmt: str) -> None:
+def test_exports_escape_formula_cells(server: SecureServer, objects: dict[str, str], fmt: str) -> None:
     # Item ids and attributes come from the shop's own files: any of them may start like a formula.
     frame = pl.DataFrame(
         {
@@ -302,7 +300,7 @@ def test_exports_escape_formula_cells(server: Server, objects: dict[str, str], f
 
 
 @pytest.fixture(scope="module")
-def signed(server: Server, objects: dict[str, str]) -> dict[str, Any]:
+def signed(server: SecureServer, objects: dict[str, str]) -> dict[str, Any]:
     with server.client(server.keys["viewer"]) as viewer:
         link = viewer.get(f"{API}/results/{objects['pj']}/download").json()
     path, _, query = link["url"].removeprefix(server.url).partition("?")
@@ -310,7 +308,7 @@ def signed(server: Server, objects: dict[str, str]) -> dict[str, Any]:
     return {"link": link, "path": path, "params": params, "key": path.removeprefix("/files/")}
 
 
-def test_a_genuine_signed_url_downloads_the_verified_bytes(server: Server, signed: dict[str, Any]) -> None:
+def test_a_genuine_signed_url_downloads_the_verified_bytes(server: SecureServer, signed: dict[str, Any]) -> None:
     with server.client(None) as anonymous:
         response = anonymous.get(signed["link"]["url"])
     assert response.status_code == 200
@@ -345,7 +343,7 @@ def _tampered(signed: dict[str, Any]) -> dict[str, tuple[str, dict[str, str]]]:
     }
 
 
-def test_tampered_or_expired_signed_urls_are_refused(server: Server, signed: dict[str, Any]) -> None:
+def test_tampered_or_expired_signed_urls_are_refused(server: SecureServer, signed: dict[str, Any]) -> None:
     with server.client(None) as anonymous, unchanged(server):
         for case, (path, params) in _tampered(signed).items():
             response = anonymous.get(path, params=params)
@@ -359,7 +357,7 @@ def test_tampered_or_expired_signed_urls_are_refused(server: Server, signed: dic
 # --- callback tokens ----------------------------------------------------------------------------------
 
 
-def test_forged_and_misdirected_callback_tokens_are_401(server: Server, objects: dict[str, str]) -> None:
+def test_forged_and_misdirected_callback_tokens_are_401(server: SecureServer, objects: dict[str, str]) -> None:
     with server.client(server.keys["analyst"]) as analyst:
         queued = analyst.post(f"{API}/training", json={"dataset_id": objects["ds"]}).json()["job_id"]
         other = analyst.post(f"{API}/training", json={"dataset_id": objects["ds"]}).json()["job_id"]
@@ -404,7 +402,7 @@ def training_manifest_stub(job_id: str) -> dict[str, Any]:
     return {"artifacts": {"model": ref, "model_meta": ref, "metrics": ref}}
 
 
-def test_replayed_callbacks_after_the_job_ended_change_nothing(server: Server, objects: dict[str, str]) -> None:
+def test_replayed_callbacks_after_the_job_ended_change_nothing(server: SecureServer, objects: dict[str, str]) -> None:
     """At-least-once delivery makes a late duplicate normal, so the design answers it 200 with
     ``applied: false``; what matters for security is that a replay, even of another outcome, changes nothing."""
     tj = objects["tj"]

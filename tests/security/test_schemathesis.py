@@ -15,6 +15,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from plastinka_testing.security import SecureServer
+from plastinka_testing.servers import ADMIN_KEY
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -22,7 +24,6 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from seckit import ADMIN_KEY, Server
 
 from plastinka_api.app import create_app
 from plastinka_api.settings import Settings
@@ -41,7 +42,7 @@ OPERATIONS = _documented()
 
 
 @pytest.fixture(scope="session")
-def live_schema(server: Server) -> Any:
+def live_schema(server: SecureServer) -> Any:
     loaded = schemathesis.openapi.from_url(f"{server.url}/openapi.json")
     served = sorted((op.method.upper(), op.path) for op in (r.ok() for r in loaded.get_all_operations()))
     assert served == OPERATIONS  # the live schema is the app's
@@ -68,7 +69,7 @@ def real_ids(path: str, objects: dict[str, str]) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
-def test_live_schema(method: str, path: str, live_schema: Any, server: Server, objects: dict[str, str]) -> None:
+def test_live_schema(method: str, path: str, live_schema: Any, server: SecureServer, objects: dict[str, str]) -> None:
     operation = live_schema[path][method]
     headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
     ids = real_ids(path, objects)

@@ -1,5 +1,11 @@
 """Pytest plugin: registers the fixtures of plastinka_testing."""
 
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
 # PostgreSQL: a real server (local, configured or throwaway) and a fresh database per test.
 from plastinka_testing.postgres import postgres_database, postgres_server, postgres_url  # noqa: F401
 
@@ -14,3 +20,11 @@ from plastinka_testing.s3 import (  # noqa: F401
 
 # Yandex Cloud: gRPC fakes (endpoints, IAM, FunctionService) and the HTTP functions endpoint emulator.
 from plastinka_testing.yandex import callback_sink, functions_emulator, yandex_cloud  # noqa: F401
+
+
+@pytest.fixture(scope="session")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A small shop export (sales, stock) in the shop's own csv format, made once per session."""
+    from plastinka_testing.servers import shop_files  # noqa: PLC0415
+
+    return shop_files(tmp_path_factory.mktemp("shop"))

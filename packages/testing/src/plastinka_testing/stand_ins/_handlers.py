@@ -1,17 +1,4 @@
-"""Stand-in handlers for the fault matrix: the real attempt lifecycle of plastinka-function-runtime (status
-events, status object, signed callbacks, artifact checksums) around trivial work, with faults switched on by
-environment variables (the API's environment reaches the local runtime's processes):
-
-* ``FAULT_CRASH_ATTEMPT=<n>``: training attempt n dies without a word (``os._exit``).
-* ``FAULT_WORK_S=<s>``: training takes that long (a timeout, or a window for killing the API).
-* ``FAULT_CORRUPT_ATTEMPT=<n>``: attempt n overwrites its model after writing it, so the manifest's sha256
-  no longer matches the stored bytes.
-* ``FAULT_CALLBACKS=drop|duplicate|reorder|replay``: callbacks never sent (only the status object is left),
-  each sent twice, ``running``/progress held back until after the final event, or every event sent again
-  after the attempt ended.
-
-Each run appends ``<job_id> <attempt>`` to ``$FAULT_LEDGER``.
-"""
+"""The stand-in work and the switchable faults (see the package docstring)."""
 
 from __future__ import annotations
 
@@ -26,21 +13,25 @@ from typing import Any
 
 from plastinka_function_runtime import Attempt, Outcome, run_attempt
 
-from plastinka_jobs import JobReporter
 from plastinka_schemas import PredictRequest, TrainRequest
 
+_PREFIX = "PLASTINKA_TEST_"
 _sent: list[Any] = []
 _held: list[Any] = []
-_original_send = JobReporter.send
+_original_send: Any = None
 
 
-def _faulty_send(self: JobReporter, event: Any) -> bool:
-    mode = os.environ.get("FAULT_CALLBACKS", "")
+def _setting(name: str, default: str = "") -> str:
+    return os.environ.get(_PREFIX + name, default)
+
+
+def _faulty_send(self: Any, event: Any) -> bool:
+    mode = _setting("CALLBACKS")
     _sent.append((self, event))
     if mode == "reorder" and event.type in ("running", "progress"):
         _held.append((self, event))
         return True
-    ok = _original_send(self, event)
+    ok = bool(_original_send(self, event))
     if mode == "duplicate":
         ok = _original_send(self, event) and ok
     if mode == "reorder" and event.type in ("succeeded", "failed"):
@@ -50,11 +41,20 @@ def _faulty_send(self: JobReporter, event: Any) -> bool:
     return ok
 
 
-JobReporter.send = _faulty_send  # type: ignore[method-assign]
+def _install_faulty_send() -> None:
+    """Route the reporter's callbacks through :func:`_faulty_send`; only when asked, since importing the
+    reporter's package costs a cold start that a timeout case cannot spare."""
+    global _original_send  # noqa: PLW0603 - one patch per process
+    if _original_send is not None:
+        return
+    from plastinka_jobs import JobReporter  # noqa: PLC0415
+
+    _original_send = JobReporter.send
+    JobReporter.send = _faulty_send  # type: ignore[method-assign]
 
 
 def _ledger(attempt: Attempt) -> None:
-    path = os.environ.get("FAULT_LEDGER")
+    path = _setting("LEDGER")
     if path:
         with Path(path).open("a", encoding="utf-8") as out:
             out.write(f"{attempt.request.job_id} {attempt.request.attempt}\n")
@@ -63,24 +63,24 @@ def _ledger(attempt: Attempt) -> None:
 def _train(attempt: Attempt) -> Outcome:
     _ledger(attempt)
     number = str(attempt.request.attempt)
-    if os.environ.get("FAULT_CRASH_ATTEMPT") == number:
-        os._exit(3)
-    work_s = float(os.environ.get("FAULT_WORK_S", "0"))
+    if _setting("CRASH_ATTEMPT") == number:
+        os._exit(3)  # a hard crash mid-run: no event, no status object
+    work_s = float(_setting("WORK_S", "0"))
     if work_s:
         attempt.progress(0.1, "working")
         time.sleep(work_s)
-    meta = json.dumps({"fast": True, "job": attempt.request.job_id}).encode()
-    model = attempt.write("model", ".bin", b"fault-model:" + attempt.request.job_id.encode(), "x/bin")
-    if os.environ.get("FAULT_CORRUPT_ATTEMPT") == number:
+    meta = json.dumps({"stand_in": True, "job": attempt.request.job_id}).encode()
+    model = attempt.write("model", ".bin", b"stand-in-model:" + attempt.request.job_id.encode(), "x/bin")
+    if _setting("CORRUPT_ATTEMPT") == number:
         attempt.run(attempt.store.put_bytes(model.key, b"corrupted after upload", content_type="x/bin"))
     return Outcome(
         artifacts={"model": model, "model_meta": attempt.write("model-meta", ".json", meta, "application/json")},
-        summary={"fast": True},
+        summary={"stand_in": True},
     )
 
 
 def _predict(attempt: Attempt) -> Outcome:
-    import polars as pl
+    import polars as pl  # noqa: PLC0415 - only predictions need it
 
     _ledger(attempt)
     frame = pl.DataFrame(
@@ -93,10 +93,13 @@ def _predict(attempt: Attempt) -> Outcome:
 
 
 def _run(event: Any, context: Any, request_type: Any, work: Any) -> Any:
-    if os.environ.get("FAULT_CALLBACKS") == "drop":
+    mode = _setting("CALLBACKS")
+    if mode:
+        _install_faulty_send()
+    if mode == "drop":
         event = _without_callback(event)
     result = run_attempt(event, context, request_type, work)
-    if os.environ.get("FAULT_CALLBACKS") == "replay":
+    if mode == "replay":
         time.sleep(1.0)
         for reporter, sent in list(_sent):
             with contextlib.suppress(Exception):  # late and replayed events may be refused: that is the point
@@ -105,7 +108,7 @@ def _run(event: Any, context: Any, request_type: Any, work: Any) -> Any:
 
 
 def _without_callback(event: Any) -> Any:
-    from plastinka_function_runtime.events import decode_event
+    from plastinka_function_runtime.events import decode_event  # noqa: PLC0415
 
     body = decode_event(event)
     body["callback_url"] = None

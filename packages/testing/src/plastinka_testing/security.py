@@ -1,35 +1,40 @@
-"""The security suite's kit: the API as a real process (``python -m plastinka_api serve``, uvicorn on loopback)
-with no function invoker (nothing the tests submit starts function work), and the means to play the function's
-part from outside: claim jobs in the same database, write attempt artifacts into the same storage directory and
-post events signed with the server's secret."""
+"""The security suite's kit: an API process with no function invoker (nothing the tests submit starts function
+work), direct handles on its database and storage directory, and the means to play the function's part from
+outside: claim jobs in the same database, write attempt artifacts into the same storage directory and post
+events signed with the server's secret."""
 
 from __future__ import annotations
 
 import asyncio
 import io
 import json
-import subprocess
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-import polars as pl
 import sqlalchemy as sa
-from plastinka_testing.api_process import free_port, log_tail, serve_api
 
-from plastinka_forecasting.synthetic import generate_shop, write_shop
-from plastinka_jobs.repository import JobRepository
-from plastinka_jobs.tokens import sign_job_token
-from plastinka_storage.keys import job_artifact_key
-from plastinka_storage.local import LocalObjectStore
+from plastinka_testing.servers import ADMIN_KEY, API, SECRET, ApiServer, api_server
 
-ADMIN_KEY = "pk_sec_admin_" + "a" * 32
-SECRET = "security-suite-secret-" + "s" * 30
-API = "/api/v1"
+__all__ = [
+    "MAX_UPLOAD_BYTES",
+    "MAX_UPLOAD_ROWS",
+    "TABLES",
+    "SecureServer",
+    "event",
+    "forecast_parquet",
+    "job_token",
+    "make_keys",
+    "predict",
+    "secure_server",
+    "train",
+    "training_manifest",
+]
+
 #: Caps of the suite's server, low enough to pass quickly (the defaults are 50 MiB and 5 000 000 rows).
 MAX_UPLOAD_BYTES = 1024 * 1024
 MAX_UPLOAD_ROWS = 5_000
@@ -47,18 +52,8 @@ TABLES = (
 
 
 @dataclass
-class Server:
-    """A running API process and direct handles on its database and storage directory."""
-
-    url: str
-    data_dir: Path
-    process: subprocess.Popen[bytes]
-    log: Path
-    keys: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def storage_dir(self) -> Path:
-        return self.data_dir / "storage"
+class SecureServer(ApiServer):
+    """An API process on SQLite, with its database and storage directory at hand."""
 
     @property
     def engine(self) -> sa.Engine:
@@ -66,21 +61,13 @@ class Server:
             self._engine = sa.create_engine(f"sqlite:///{self.data_dir / 'plastinka.db'}")
         return self._engine
 
-    def client(self, key: str | None = ADMIN_KEY, **headers: str) -> httpx.Client:
-        if key is not None:
-            headers = {"Authorization": f"Bearer {key}", **headers}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=60)
-
-    def log_tail(self, lines: int = 80) -> str:
-        return log_tail(self.log, lines)
-
     # --- "changes nothing" ---
 
     def rows(self) -> dict[str, int]:
         inspector = sa.inspect(self.engine)
         tables = sorted(set(inspector.get_table_names()) & set(TABLES))
         with self.engine.connect() as conn:
-            return {t: int(conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()) for t in tables}
+            return {t: int(conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()) for t in tables}  # noqa: S608 - table names from TABLES
 
     def objects(self) -> list[str]:
         """Every file under the storage directory (objects and their sidecars), relative."""
@@ -95,9 +82,14 @@ class Server:
 
     def claim(self) -> list[str]:
         """Be the dispatcher: every due job becomes dispatched (attempt + 1)."""
+        from plastinka_jobs.repository import JobRepository  # noqa: PLC0415
+
         return [job.id for job in JobRepository(self.engine).claim_due(50)]
 
     def put_artifact(self, job_id: str, attempt: int, name: str, data: bytes) -> dict[str, Any]:
+        from plastinka_storage.keys import job_artifact_key  # noqa: PLC0415
+        from plastinka_storage.local import LocalObjectStore  # noqa: PLC0415
+
         store = LocalObjectStore(self.storage_dir)
         ref = asyncio.run(store.put_bytes(job_artifact_key(job_id, attempt, name), data))
         return ref.model_dump(mode="json")
@@ -110,31 +102,12 @@ class Server:
             )
 
 
-def job_token(job_id: str, attempt: int, *, expires_in: float = 3600, secret: str = SECRET) -> str:
-    return sign_job_token(secret, job_id, attempt, datetime.now(UTC) + timedelta(seconds=expires_in))
-
-
-def event(job_id: str, attempt: int, type_: str, **fields: Any) -> dict[str, Any]:
-    return {"job_id": job_id, "attempt": attempt, "at": datetime.now(UTC).isoformat(), "type": type_, **fields}
-
-
 @contextmanager
-def api_server(data_dir: Path, env: Mapping[str, str] | None = None) -> Iterator[Server]:
-    """One API process on a free loopback port; extra ``PLASTINKA_*`` settings in ``env``."""
-    port = free_port()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    settings = {
-        "PLASTINKA_DATA_DIR": str(data_dir),
-        "PLASTINKA_BOOTSTRAP_ADMIN_KEY": ADMIN_KEY,
-        "PLASTINKA_SECRET_KEY": SECRET,
-        "PLASTINKA_SAMPLE_DATASET": "false",
-        "PLASTINKA_INVOKER": "none",
-        "PLASTINKA_SWEEP_INTERVAL_S": "3600",
-        **(env or {}),
-    }
-    log = data_dir / f"api-{port}.log"
-    with serve_api(settings, log, port=port) as (url, process):
-        server = Server(url, data_dir, process, log)
+def secure_server(data_dir: Path, env: Mapping[str, str] | None = None) -> Iterator[SecureServer]:
+    """An API process with no invoker and no periodic sweeps; extra ``PLASTINKA_*`` settings in ``env``."""
+    settings = {"PLASTINKA_INVOKER": "none", "PLASTINKA_SWEEP_INTERVAL_S": "3600", **(env or {})}
+    with api_server(data_dir, settings) as running:
+        server = SecureServer(running.url, running.data_dir, running.process, running.log)
         try:
             yield server
         finally:
@@ -142,7 +115,17 @@ def api_server(data_dir: Path, env: Mapping[str, str] | None = None) -> Iterator
                 server._engine.dispose()
 
 
-def make_keys(server: Server) -> dict[str, str]:
+def job_token(job_id: str, attempt: int, *, expires_in: float = 3600, secret: str = SECRET) -> str:
+    from plastinka_jobs.tokens import sign_job_token  # noqa: PLC0415
+
+    return sign_job_token(secret, job_id, attempt, datetime.now(UTC) + timedelta(seconds=expires_in))
+
+
+def event(job_id: str, attempt: int, type_: str, **fields: Any) -> dict[str, Any]:
+    return {"job_id": job_id, "attempt": attempt, "at": datetime.now(UTC).isoformat(), "type": type_, **fields}
+
+
+def make_keys(server: ApiServer) -> dict[str, str]:
     """Keys of each role for owner ``shop``, an analyst of owner ``rival``, and a revoked admin of ``shop``."""
     keys = {"admin": ADMIN_KEY}
     with server.client() as admin:
@@ -161,23 +144,9 @@ def make_keys(server: Server) -> dict[str, str]:
     return keys
 
 
-# --- data ---------------------------------------------------------------------------------------------
-
-
-def shop_files(directory: Path) -> tuple[Path, Path]:
-    shop = generate_shop(items=20, months=24, seed=11, start=date(2022, 1, 1))
-    files = write_shop(shop, directory, fmt="csv")
-    return files.sales, files.stock
-
-
-def upload(client: httpx.Client, sales: bytes, name: str = "sales.csv", stock: bytes | None = None) -> httpx.Response:
-    files: dict[str, Any] = {"file": (name, sales, "text/csv")}
-    if stock is not None:
-        files["stock_file"] = ("stock.csv", stock, "text/csv")
-    return client.post(f"{API}/datasets", files=files)
-
-
-def training_manifest(server: Server, job_id: str, attempt: int, backtest_model: str = "lightgbm") -> dict[str, Any]:
+def training_manifest(
+    server: SecureServer, job_id: str, attempt: int, backtest_model: str = "lightgbm"
+) -> dict[str, Any]:
     metrics = {"mae": 0.4, "backtest": [{"model": backtest_model, "mae": 0.4}, {"model": "naive", "mae": 0.6}]}
     return {
         "artifacts": {
@@ -189,6 +158,8 @@ def training_manifest(server: Server, job_id: str, attempt: int, backtest_model:
 
 
 def forecast_parquet(items: list[str], extra: Mapping[str, list[str]] | None = None) -> bytes:
+    import polars as pl  # noqa: PLC0415
+
     rows: dict[str, list[Any]] = {
         "item_id": items,
         "period": [date(2024, 1, 1)] * len(items),
@@ -203,7 +174,9 @@ def forecast_parquet(items: list[str], extra: Mapping[str, list[str]] | None = N
     return buffer.getvalue()
 
 
-def train(server: Server, client: httpx.Client, dataset_id: str, backtest_model: str = "lightgbm") -> tuple[str, str]:
+def train(
+    server: SecureServer, client: httpx.Client, dataset_id: str, backtest_model: str = "lightgbm"
+) -> tuple[str, str]:
     """A training job driven to succeeded through signed callbacks; returns (job_id, model_id)."""
     submitted = client.post(f"{API}/training", json={"dataset_id": dataset_id})
     assert submitted.status_code == 202, submitted.text
@@ -216,11 +189,11 @@ def train(server: Server, client: httpx.Client, dataset_id: str, backtest_model:
     return job_id, client.get(f"{API}/training/{job_id}").json()["model_id"]
 
 
-def predict(server: Server, client: httpx.Client, model_id: str, forecast: bytes) -> str:
+def predict(server: SecureServer, client: httpx.Client, model_id: str, forecast: bytes) -> str:
     """A prediction job driven to succeeded with ``forecast`` (parquet) as its result."""
     submitted = client.post(f"{API}/prediction", json={"model_id": model_id})
     assert submitted.status_code == 202, submitted.text
-    job_id = submitted.json()["job_id"]
+    job_id = str(submitted.json()["job_id"])
     assert job_id in server.claim()
     ref = server.put_artifact(job_id, 1, "forecast.parquet", forecast)
     done = server.post_event(event(job_id, 1, "succeeded", manifest={"artifacts": {"forecast": ref}}))
