@@ -55,6 +55,10 @@ resource "yandex_function" "this" {
 
   lifecycle {
     precondition {
+      condition     = each.value.timeout_s <= local.short_timeout_s || var.long_lived_functions
+      error_message = "${each.key}: execution_timeout over ${local.short_timeout_s} s is the long-lived functions preview; ask support for access, then set long_lived_functions = true."
+    }
+    precondition {
       condition     = contains(keys(local.manifest_functions), each.value.artifact)
       error_message = "The build manifest has no '${each.value.artifact}' entry: run `hatch run build:functions`."
     }
@@ -74,6 +78,7 @@ resource "yandex_function" "this" {
 
   depends_on = [
     yandex_lockbox_secret_iam_member.payload_viewer,
+    yandex_storage_bucket_iam_binding.deploy_viewer,
     yandex_kms_symmetric_key_iam_member.functions_crypto,
   ]
 }

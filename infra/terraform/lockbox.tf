@@ -49,12 +49,10 @@ data "yandex_lockbox_secret" "callback" {
   secret_id = yandex_lockbox_secret.callback.id
 }
 
-# --- who may read which payload: each account its own secrets, nothing else. The API's authorized key is
-# read by the operator at deploy time, not by the API itself (it could not authenticate to fetch it). ---
+# --- who may read which payload: the functions' account its own S3 key, which the platform reads on its
+# behalf for the functions' `secrets` blocks. The API code never calls Lockbox. ---
 locals {
   secret_readers = {
-    api_callback      = { secret = yandex_lockbox_secret.callback.id, sa = yandex_iam_service_account.api.id }
-    api_storage       = { secret = yandex_lockbox_secret.api_storage.id, sa = yandex_iam_service_account.api.id }
     functions_storage = { secret = yandex_lockbox_secret.functions_storage.id, sa = yandex_iam_service_account.functions.id }
   }
 }

@@ -85,9 +85,9 @@ variable "predict_memory_mb" {
 }
 
 variable "train_timeout_s" {
-  description = "execution_timeout of the train function in seconds (1..3600; past 600 the function is long-lived)."
+  description = "execution_timeout of the train function in seconds (1..600; up to 3600 only with long_lived_functions)."
   type        = number
-  default     = 900
+  default     = 600
   validation {
     condition     = var.train_timeout_s >= 1 && var.train_timeout_s <= 3600 && floor(var.train_timeout_s) == var.train_timeout_s
     error_message = "train_timeout_s must be a whole number of seconds between 1 and 3600."
@@ -95,13 +95,19 @@ variable "train_timeout_s" {
 }
 
 variable "predict_timeout_s" {
-  description = "execution_timeout of the predict function in seconds (1..3600)."
+  description = "execution_timeout of the predict function in seconds (1..600; up to 3600 only with long_lived_functions)."
   type        = number
   default     = 300
   validation {
     condition     = var.predict_timeout_s >= 1 && var.predict_timeout_s <= 3600 && floor(var.predict_timeout_s) == var.predict_timeout_s
     error_message = "predict_timeout_s must be a whole number of seconds between 1 and 3600."
   }
+}
+
+variable "long_lived_functions" {
+  description = "Allow function timeouts over 600 s. Long-lived functions are a Yandex Cloud preview feature: the cloud needs access granted by support first, else the version is rejected."
+  type        = bool
+  default     = false
 }
 
 variable "async_retries" {
@@ -132,6 +138,16 @@ variable "scratch_retention_days" {
   validation {
     condition     = var.scratch_retention_days >= 0 && var.scratch_retention_days <= 3650 && floor(var.scratch_retention_days) == var.scratch_retention_days
     error_message = "scratch_retention_days must be a whole number between 0 (never expire) and 3650."
+  }
+}
+
+variable "upload_staging_retention_days" {
+  description = "Days before a staging object under _uploads/ (left by an upload interrupted between its staging write and its copy) expires (1..30)."
+  type        = number
+  default     = 1
+  validation {
+    condition     = var.upload_staging_retention_days >= 1 && var.upload_staging_retention_days <= 30 && floor(var.upload_staging_retention_days) == var.upload_staging_retention_days
+    error_message = "upload_staging_retention_days must be a whole number between 1 and 30."
   }
 }
 

@@ -87,7 +87,8 @@ def test_every_variable_has_a_description_and_numbers_are_validated() -> None:
             'default     = "t1.9euelZqXjZrNyM-XkZKaypDHx5CZmu3rnpWajJaWmZLGi8aQno2Ji5aZ"',
             "secret-default",
         ),
-        ("versions.tf", 'version = ">= 0.140.0, < 1.0.0"', "", "provider-pinned"),
+        ("versions.tf", 'version = ">= 0.221.0, < 1.0.0"', "", "provider-pinned"),
+        ("versions.tf", 'version = ">= 0.221.0, < 1.0.0"', 'version = ">= 0.140.0, < 1.0.0"', "provider-floor"),
     ],
 )
 def test_variable_and_provider_rules_fire(
@@ -151,6 +152,7 @@ def test_function_rules_fire(infra_copy: Path, edit: Edit, old: str, new: str, r
         ('acl       = "private"', 'acl       = "public-read"', "bucket-public"),
         ("abort_incomplete_multipart_upload_days = var.multipart_abort_days", "", "bucket-lifecycle"),
         ('prefix = "jobs/"', 'prefix = "tmp/"', "bucket-lifecycle"),
+        ('prefix = "_uploads/"', 'prefix = "staging/"', "bucket-lifecycle"),
         (
             '    id      = "expire-noncurrent-versions"',
             '    id      = "expire-models"\n    expiration {\n      days = 30\n    }',

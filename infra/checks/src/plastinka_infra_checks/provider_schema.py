@@ -149,6 +149,17 @@ DATA_SOURCES: dict[str, Schema] = {
 }
 
 
+# The provider release that first shipped a resource type, from the provider's CHANGELOG.md, where it is later
+# than the oldest release anyone still runs. versions.tf's floor must be at least the latest of these in use.
+FIRST_RELEASE: dict[str, tuple[int, int, int]] = {
+    "yandex_function_iam_member": (0, 221, 0),
+    "yandex_serverless_container_iam_member": (0, 221, 0),
+    "yandex_serverless_container": (0, 69, 0),
+    "yandex_container_repository": (0, 52, 0),
+    "yandex_function_trigger": (0, 34, 0),
+}
+
+
 def unknown_arguments(schema: Schema, body: dict[str, object], path: str = "") -> list[str]:
     """Dotted paths of every argument or block in ``body`` that ``schema`` does not know."""
     found: list[str] = []

@@ -8,13 +8,14 @@ from typing import Any
 
 from plastinka_infra_checks.findings import Finding
 from plastinka_infra_checks.hcl import Block, TerraformConfig
-from plastinka_infra_checks.provider_schema import DATA_SOURCES, RESOURCES, unknown_arguments
+from plastinka_infra_checks.provider_schema import DATA_SOURCES, FIRST_RELEASE, RESOURCES, unknown_arguments
 from plastinka_infra_checks.secrets import SECRET_NAME, is_expression, looks_secret
 
 EXPECTED_RUNTIME = "python312"
 EXPECTED_ENTRYPOINT = "index.handler"
 FUNCTION_ARTIFACTS = ("train-function", "predict-function")
 PROVIDER_SOURCE = "yandex-cloud/yandex"
+UPLOAD_STAGING_PREFIX = "_uploads/"  # plastinka_storage.s3.UPLOAD_PREFIX: staging objects of unhashed uploads
 
 _SKIP = re.compile(r"checkov:skip=(?P<id>[A-Z0-9_]+)(?::(?P<reason>.*))?")
 _FOLDER_WIDE = (
@@ -56,6 +57,29 @@ def provider_pinned(config: TerraformConfig) -> Iterator[Finding]:
             if isinstance(spec, dict) and spec.get("source") == PROVIDER_SOURCE and spec.get("version"):
                 return
     yield Finding("provider-pinned", str(config.root), f"required_providers must pin {PROVIDER_SOURCE} with a version")
+
+
+def _floor(constraint: str) -> tuple[int, int, int] | None:
+    match = re.search(r">=\s*(\d+)\.(\d+)\.(\d+)", constraint)
+    return (int(match[1]), int(match[2]), int(match[3])) if match else None
+
+
+def provider_floor(config: TerraformConfig) -> Iterator[Finding]:
+    """The provider's version floor is at least the first release of every resource type the module uses."""
+    constraint = ""
+    for settings in config.settings:
+        for providers in _many(settings, "required_providers"):
+            spec = providers.get("yandex")
+            if isinstance(spec, dict):
+                constraint = _text(spec.get("version", ""))
+    floor = _floor(constraint)
+    if not constraint:
+        return  # provider_pinned reports it
+    for block in config.of_kind("resource"):
+        needed = FIRST_RELEASE.get(block.labels[0])
+        if needed and (floor is None or floor < needed):
+            release = ".".join(map(str, needed))
+            yield Finding("provider-floor", block.address, f"needs provider >= {release}; versions.tf allows older")
 
 
 def variables_documented(config: TerraformConfig) -> Iterator[Finding]:
@@ -242,15 +266,25 @@ def _rule_prefix(rule: dict[str, Any]) -> str:
 
 
 def data_lifecycle(config: TerraformConfig) -> Iterator[Finding]:
-    """Scratch under jobs/ expires; nothing expires current models or datasets; versioned buckets prune."""
+    """Scratch under jobs/ and upload staging under _uploads/ expire; nothing expires current models or datasets;
+    versioned buckets prune."""
     buckets = config.resources("yandex_storage_bucket")
     holders = [b for b in buckets if any(_rule_prefix(r) == "jobs/" for r in _many(b.body, "lifecycle_rule"))]
     if not holders:
         yield Finding("bucket-lifecycle", str(config.root), "no bucket expires per-attempt scratch under jobs/")
+    staging = [
+        b
+        for b in holders
+        for r in _many(b.body, "lifecycle_rule")
+        if _rule_prefix(r) == UPLOAD_STAGING_PREFIX and "expiration" in r and r.get("enabled") in (True, "true")
+    ]
+    if holders and not staging:
+        message = f"the data bucket does not expire upload staging under {UPLOAD_STAGING_PREFIX}"
+        yield Finding("bucket-lifecycle", holders[0].address, message)
     for bucket in buckets:
         for rule in _many(bucket.body, "lifecycle_rule"):
             prefix = _rule_prefix(rule)
-            if "expiration" in rule and not prefix.startswith("jobs/"):
+            if "expiration" in rule and not prefix.startswith(("jobs/", UPLOAD_STAGING_PREFIX)):
                 yield Finding(
                     "bucket-keeps-models",
                     bucket.address,
@@ -304,6 +338,7 @@ def skips_have_reasons(config: TerraformConfig) -> Iterator[Finding]:
 
 ALL_RULES: tuple[Rule, ...] = (
     provider_pinned,
+    provider_floor,
     variables_documented,
     no_secret_defaults,
     environment_without_secrets,

@@ -53,7 +53,9 @@ class Settings(BaseSettings):
     functions_dir: Path | None = Field(
         default=None, description="Local runtime: the folder holding train-function/ and predict-function/."
     )
-    function_timeout_s: float = Field(default=900.0, gt=0, description="Deadline of one function attempt.")
+    function_timeout_s: float = Field(
+        default=600.0, gt=0, description="Deadline of one function attempt (at most the functions' execution_timeout)."
+    )
     function_concurrency: int = Field(default=2, ge=1, description="Local runtime: functions run at once.")
 
     # --- secrets ---
