@@ -246,3 +246,25 @@ def test_credentials_need_exactly_one_source():
         CloudCredentials()
     with pytest.raises(ValueError, match="exactly one"):
         CloudCredentials(service_account_key={"id": "x"}, iam_token="t")
+
+
+async def test_a_stalled_endpoint_discovery_is_bounded_and_retried(yandex_cloud, functions_emulator, echo):
+    """The SDK's endpoint lookup takes no timeout; the invoker bounds it and treats the overrun as transient."""
+    yandex_cloud.discovery_stall_s = 2.0
+    retry = RetryPolicy(max_attempts=2, initial_s=0.01, total_s=5)
+    invoker = make_invoker(yandex_cloud, rpc_timeout_s=0.3, retry=retry)
+    try:
+        with pytest.raises(InvocationUnavailableError, match=r"endpoint-discovery took over 0\.3s"):
+            await invoker.invoke("echo", {"job_id": "j9"})
+    finally:
+        await invoker.aclose()
+    assert yandex_cloud.calls.count("ApiEndpointService.List") == 2
+    assert "IamTokenService.Create" not in yandex_cloud.calls
+
+
+def test_the_invoker_uses_no_private_sdk_module():
+    import plastinka_api.invokers as invokers
+
+    for source in Path(invokers.__file__).parent.glob("*.py"):
+        text = source.read_text()
+        assert "yandexcloud._" not in text and "_channels" not in text, source.name
