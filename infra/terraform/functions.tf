@@ -71,6 +71,10 @@ resource "yandex_function" "this" {
       error_message = "The ${each.value.artifact} zip's entrypoint is not ${local.expected_entrypoint}."
     }
     precondition {
+      condition     = try(local.manifest_functions[each.value.artifact].vendored, false) == true
+      error_message = "The ${each.value.artifact} zip does not carry its dependencies: build it with `hatch run build:functions` (not --source-only)."
+    }
+    precondition {
       condition     = can(regex("^[0-9a-f]{64}$", local.manifest_functions[each.value.artifact].sha256))
       error_message = "The ${each.value.artifact} manifest entry has no valid sha256."
     }

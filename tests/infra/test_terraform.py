@@ -211,3 +211,26 @@ def test_argument_names_are_checked_against_the_provider_schema(
 ) -> None:
     edit(infra_copy / "terraform" / file, old, new)
     assert "provider-schema" in rules(infra_copy)
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "rule"),
+    [
+        ("variables.tf", "  default     = 600\n", "  default     = 900\n", "function-timeout"),
+        ("functions.tf", "|| var.long_lived_functions", "|| true", "function-timeout"),
+        (
+            "api.tf",
+            "container_id = yandex_serverless_container.api[0].id\n"
+            '  role         = "serverless.containers.invoker"\n  member       = "system:allUsers"',
+            "container_id = yandex_serverless_container.engine[0].id\n"
+            '  role         = "serverless.containers.invoker"\n  member       = "system:allUsers"',
+            "iam-public",
+        ),
+        ("api.tf", "      environment_variable = secrets.key", "      env_var = secrets.key", "provider-schema"),
+    ],
+)
+def test_timeout_hosting_and_schema_rules_fire(
+    infra_copy: Path, edit: Edit, file: str, old: str, new: str, rule: str
+) -> None:
+    edit(infra_copy / "terraform" / file, old, new)
+    assert rule in rules(infra_copy)

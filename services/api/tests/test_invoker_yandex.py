@@ -268,3 +268,45 @@ def test_the_invoker_uses_no_private_sdk_module():
     for source in Path(invokers.__file__).parent.glob("*.py"):
         text = source.read_text()
         assert "yandexcloud._" not in text and "_channels" not in text, source.name
+
+
+async def test_metadata_service_credentials_mint_the_bearer_token(yandex_cloud, functions_emulator, echo, tmp_path):
+    """The serverless container's own account: the token comes from the metadata service, no key file."""
+    import http.server
+    import threading
+
+    yandex_cloud.accept_token("t1.from-metadata")
+    asked = []
+
+    class Metadata(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            asked.append((self.path, self.headers.get("Metadata-Flavor")))
+            body = json.dumps({"access_token": "t1.from-metadata", "expires_in": 3600, "token_type": "Bearer"})
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(body.encode())
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Metadata)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/computeMetadata/v1/instance/service-accounts/default/token"
+    settings = YandexInvokerSettings(
+        functions={"echo": YandexFunction("d4eecho")},
+        credentials=CloudCredentials(metadata_url=url),
+        api_endpoint=yandex_cloud.address,
+        root_certificates=yandex_cloud.root_certificates,
+        retry=FAST,
+    )
+    invoker = YandexFunctionInvoker(settings)
+    try:
+        result = await invoker.invoke("echo", {"out": str(tmp_path / "o.json")})
+    finally:
+        await invoker.aclose()
+        server.shutdown()
+    functions_emulator.wait()
+    assert result.http_status == 202
+    assert asked == [("/computeMetadata/v1/instance/service-accounts/default/token", "Google")]
+    assert "IamTokenService.Create" not in yandex_cloud.calls
+    assert functions_emulator.requests[0].authorization == "Bearer t1.from-metadata"

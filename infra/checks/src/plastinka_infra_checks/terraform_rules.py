@@ -159,6 +159,30 @@ def functions_follow_manifest(config: TerraformConfig) -> Iterator[Finding]:
         yield from _function_findings(config, fn)
 
 
+GA_TIMEOUT_S = 600  # longer function timeouts are the long-lived functions preview, granted by support
+
+
+def timeouts_within_ga_limit(config: TerraformConfig) -> Iterator[Finding]:
+    """Each function's timeout variable defaults to at most 600 s; longer only through an explicit opt-in."""
+    for spec in _function_table(config).values():
+        if not isinstance(spec, dict):
+            continue
+        match = re.fullmatch(r"\$\{var\.(\w+)\}", _text(spec.get("timeout_s", "")))
+        if match is None:
+            continue
+        var = next((v for v in config.of_kind("variable") if v.labels[0] == match.group(1)), None)
+        default = var.body.get("default") if var is not None else None
+        if isinstance(default, int | float) and default > GA_TIMEOUT_S:
+            message = f"defaults to {default} s: over {GA_TIMEOUT_S} s is the long-lived functions preview"
+            yield Finding("function-timeout", var.address if var else str(config.root), message)
+    for fn in config.resources("yandex_function"):
+        lifecycles = _many(fn.body, "lifecycle")
+        conditions = [_text(p.get("condition", "")) for lc in lifecycles for p in _many(lc, "precondition")]
+        if not any("timeout_s" in c and "var.long_lived_functions" in c for c in conditions):
+            message = "needs a precondition refusing a timeout over 600 s unless var.long_lived_functions"
+            yield Finding("function-timeout", fn.address, message)
+
+
 def _function_table(config: TerraformConfig) -> dict[str, Any]:
     table = config.locals.get("functions")
     return table if isinstance(table, dict) else {}
@@ -311,8 +335,18 @@ def roles_scoped(config: TerraformConfig) -> Iterator[Finding]:
         if role in ("admin", "editor", "storage.admin", "kms.admin", "lockbox.admin", "functions.admin"):
             yield Finding("iam-scope", block.address, f"role {role} is wider than any account here needs")
         members = [_text(block.body.get("member", ""))] + [_text(m) for m in block.body.get("members", []) or []]
-        if any(m.startswith("system:") for m in members):
+        if any(m.startswith("system:") for m in members) and not _public_api_endpoint(block):
             yield Finding("iam-public", block.address, "grants a role to a system group (all users)")
+
+
+def _public_api_endpoint(block: Block) -> bool:
+    """The one public grant: anyone may invoke the API's container (the API authenticates every route itself)."""
+    return (
+        block.labels[0] == "yandex_serverless_container_iam_member"
+        and block.body.get("role") == "serverless.containers.invoker"
+        and "yandex_serverless_container.api[" in _text(block.body.get("container_id", ""))
+        and block.body.get("member") == "system:allUsers"
+    )
 
 
 def arguments_known(config: TerraformConfig) -> Iterator[Finding]:
@@ -343,6 +377,7 @@ ALL_RULES: tuple[Rule, ...] = (
     no_secret_defaults,
     environment_without_secrets,
     functions_follow_manifest,
+    timeouts_within_ga_limit,
     buckets_private_encrypted,
     data_lifecycle,
     roles_scoped,

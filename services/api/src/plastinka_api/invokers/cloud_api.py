@@ -8,7 +8,9 @@ bounded by running it in a worker thread that the caller stops waiting for.
 
 from __future__ import annotations
 
+import json
 import threading
+import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,7 +18,6 @@ from typing import Any, TypeVar
 
 import grpc
 import jwt
-import yandexcloud
 from yandex.cloud.iam.v1.iam_token_service_pb2 import CreateIamTokenRequest
 from yandex.cloud.iam.v1.iam_token_service_pb2_grpc import IamTokenServiceStub
 from yandex.cloud.serverless.functions.v1.function_pb2 import Function, Version
@@ -25,6 +26,10 @@ from yandex.cloud.serverless.functions.v1.function_service_pb2 import (
     GetFunctionVersionByTagRequest,
 )
 from yandex.cloud.serverless.functions.v1.function_service_pb2_grpc import FunctionServiceStub
+
+# The documented entry point. yandexcloud's __init__ imports it without an __all__, so mypy --strict does not
+# count it as exported; it is the public name all the same.
+from yandexcloud import SDK  # type: ignore[attr-defined]
 
 YC_API_ENDPOINT = "api.cloud.yandex.net"
 JWT_LIFETIME = timedelta(hours=1)  # the longest a service-account JWT may live for IamTokenService.Create
@@ -105,14 +110,17 @@ def service_account_jwt(key: Mapping[str, str], api_endpoint: str, now: datetime
 
 @dataclass(frozen=True, slots=True)
 class CloudCredentials:
-    """One of: a service-account authorized key (the ``yc iam key create`` JSON) or a ready IAM token."""
+    """One of: a service-account authorized key (the ``yc iam key create`` JSON), a ready IAM token, or the
+    metadata service of the VM or serverless container the API runs in (the account attached to it)."""
 
     service_account_key: Mapping[str, str] | None = None
     iam_token: str | None = None
+    metadata_url: str | None = None
 
     def __post_init__(self) -> None:
-        if (self.service_account_key is None) == (self.iam_token is None):
-            raise ValueError("give exactly one of service_account_key or iam_token")
+        given = [v for v in (self.service_account_key, self.iam_token, self.metadata_url) if v is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of service_account_key, iam_token or metadata_url")
 
 
 class CloudApi:
@@ -147,6 +155,8 @@ class CloudApi:
         now = datetime.now(UTC)
         if self._credentials.iam_token is not None:
             return IamToken(self._credentials.iam_token, now + STATIC_TOKEN_LIFETIME, now)
+        if self._credentials.metadata_url is not None:
+            return self._metadata_token(self._credentials.metadata_url, now)
         key = dict(self._credentials.service_account_key or {})
         if self._minting is None:
             sdk = self._sdk(service_account_key=key)
@@ -155,6 +165,17 @@ class CloudApi:
         response = self._minting.Create(request, timeout=self._rpc_timeout_s)
         expires_at = response.expires_at.ToDatetime(tzinfo=UTC) if response.HasField("expires_at") else None
         return IamToken(response.iam_token, expires_at or now + STATIC_TOKEN_LIFETIME, now)
+
+    def _metadata_token(self, url: str, now: datetime) -> IamToken:
+        """``{"access_token", "expires_in"}`` from the metadata service, within the RPC timeout."""
+        request = urllib.request.Request(url, headers={"Metadata-Flavor": "Google"})  # noqa: S310 - a fixed http URL
+        try:
+            with urllib.request.urlopen(request, timeout=self._rpc_timeout_s) as response:  # noqa: S310
+                body = json.loads(response.read())
+        except (OSError, ValueError) as exc:  # URLError, timeouts and a bad body: the service may come back
+            raise CloudApiTimeout(f"metadata token ({exc})", self._rpc_timeout_s) from exc
+        lifetime = timedelta(seconds=float(body.get("expires_in", STATIC_TOKEN_LIFETIME.total_seconds())))
+        return IamToken(str(body["access_token"]), now + lifetime, now)
 
     def resolve(self, function_id: str, tag: str, token: str) -> ResolvedFunction:
         stub = self._function_service(token)
@@ -179,8 +200,8 @@ class CloudApi:
         self._minting = None
         self._functions = None
 
-    def _sdk(self, **credentials: Any) -> yandexcloud.SDK:
-        return yandexcloud.SDK(
+    def _sdk(self, **credentials: Any) -> Any:
+        return SDK(
             user_agent="plastinka-api",
             endpoint=self._api_endpoint,
             root_certificates=self._root_certificates,
