@@ -262,12 +262,13 @@ async def test_a_stalled_endpoint_discovery_is_bounded_and_retried(yandex_cloud,
     assert "IamTokenService.Create" not in yandex_cloud.calls
 
 
-def test_the_invoker_uses_no_private_sdk_module():
-    import plastinka_api.invokers as invokers
-
-    for source in Path(invokers.__file__).parent.glob("*.py"):
-        text = source.read_text()
-        assert "yandexcloud._" not in text and "_channels" not in text, source.name
+def test_no_module_uses_a_private_sdk_name():
+    repo = Path(__file__).resolve().parents[3]
+    sources = [*repo.glob("packages/*/src/**/*.py"), *repo.glob("services/*/src/**/*.py")]
+    assert len(sources) > 50
+    for source in sources:
+        text = source.read_text(encoding="utf-8")
+        assert "yandexcloud._" not in text and "._channels" not in text, source
 
 
 async def test_metadata_service_credentials_mint_the_bearer_token(yandex_cloud, functions_emulator, echo, tmp_path):
