@@ -55,6 +55,10 @@ resource "yandex_function" "this" {
 
   lifecycle {
     precondition {
+      condition     = each.value.timeout_s <= local.short_timeout_s || var.long_lived_functions
+      error_message = "${each.key}: execution_timeout over ${local.short_timeout_s} s is the long-lived functions preview; ask support for access, then set long_lived_functions = true."
+    }
+    precondition {
       condition     = contains(keys(local.manifest_functions), each.value.artifact)
       error_message = "The build manifest has no '${each.value.artifact}' entry: run `hatch run build:functions`."
     }
@@ -67,6 +71,10 @@ resource "yandex_function" "this" {
       error_message = "The ${each.value.artifact} zip's entrypoint is not ${local.expected_entrypoint}."
     }
     precondition {
+      condition     = try(local.manifest_functions[each.value.artifact].vendored, false) == true
+      error_message = "The ${each.value.artifact} zip does not carry its dependencies: build it with `hatch run build:functions` (not --source-only)."
+    }
+    precondition {
       condition     = can(regex("^[0-9a-f]{64}$", local.manifest_functions[each.value.artifact].sha256))
       error_message = "The ${each.value.artifact} manifest entry has no valid sha256."
     }
@@ -74,6 +82,7 @@ resource "yandex_function" "this" {
 
   depends_on = [
     yandex_lockbox_secret_iam_member.payload_viewer,
+    yandex_storage_bucket_iam_binding.deploy_viewer,
     yandex_kms_symmetric_key_iam_member.functions_crypto,
   ]
 }

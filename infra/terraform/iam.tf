@@ -23,13 +23,15 @@ resource "yandex_function_iam_member" "api_invoker" {
   member      = "serviceAccount:${yandex_iam_service_account.api.id}"
 }
 
-# The API's invoker resolves each call with FunctionService.Get (http_invoke_url) and GetVersionByTag;
-# functions.auditor reads that metadata without the code or the environment.
+# The API's invoker resolves each call with FunctionService.Get (http_invoke_url) and GetVersionByTag.
+# functions.viewer is the documented least role for both: functions.auditor is documented to exclude a
+# version's code and environment, and GetVersionByTag returns the version with its environment (plain
+# settings only; the secrets come from Lockbox).
 resource "yandex_function_iam_member" "api_resolver" {
   for_each = yandex_function.this
 
   function_id = each.value.id
-  role        = "functions.auditor"
+  role        = "functions.viewer"
   member      = "serviceAccount:${yandex_iam_service_account.api.id}"
 }
 

@@ -9,6 +9,10 @@ locals {
   expected_runtime    = "python312"
   expected_entrypoint = "index.handler"
 
+  # The longest execution_timeout of a generally available function; past it the function is long-lived, a
+  # preview feature enabled per cloud by support (var.long_lived_functions).
+  short_timeout_s = 600
+
   functions = {
     train = {
       artifact  = "train-function"

@@ -49,18 +49,26 @@ data "yandex_lockbox_secret" "callback" {
   secret_id = yandex_lockbox_secret.callback.id
 }
 
-# --- who may read which payload: each account its own secrets, nothing else. The API's authorized key is
-# read by the operator at deploy time, not by the API itself (it could not authenticate to fetch it). ---
+# --- who may read which payload: each account the secrets its `secrets` blocks name, which the platform reads
+# on its behalf (neither the functions' code nor the API's calls Lockbox): the functions their S3 key; the API's
+# containers, when hosted here, the callback key, their S3 key and the database password. ---
 locals {
   secret_readers = {
-    api_callback      = { secret = yandex_lockbox_secret.callback.id, sa = yandex_iam_service_account.api.id }
-    api_storage       = { secret = yandex_lockbox_secret.api_storage.id, sa = yandex_iam_service_account.api.id }
     functions_storage = { secret = yandex_lockbox_secret.functions_storage.id, sa = yandex_iam_service_account.functions.id }
   }
+  api_secret_readers = merge(
+    var.api_hosting_enabled ? {
+      api_callback = { secret = yandex_lockbox_secret.callback.id, sa = yandex_iam_service_account.api.id }
+      api_storage  = { secret = yandex_lockbox_secret.api_storage.id, sa = yandex_iam_service_account.api.id }
+    } : {},
+    var.api_hosting_enabled && var.postgres_enabled ? {
+      api_database = { secret = one(data.yandex_connectionmanager_connection.db[*].lockbox_secret[0].id), sa = yandex_iam_service_account.api.id }
+    } : {},
+  )
 }
 
 resource "yandex_lockbox_secret_iam_member" "payload_viewer" {
-  for_each = local.secret_readers
+  for_each = merge(local.secret_readers, local.api_secret_readers)
 
   secret_id = each.value.secret
   role      = "lockbox.payloadViewer"

@@ -85,3 +85,18 @@ output "postgres" {
     connection_manager = yandex_mdb_postgresql_user.api[0].connection_manager
   } : null
 }
+
+output "registry_id" {
+  description = "Container Registry the API image is pushed to: cr.yandex/<registry_id>/<api_image_name>:<tag>."
+  value       = yandex_container_registry.api.id
+}
+
+output "api_url" {
+  description = "Public URL of the hosted API container (null when api_hosting_enabled is false); set api_public_url to it or to your domain."
+  value       = var.api_hosting_enabled ? yandex_serverless_container.api[0].url : null
+}
+
+output "engine_container_id" {
+  description = "The private container the engine timer invokes (null when api_hosting_enabled is false)."
+  value       = var.api_hosting_enabled ? yandex_serverless_container.engine[0].id : null
+}

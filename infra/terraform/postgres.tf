@@ -72,6 +72,10 @@ resource "yandex_mdb_postgresql_cluster" "db" {
       disk_size          = var.postgres_disk_size_gb
     }
     backup_retain_period_days = 7
+    # The hosted API's serverless containers reach the cluster through the serverless access path.
+    access {
+      serverless = var.api_hosting_enabled
+    }
   }
 
   host {

@@ -47,6 +47,19 @@ resource "yandex_storage_bucket" "data" {
     }
   }
 
+  # plastinka-storage streams an upload whose sha256 is not known yet to _uploads/<uuid>, then copies it to
+  # its content-addressed key and deletes the staging object; what a crashed upload leaves there expires.
+  lifecycle_rule {
+    id      = "expire-upload-staging"
+    enabled = true
+    filter {
+      prefix = "_uploads/"
+    }
+    expiration {
+      days = var.upload_staging_retention_days
+    }
+  }
+
   lifecycle_rule {
     id      = "expire-noncurrent-versions"
     enabled = true
@@ -126,6 +139,13 @@ resource "yandex_storage_bucket_iam_binding" "data_editor" {
   bucket  = yandex_storage_bucket.data.bucket
   role    = "storage.editor"
   members = ["serviceAccount:${yandex_iam_service_account.api.id}"]
+}
+
+# A function version is created from the zip in the deploy bucket: the functions' account reads it.
+resource "yandex_storage_bucket_iam_binding" "deploy_viewer" {
+  bucket  = yandex_storage_bucket.deploy.bucket
+  role    = "storage.viewer"
+  members = ["serviceAccount:${yandex_iam_service_account.functions.id}"]
 }
 
 resource "yandex_storage_bucket_iam_binding" "data_uploader" {

@@ -85,9 +85,9 @@ variable "predict_memory_mb" {
 }
 
 variable "train_timeout_s" {
-  description = "execution_timeout of the train function in seconds (1..3600; past 600 the function is long-lived)."
+  description = "execution_timeout of the train function in seconds (1..600; up to 3600 only with long_lived_functions)."
   type        = number
-  default     = 900
+  default     = 600
   validation {
     condition     = var.train_timeout_s >= 1 && var.train_timeout_s <= 3600 && floor(var.train_timeout_s) == var.train_timeout_s
     error_message = "train_timeout_s must be a whole number of seconds between 1 and 3600."
@@ -95,13 +95,19 @@ variable "train_timeout_s" {
 }
 
 variable "predict_timeout_s" {
-  description = "execution_timeout of the predict function in seconds (1..3600)."
+  description = "execution_timeout of the predict function in seconds (1..600; up to 3600 only with long_lived_functions)."
   type        = number
   default     = 300
   validation {
     condition     = var.predict_timeout_s >= 1 && var.predict_timeout_s <= 3600 && floor(var.predict_timeout_s) == var.predict_timeout_s
     error_message = "predict_timeout_s must be a whole number of seconds between 1 and 3600."
   }
+}
+
+variable "long_lived_functions" {
+  description = "Allow function timeouts over 600 s. Long-lived functions are a Yandex Cloud preview feature: the cloud needs access granted by support first, else the version is rejected."
+  type        = bool
+  default     = false
 }
 
 variable "async_retries" {
@@ -132,6 +138,16 @@ variable "scratch_retention_days" {
   validation {
     condition     = var.scratch_retention_days >= 0 && var.scratch_retention_days <= 3650 && floor(var.scratch_retention_days) == var.scratch_retention_days
     error_message = "scratch_retention_days must be a whole number between 0 (never expire) and 3650."
+  }
+}
+
+variable "upload_staging_retention_days" {
+  description = "Days before a staging object under _uploads/ (left by an upload interrupted between its staging write and its copy) expires (1..30)."
+  type        = number
+  default     = 1
+  validation {
+    condition     = var.upload_staging_retention_days >= 1 && var.upload_staging_retention_days <= 30 && floor(var.upload_staging_retention_days) == var.upload_staging_retention_days
+    error_message = "upload_staging_retention_days must be a whole number between 1 and 30."
   }
 }
 
@@ -234,5 +250,111 @@ variable "postgres_client_cidrs" {
   validation {
     condition     = alltrue([for c in var.postgres_client_cidrs : can(cidrhost(c, 0)) && c != "0.0.0.0/0"])
     error_message = "postgres_client_cidrs must be valid CIDR blocks and must not open the database to 0.0.0.0/0."
+  }
+}
+
+variable "function_tag" {
+  description = "Function version tag the API invokes ($latest, or a tag moved by hand to roll out and roll back)."
+  type        = string
+  default     = "$latest"
+  validation {
+    condition     = can(regex("^(\\$latest|[a-z][-_0-9a-z]{0,62})$", var.function_tag))
+    error_message = "function_tag is $latest or a version tag: lowercase letters, digits, - and _."
+  }
+}
+
+variable "api_hosting_enabled" {
+  description = "Run the API as serverless containers (api.tf); needs postgres_enabled and an image pushed to the registry under api_image_tag."
+  type        = bool
+  default     = false
+}
+
+variable "api_image_name" {
+  description = "Repository name of the API image in the Container Registry."
+  type        = string
+  default     = "plastinka-api"
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9._/-]{0,127}$", var.api_image_name))
+    error_message = "api_image_name is a lowercase repository name."
+  }
+}
+
+variable "api_image_tag" {
+  description = "Tag of the API image to run (e.g. the git commit it was built from); null while api_hosting_enabled is false."
+  type        = string
+  default     = null
+  validation {
+    condition     = var.api_image_tag == null || can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.api_image_tag))
+    error_message = "api_image_tag is a Docker tag: letters, digits, _, . and -, at most 128 characters."
+  }
+}
+
+variable "api_image_digest" {
+  description = "sha256 digest the image must have (sha256:...); null trusts the tag."
+  type        = string
+  default     = null
+  validation {
+    condition     = var.api_image_digest == null || can(regex("^sha256:[0-9a-f]{64}$", var.api_image_digest))
+    error_message = "api_image_digest is null or sha256:<64 hex digits>."
+  }
+}
+
+variable "api_public_url" {
+  description = "Base URL clients and the functions' callbacks reach the API on (a domain, or the api_url output after the first apply); null until known."
+  type        = string
+  default     = null
+  validation {
+    condition     = var.api_public_url == null || can(regex("^https://[^/]+(/.*)?$", var.api_public_url))
+    error_message = "api_public_url is null or an https:// URL."
+  }
+}
+
+variable "api_memory_mb" {
+  description = "Memory of each API container instance in MB (a multiple of 128, 512..8192): results are built in memory."
+  type        = number
+  default     = 1024
+  validation {
+    condition     = var.api_memory_mb >= 512 && var.api_memory_mb <= 8192 && var.api_memory_mb % 128 == 0
+    error_message = "api_memory_mb must be a multiple of 128 between 512 and 8192."
+  }
+}
+
+variable "api_concurrency" {
+  description = "Requests one API container instance serves at once (1..16)."
+  type        = number
+  default     = 8
+  validation {
+    condition     = var.api_concurrency >= 1 && var.api_concurrency <= 16 && floor(var.api_concurrency) == var.api_concurrency
+    error_message = "api_concurrency must be a whole number between 1 and 16."
+  }
+}
+
+variable "api_request_timeout_s" {
+  description = "execution_timeout of an API request in seconds (30..600): long polls (/status?wait=N) hold a request up to N s."
+  type        = number
+  default     = 120
+  validation {
+    condition     = var.api_request_timeout_s >= 30 && var.api_request_timeout_s <= 600 && floor(var.api_request_timeout_s) == var.api_request_timeout_s
+    error_message = "api_request_timeout_s must be a whole number between 30 and 600."
+  }
+}
+
+variable "api_min_instances" {
+  description = "API container instances kept warm (0..10): 1 spares clients a cold start."
+  type        = number
+  default     = 1
+  validation {
+    condition     = var.api_min_instances >= 0 && var.api_min_instances <= 10 && floor(var.api_min_instances) == var.api_min_instances
+    error_message = "api_min_instances must be a whole number between 0 and 10."
+  }
+}
+
+variable "engine_tick_s" {
+  description = "How long each once-a-minute engine tick runs the dispatcher and sweeper (10..55 s, under the minute between ticks)."
+  type        = number
+  default     = 50
+  validation {
+    condition     = var.engine_tick_s >= 10 && var.engine_tick_s <= 55 && floor(var.engine_tick_s) == var.engine_tick_s
+    error_message = "engine_tick_s must be a whole number between 10 and 55."
   }
 }

@@ -4,9 +4,10 @@ terraform {
   required_providers {
     yandex = {
       source = "yandex-cloud/yandex"
-      # output_to_lockbox on keys, generate_password on PostgreSQL users and the function IAM members need a
-      # recent provider; the upper bound keeps a 1.0 schema break out of an unattended `terraform init -upgrade`.
-      version = ">= 0.140.0, < 1.0.0"
+      # The floor is the first release with every resource and argument used here: yandex_function_iam_member
+      # appeared in 0.221.0 (output_to_lockbox on keys and generate_password on PostgreSQL users are older). The
+      # upper bound keeps a 1.0 schema break out of an unattended `terraform init -upgrade`.
+      version = ">= 0.221.0, < 1.0.0"
     }
   }
 }

@@ -1,8 +1,7 @@
-"""Fixtures of the zip tests: the build module, built zips, and one clean virtualenv per requirements set."""
+"""Fixtures of the zip tests: the build module, the built zips, and the CPython 3.12 that runs them isolated."""
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import shutil
 import subprocess
@@ -48,30 +47,7 @@ def target_python() -> str:
     return sys.executable
 
 
-class CleanVenvs:
-    """Virtualenvs holding only a zip's requirements.txt, one per distinct file (train and predict share one)."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.python = target_python()
-        self._made: dict[str, Path] = {}
-
-    def for_requirements(self, requirements: Path) -> Path:
-        digest = hashlib.sha256(requirements.read_bytes()).hexdigest()[:16]
-        if digest not in self._made:
-            venv = self.root / digest
-            uv = shutil.which("uv")
-            if uv:
-                subprocess.run([uv, "venv", "--quiet", "--python", self.python, str(venv)], check=True)
-                install = [uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python")]
-            else:
-                subprocess.run([self.python, "-m", "venv", str(venv)], check=True)
-                install = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
-            subprocess.run([*install, "-r", str(requirements)], check=True)
-            self._made[digest] = venv
-        return self._made[digest] / "bin" / "python"
-
-
 @pytest.fixture(scope="session")
-def clean_venvs(tmp_path_factory) -> CleanVenvs:
-    return CleanVenvs(tmp_path_factory.mktemp("venvs"))
+def python312() -> str:
+    """The interpreter the isolated zip runs use (a CPython 3.12 when the machine has one)."""
+    return target_python()

@@ -40,3 +40,14 @@ def test_the_functions_get_storage_settings_and_no_signing_key() -> None:
     readers = config.locals["secret_readers"]
     functions_reads = {v["secret"] for v in readers.values() if "functions" in v["sa"]}
     assert functions_reads == {"${yandex_lockbox_secret.functions_storage.id}"}
+
+
+def test_the_hosted_api_containers_get_settings_the_api_reads() -> None:
+    config = load_directory(REPO / "infra" / "terraform")
+    env = set(config.locals["api_environment"])
+    secrets = set(config.locals["api_secrets"])
+    assert env.isdisjoint(secrets)
+    given = {SETTING.fullmatch(name).group(1) for name in env | secrets}  # type: ignore[union-attr]
+    assert given - _fields() == set()
+    assert {"DATABASE_URL", "DATABASE_PASSWORD", "SECRET_KEY", "YANDEX_METADATA_CREDENTIALS"} <= given
+    assert {"ENGINE_ENABLED", "S3_ACCESS_KEY_ID", "INVOKER"} <= given

@@ -31,6 +31,7 @@ def build(tmp_path: Path, **override: object) -> Path:
             "runtime": EXPECTED_RUNTIME,
             "memory_mb": 1024,
             "timeout_s": 600,
+            "vendored": True,
         }
         entry.update(override)
         entries.append(entry)
@@ -51,6 +52,8 @@ def test_a_consistent_manifest_passes(tmp_path: Path) -> None:
         ({"sha256": "0" * 64}, "manifest-sha256"),
         ({"sha256": "not-hex"}, "manifest-sha256"),
         ({"size": 1}, "manifest-size"),
+        ({"size": 100_000_001}, "manifest-size"),
+        ({"vendored": False}, "manifest-vendored"),
         ({"zip": "other.zip"}, "manifest-zip"),
     ],
 )

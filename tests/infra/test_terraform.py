@@ -87,7 +87,8 @@ def test_every_variable_has_a_description_and_numbers_are_validated() -> None:
             'default     = "t1.9euelZqXjZrNyM-XkZKaypDHx5CZmu3rnpWajJaWmZLGi8aQno2Ji5aZ"',
             "secret-default",
         ),
-        ("versions.tf", 'version = ">= 0.140.0, < 1.0.0"', "", "provider-pinned"),
+        ("versions.tf", 'version = ">= 0.221.0, < 1.0.0"', "", "provider-pinned"),
+        ("versions.tf", 'version = ">= 0.221.0, < 1.0.0"', 'version = ">= 0.140.0, < 1.0.0"', "provider-floor"),
     ],
 )
 def test_variable_and_provider_rules_fire(
@@ -151,6 +152,7 @@ def test_function_rules_fire(infra_copy: Path, edit: Edit, old: str, new: str, r
         ('acl       = "private"', 'acl       = "public-read"', "bucket-public"),
         ("abort_incomplete_multipart_upload_days = var.multipart_abort_days", "", "bucket-lifecycle"),
         ('prefix = "jobs/"', 'prefix = "tmp/"', "bucket-lifecycle"),
+        ('prefix = "_uploads/"', 'prefix = "staging/"', "bucket-lifecycle"),
         (
             '    id      = "expire-noncurrent-versions"',
             '    id      = "expire-models"\n    expiration {\n      days = 30\n    }',
@@ -209,3 +211,26 @@ def test_argument_names_are_checked_against_the_provider_schema(
 ) -> None:
     edit(infra_copy / "terraform" / file, old, new)
     assert "provider-schema" in rules(infra_copy)
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "rule"),
+    [
+        ("variables.tf", "  default     = 600\n", "  default     = 900\n", "function-timeout"),
+        ("functions.tf", "|| var.long_lived_functions", "|| true", "function-timeout"),
+        (
+            "api.tf",
+            "container_id = yandex_serverless_container.api[0].id\n"
+            '  role         = "serverless.containers.invoker"\n  member       = "system:allUsers"',
+            "container_id = yandex_serverless_container.engine[0].id\n"
+            '  role         = "serverless.containers.invoker"\n  member       = "system:allUsers"',
+            "iam-public",
+        ),
+        ("api.tf", "      environment_variable = secrets.key", "      env_var = secrets.key", "provider-schema"),
+    ],
+)
+def test_timeout_hosting_and_schema_rules_fire(
+    infra_copy: Path, edit: Edit, file: str, old: str, new: str, rule: str
+) -> None:
+    edit(infra_copy / "terraform" / file, old, new)
+    assert rule in rules(infra_copy)

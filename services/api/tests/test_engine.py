@@ -88,3 +88,29 @@ async def test_a_run_that_returned_normally_is_left_to_its_events(
         now = datetime.now(UTC)
         await api.app.state.engine.attempt_finished(AttemptRecord("train", job, 1, "r", now, now, status))
         assert (await api.viewer.get(f"/api/v1/status/{job}")).json()["status"] == "dispatched"
+
+
+async def test_the_engine_tick_route_exists_only_where_enabled_and_runs_the_passes(
+    tmp_path: Path, shop_files: tuple[Path, Path]
+) -> None:
+    """The timer-driven host: no background loops; each tick runs sweeper and dispatcher passes for a while."""
+    async with running_api(make_settings(tmp_path / "public", engine_enabled=False)) as api:
+        assert (await api.admin.post("/api/v1/internal/engine/tick")).status_code == 404
+    settings = make_settings(
+        tmp_path / "engine", engine_enabled=False, engine_tick_enabled=True, engine_tick_s=0.5,
+        dispatch_interval_s=0.1, sweep_interval_s=0.2,
+    )  # fmt: skip
+    async with running_api(settings) as api:
+        await _queued(api, shop_files)
+        swept = []
+        real_sweep = api.app.state.engine.sweep_once
+
+        async def sweep() -> bool:
+            swept.append(1)
+            return await real_sweep()
+
+        api.app.state.engine.sweep_once = sweep
+        response = await api.client(None).post("/api/v1/internal/engine/tick")
+        assert response.status_code == 200, response.text
+        passes = response.json()["passes"]
+        assert passes["dispatch"] >= 3 and passes["sweep"] == len(swept) >= 2 and passes["webhooks"] >= 3

@@ -246,3 +246,68 @@ def test_credentials_need_exactly_one_source():
         CloudCredentials()
     with pytest.raises(ValueError, match="exactly one"):
         CloudCredentials(service_account_key={"id": "x"}, iam_token="t")
+
+
+async def test_a_stalled_endpoint_discovery_is_bounded_and_retried(yandex_cloud, functions_emulator, echo):
+    """The SDK's endpoint lookup takes no timeout; the invoker bounds it and treats the overrun as transient."""
+    yandex_cloud.discovery_stall_s = 2.0
+    retry = RetryPolicy(max_attempts=2, initial_s=0.01, total_s=5)
+    invoker = make_invoker(yandex_cloud, rpc_timeout_s=0.3, retry=retry)
+    try:
+        with pytest.raises(InvocationUnavailableError, match=r"endpoint-discovery took over 0\.3s"):
+            await invoker.invoke("echo", {"job_id": "j9"})
+    finally:
+        await invoker.aclose()
+    assert yandex_cloud.calls.count("ApiEndpointService.List") == 2
+    assert "IamTokenService.Create" not in yandex_cloud.calls
+
+
+def test_no_module_uses_a_private_sdk_name():
+    repo = Path(__file__).resolve().parents[3]
+    sources = [*repo.glob("packages/*/src/**/*.py"), *repo.glob("services/*/src/**/*.py")]
+    assert len(sources) > 50
+    for source in sources:
+        text = source.read_text(encoding="utf-8")
+        assert "yandexcloud._" not in text and "._channels" not in text, source
+
+
+async def test_metadata_service_credentials_mint_the_bearer_token(yandex_cloud, functions_emulator, echo, tmp_path):
+    """The serverless container's own account: the token comes from the metadata service, no key file."""
+    import http.server
+    import threading
+
+    yandex_cloud.accept_token("t1.from-metadata")
+    asked = []
+
+    class Metadata(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            asked.append((self.path, self.headers.get("Metadata-Flavor")))
+            body = json.dumps({"access_token": "t1.from-metadata", "expires_in": 3600, "token_type": "Bearer"})
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(body.encode())
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Metadata)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/computeMetadata/v1/instance/service-accounts/default/token"
+    settings = YandexInvokerSettings(
+        functions={"echo": YandexFunction("d4eecho")},
+        credentials=CloudCredentials(metadata_url=url),
+        api_endpoint=yandex_cloud.address,
+        root_certificates=yandex_cloud.root_certificates,
+        retry=FAST,
+    )
+    invoker = YandexFunctionInvoker(settings)
+    try:
+        result = await invoker.invoke("echo", {"out": str(tmp_path / "o.json")})
+    finally:
+        await invoker.aclose()
+        server.shutdown()
+    functions_emulator.wait()
+    assert result.http_status == 202
+    assert asked == [("/computeMetadata/v1/instance/service-accounts/default/token", "Google")]
+    assert "IamTokenService.Create" not in yandex_cloud.calls
+    assert functions_emulator.requests[0].authorization == "Bearer t1.from-metadata"

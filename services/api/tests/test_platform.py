@@ -77,3 +77,17 @@ async def test_openapi_documents_every_route(api: Api) -> None:
         assert path in paths, path
     schemes = schema["components"]["securitySchemes"]
     assert {s["type"] for s in schemes.values()} >= {"http", "apiKey"}
+
+
+def test_a_database_password_kept_apart_goes_into_the_url(tmp_path) -> None:
+    from plastinka_api.settings import Settings
+
+    settings = Settings(
+        _env_file=None, data_dir=tmp_path,
+        database_url="postgresql+psycopg://plastinka@c-x.rw.mdb.yandexcloud.net:6432/plastinka?sslmode=require",
+        database_password="p@ss:w/rd",
+    )  # fmt: skip
+    assert settings.resolved_database_url == (
+        "postgresql+psycopg://plastinka:p%40ss%3Aw%2Frd@c-x.rw.mdb.yandexcloud.net:6432/plastinka?sslmode=require"
+    )
+    assert Settings(_env_file=None, database_url="sqlite:///x.db").resolved_database_url == "sqlite:///x.db"

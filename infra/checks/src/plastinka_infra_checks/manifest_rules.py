@@ -13,6 +13,7 @@ from plastinka_infra_checks.findings import Finding
 from plastinka_infra_checks.terraform_rules import EXPECTED_ENTRYPOINT, EXPECTED_RUNTIME, FUNCTION_ARTIFACTS
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+MAX_ZIP_BYTES = 100_000_000  # infra/functions/build.py's limit: under 128 MB whether Yandex means 10^6 or 2^20
 
 
 def manifest_entries(manifest: Any) -> list[dict[str, Any]]:
@@ -62,6 +63,10 @@ def _entry_findings(base: Path, where: str, name: str, entry: dict[str, Any], ve
     size = entry.get("size")
     if not isinstance(size, int) or size <= 0:
         yield Finding("manifest-size", where, "size must be a positive byte count")
+    elif size > MAX_ZIP_BYTES:
+        yield Finding("manifest-size", where, f"{size} bytes is over {MAX_ZIP_BYTES} (headroom under 128 MB/MiB)")
+    if entry.get("vendored") is not True:
+        yield Finding("manifest-vendored", where, "the zip must carry its dependencies (the builder installs nothing)")
     if verify and zip_name.endswith(".zip"):
         zip_path = base / zip_name
         if not zip_path.is_file():

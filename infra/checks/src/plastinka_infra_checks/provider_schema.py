@@ -141,11 +141,51 @@ RESOURCES: dict[str, Schema] = {
         extension=_s("name version"),
         timeouts=_TIMEOUTS,
     ),
+    "yandex_container_registry": _s("name folder_id labels registry_id", timeouts=_TIMEOUTS),
+    "yandex_container_registry_iam_binding": _s("registry_id role members sleep_after"),
+    "yandex_serverless_container": _s(
+        "name description folder_id labels memory cores core_fraction concurrency execution_timeout service_account_id",
+        image=_s("url digest command args environment work_dir"),
+        secrets=_s("id version_id key environment_variable"),
+        connectivity=_s("network_id"),
+        provision_policy=_s("min_instances"),
+        runtime=_s("type"),
+        async_invocation=_s("service_account_id"),
+        log_options=_s("disabled folder_id log_group_id min_level"),
+        metadata_options=_s("aws_v1_http_endpoint gce_http_endpoint"),
+        mounts=_s(
+            "mode mount_point_path", ephemeral_disk=_s("size_gb block_size_kb"), object_storage=_s("bucket prefix")
+        ),
+        storage_mounts=_s("bucket mount_point_path prefix read_only"),
+        timeouts=_TIMEOUTS,
+    ),
+    "yandex_serverless_container_iam_member": _s(f"container_id {_IAM_MEMBER}"),
+    "yandex_function_trigger": _s(
+        "name description folder_id labels",
+        timer=_s("cron_expression payload"),
+        container=_s("id path retry_attempts retry_interval service_account_id"),
+        function=_s("id tag retry_attempts retry_interval service_account_id"),
+        dlq=_s("queue_id service_account_id"),
+        timeouts=_TIMEOUTS,
+    ),
 }
 
 DATA_SOURCES: dict[str, Schema] = {
+    "yandex_connectionmanager_connection": _s("connection_id folder_id name description labels id"),
     "yandex_lockbox_secret": _s("secret_id name folder_id"),
     "yandex_lockbox_secret_version": _s("secret_id version_id"),
+}
+
+
+# The provider release that first shipped a resource type, from the provider's CHANGELOG.md, where it is later
+# than the oldest release anyone still runs. versions.tf's floor must be at least the latest of these in use.
+FIRST_RELEASE: dict[str, tuple[int, int, int]] = {
+    "yandex_function_iam_member": (0, 221, 0),
+    "yandex_serverless_container_iam_member": (0, 221, 0),
+    "yandex_serverless_container": (0, 69, 0),
+    "yandex_container_repository": (0, 52, 0),
+    "yandex_function_trigger": (0, 34, 0),
+    "yandex_container_registry_iam_binding": (0, 50, 0),
 }
 
 
@@ -154,6 +194,17 @@ def unknown_arguments(schema: Schema, body: dict[str, object], path: str = "") -
     found: list[str] = []
     for key, value in body.items():
         where = f"{path}{key}"
+        if key == "dynamic":  # dynamic "<block>" { for_each = ...  content { ... } }: check the content
+            for item in value if isinstance(value, list) else [value]:
+                for name, spec in (item or {}).items() if isinstance(item, dict) else []:
+                    if name not in schema.blocks:
+                        found.append(f"{where}.{name}")
+                        continue
+                    contents = spec.get("content", []) if isinstance(spec, dict) else []
+                    for content in contents if isinstance(contents, list) else [contents]:
+                        if isinstance(content, dict):
+                            found.extend(unknown_arguments(schema.blocks[name], content, f"{where}.{name}."))
+            continue
         if key in schema.blocks:
             items = value if isinstance(value, list) else [value]
             for item in items:

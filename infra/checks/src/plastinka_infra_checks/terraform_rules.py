@@ -8,13 +8,14 @@ from typing import Any
 
 from plastinka_infra_checks.findings import Finding
 from plastinka_infra_checks.hcl import Block, TerraformConfig
-from plastinka_infra_checks.provider_schema import DATA_SOURCES, RESOURCES, unknown_arguments
+from plastinka_infra_checks.provider_schema import DATA_SOURCES, FIRST_RELEASE, RESOURCES, unknown_arguments
 from plastinka_infra_checks.secrets import SECRET_NAME, is_expression, looks_secret
 
 EXPECTED_RUNTIME = "python312"
 EXPECTED_ENTRYPOINT = "index.handler"
 FUNCTION_ARTIFACTS = ("train-function", "predict-function")
 PROVIDER_SOURCE = "yandex-cloud/yandex"
+UPLOAD_STAGING_PREFIX = "_uploads/"  # plastinka_storage.s3.UPLOAD_PREFIX: staging objects of unhashed uploads
 
 _SKIP = re.compile(r"checkov:skip=(?P<id>[A-Z0-9_]+)(?::(?P<reason>.*))?")
 _FOLDER_WIDE = (
@@ -56,6 +57,29 @@ def provider_pinned(config: TerraformConfig) -> Iterator[Finding]:
             if isinstance(spec, dict) and spec.get("source") == PROVIDER_SOURCE and spec.get("version"):
                 return
     yield Finding("provider-pinned", str(config.root), f"required_providers must pin {PROVIDER_SOURCE} with a version")
+
+
+def _floor(constraint: str) -> tuple[int, int, int] | None:
+    match = re.search(r">=\s*(\d+)\.(\d+)\.(\d+)", constraint)
+    return (int(match[1]), int(match[2]), int(match[3])) if match else None
+
+
+def provider_floor(config: TerraformConfig) -> Iterator[Finding]:
+    """The provider's version floor is at least the first release of every resource type the module uses."""
+    constraint = ""
+    for settings in config.settings:
+        for providers in _many(settings, "required_providers"):
+            spec = providers.get("yandex")
+            if isinstance(spec, dict):
+                constraint = _text(spec.get("version", ""))
+    floor = _floor(constraint)
+    if not constraint:
+        return  # provider_pinned reports it
+    for block in config.of_kind("resource"):
+        needed = FIRST_RELEASE.get(block.labels[0])
+        if needed and (floor is None or floor < needed):
+            release = ".".join(map(str, needed))
+            yield Finding("provider-floor", block.address, f"needs provider >= {release}; versions.tf allows older")
 
 
 def variables_documented(config: TerraformConfig) -> Iterator[Finding]:
@@ -133,6 +157,30 @@ def functions_follow_manifest(config: TerraformConfig) -> Iterator[Finding]:
             yield Finding("functions", str(config.root), f"no function is built from the {artifact} zip")
     for fn in functions:
         yield from _function_findings(config, fn)
+
+
+GA_TIMEOUT_S = 600  # longer function timeouts are the long-lived functions preview, granted by support
+
+
+def timeouts_within_ga_limit(config: TerraformConfig) -> Iterator[Finding]:
+    """Each function's timeout variable defaults to at most 600 s; longer only through an explicit opt-in."""
+    for spec in _function_table(config).values():
+        if not isinstance(spec, dict):
+            continue
+        match = re.fullmatch(r"\$\{var\.(\w+)\}", _text(spec.get("timeout_s", "")))
+        if match is None:
+            continue
+        var = next((v for v in config.of_kind("variable") if v.labels[0] == match.group(1)), None)
+        default = var.body.get("default") if var is not None else None
+        if isinstance(default, int | float) and default > GA_TIMEOUT_S:
+            message = f"defaults to {default} s: over {GA_TIMEOUT_S} s is the long-lived functions preview"
+            yield Finding("function-timeout", var.address if var else str(config.root), message)
+    for fn in config.resources("yandex_function"):
+        lifecycles = _many(fn.body, "lifecycle")
+        conditions = [_text(p.get("condition", "")) for lc in lifecycles for p in _many(lc, "precondition")]
+        if not any("timeout_s" in c and "var.long_lived_functions" in c for c in conditions):
+            message = "needs a precondition refusing a timeout over 600 s unless var.long_lived_functions"
+            yield Finding("function-timeout", fn.address, message)
 
 
 def _function_table(config: TerraformConfig) -> dict[str, Any]:
@@ -242,15 +290,25 @@ def _rule_prefix(rule: dict[str, Any]) -> str:
 
 
 def data_lifecycle(config: TerraformConfig) -> Iterator[Finding]:
-    """Scratch under jobs/ expires; nothing expires current models or datasets; versioned buckets prune."""
+    """Scratch under jobs/ and upload staging under _uploads/ expire; nothing expires current models or datasets;
+    versioned buckets prune."""
     buckets = config.resources("yandex_storage_bucket")
     holders = [b for b in buckets if any(_rule_prefix(r) == "jobs/" for r in _many(b.body, "lifecycle_rule"))]
     if not holders:
         yield Finding("bucket-lifecycle", str(config.root), "no bucket expires per-attempt scratch under jobs/")
+    staging = [
+        b
+        for b in holders
+        for r in _many(b.body, "lifecycle_rule")
+        if _rule_prefix(r) == UPLOAD_STAGING_PREFIX and "expiration" in r and r.get("enabled") in (True, "true")
+    ]
+    if holders and not staging:
+        message = f"the data bucket does not expire upload staging under {UPLOAD_STAGING_PREFIX}"
+        yield Finding("bucket-lifecycle", holders[0].address, message)
     for bucket in buckets:
         for rule in _many(bucket.body, "lifecycle_rule"):
             prefix = _rule_prefix(rule)
-            if "expiration" in rule and not prefix.startswith("jobs/"):
+            if "expiration" in rule and not prefix.startswith(("jobs/", UPLOAD_STAGING_PREFIX)):
                 yield Finding(
                     "bucket-keeps-models",
                     bucket.address,
@@ -277,8 +335,18 @@ def roles_scoped(config: TerraformConfig) -> Iterator[Finding]:
         if role in ("admin", "editor", "storage.admin", "kms.admin", "lockbox.admin", "functions.admin"):
             yield Finding("iam-scope", block.address, f"role {role} is wider than any account here needs")
         members = [_text(block.body.get("member", ""))] + [_text(m) for m in block.body.get("members", []) or []]
-        if any(m.startswith("system:") for m in members):
+        if any(m.startswith("system:") for m in members) and not _public_api_endpoint(block):
             yield Finding("iam-public", block.address, "grants a role to a system group (all users)")
+
+
+def _public_api_endpoint(block: Block) -> bool:
+    """The one public grant: anyone may invoke the API's container (the API authenticates every route itself)."""
+    return (
+        block.labels[0] == "yandex_serverless_container_iam_member"
+        and block.body.get("role") == "serverless.containers.invoker"
+        and "yandex_serverless_container.api[" in _text(block.body.get("container_id", ""))
+        and block.body.get("member") == "system:allUsers"
+    )
 
 
 def arguments_known(config: TerraformConfig) -> Iterator[Finding]:
@@ -304,10 +372,12 @@ def skips_have_reasons(config: TerraformConfig) -> Iterator[Finding]:
 
 ALL_RULES: tuple[Rule, ...] = (
     provider_pinned,
+    provider_floor,
     variables_documented,
     no_secret_defaults,
     environment_without_secrets,
     functions_follow_manifest,
+    timeouts_within_ga_limit,
     buckets_private_encrypted,
     data_lifecycle,
     roles_scoped,

@@ -61,7 +61,7 @@ from plastinka_storage.settings import S3Settings
 
 __all__ = ["S3ObjectStore"]
 
-UPLOAD_PREFIX = "_uploads/"  # not a valid key segment: cannot collide with stored objects; expire it by lifecycle
+UPLOAD_PREFIX = "_uploads/"  # not a valid key segment: cannot collide with stored objects; storage.tf expires it
 MAX_PARTS = 10_000
 MAX_COPY_SIZE = 5 * 1024**3  # the largest single CopyObject S3 allows
 _NOT_FOUND = frozenset({"NoSuchKey", "404", "NotFound"})

@@ -118,6 +118,8 @@ class _Endpoints(ApiEndpointServiceServicer):  # type: ignore[misc, unused-ignor
 
     def List(self, request: Any, context: grpc.ServicerContext) -> ListApiEndpointsResponse:
         self._cloud.calls.append("ApiEndpointService.List")
+        if self._cloud.discovery_stall_s:
+            time.sleep(self._cloud.discovery_stall_s)  # a server that accepts the call and does not answer
         address = self._cloud.address
         return ListApiEndpointsResponse(
             endpoints=[ApiEndpoint(id=name, address=address) for name in ("iam", "serverless-functions", "endpoint")]
@@ -207,6 +209,7 @@ class FakeYandexCloud:
         self.functions: dict[str, FakeFunction] = {}
         self.calls: list[str] = []
         self.require_auth = True
+        self.discovery_stall_s = 0.0
         self._failures: dict[str, deque[grpc.StatusCode]] = {}
         self._lock = threading.Lock()
         self.root_certificates: bytes | None = None

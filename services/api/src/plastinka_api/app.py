@@ -109,5 +109,7 @@ def create_app(settings: Settings | None = None, *, out: TextIO | None = None) -
     api = APIRouter(prefix=API_PREFIX)
     for module in (keys, datasets, jobs, status, results, models, internal):
         api.include_router(module.router)
+    if settings.engine_tick_enabled:  # the timer-driven engine host only (infra/terraform/api.tf)
+        api.include_router(internal.engine_router)
     app.include_router(api)
     return app

@@ -142,8 +142,13 @@ def make_yandex_invoker(settings: Settings, recorder: DbRecorder) -> FunctionInv
         credentials = CloudCredentials(service_account_key=json.loads(settings.yandex_sa_key_file.read_text()))
     elif settings.yandex_iam_token is not None:
         credentials = CloudCredentials(iam_token=settings.yandex_iam_token.get_secret_value())
+    elif settings.yandex_metadata_credentials:
+        credentials = CloudCredentials(metadata_url=settings.yandex_metadata_url)
     else:
-        raise ValueError("the yandex invoker needs PLASTINKA_YANDEX_SA_KEY_FILE (or PLASTINKA_YANDEX_IAM_TOKEN)")
+        raise ValueError(
+            "the yandex invoker needs PLASTINKA_YANDEX_SA_KEY_FILE, PLASTINKA_YANDEX_IAM_TOKEN"
+            " or PLASTINKA_YANDEX_METADATA_CREDENTIALS=true"
+        )
     extra: dict[str, Any] = {}
     if settings.yandex_api_endpoint:
         extra["api_endpoint"] = settings.yandex_api_endpoint

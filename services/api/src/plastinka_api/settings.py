@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; sqlite:///<data_dir>/plastinka.db when unset."
     )
+    database_password: SecretStr | None = Field(
+        default=None, description="Password put into the database URL (kept apart, e.g. injected from Lockbox)."
+    )
 
     # --- storage ---
     storage_backend: Literal["local", "s3"] = Field(default="local", description="'local' directory or 's3'.")
@@ -45,6 +48,13 @@ class Settings(BaseSettings):
     yandex_function_tag: str = Field(default="$latest", description="Function version tag to invoke.")
     yandex_sa_key_file: Path | None = Field(default=None, description="Service-account authorized key JSON file.")
     yandex_iam_token: SecretStr | None = Field(default=None, description="A ready IAM token instead of a key file.")
+    yandex_metadata_credentials: bool = Field(
+        default=False, description="Take IAM tokens from the metadata service (the VM's or container's account)."
+    )
+    yandex_metadata_url: str = Field(
+        default="http://169.254.169.254/computeMetadata/v1/instance/service-accounts/default/token",
+        description="Metadata service token URL.",
+    )
     yandex_api_endpoint: str | None = Field(default=None, description="Cloud API endpoint override.")
     yandex_functions_endpoint: str | None = Field(
         default=None, description="Override of the functions invoke endpoint (private endpoints, emulators)."
@@ -53,7 +63,9 @@ class Settings(BaseSettings):
     functions_dir: Path | None = Field(
         default=None, description="Local runtime: the folder holding train-function/ and predict-function/."
     )
-    function_timeout_s: float = Field(default=900.0, gt=0, description="Deadline of one function attempt.")
+    function_timeout_s: float = Field(
+        default=600.0, gt=0, description="Deadline of one function attempt (at most the functions' execution_timeout)."
+    )
     function_concurrency: int = Field(default=2, ge=1, description="Local runtime: functions run at once.")
 
     # --- secrets ---
@@ -77,6 +89,11 @@ class Settings(BaseSettings):
     sweep_interval_s: float = Field(default=5.0, gt=0, description="Sweeper period.")
     dispatch_batch: int = Field(default=10, ge=1, description="Jobs claimed per dispatcher pass.")
     engine_enabled: bool = Field(default=True, description="Run the dispatcher and sweeper in this process.")
+    engine_tick_enabled: bool = Field(
+        default=False,
+        description="Serve POST /internal/engine/tick (dispatcher and sweeper passes per call; a timer drives it).",
+    )
+    engine_tick_s: float = Field(default=50.0, gt=0, le=3600, description="How long one engine tick keeps passing.")
 
     # --- limits ---
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1, description="Largest accepted upload file.")
@@ -102,7 +119,12 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
-            return self.database_url
+            if self.database_password is None:
+                return self.database_url
+            from sqlalchemy.engine import make_url  # noqa: PLC0415 - only when a password is kept apart
+
+            url = make_url(self.database_url).set(password=self.database_password.get_secret_value())
+            return url.render_as_string(hide_password=False)
         return f"sqlite:///{(self.data_dir / 'plastinka.db').resolve()}"
 
     @property

@@ -1,16 +1,23 @@
 """The synchronous Yandex Cloud SDK calls the invoker needs: an IAM token and a function's invoke URL.
 
-Everything here blocks; the async invoker calls it through ``asyncio.to_thread``. Each RPC carries a timeout.
+Everything here blocks; the async invoker calls it through ``asyncio.to_thread``. Only the SDK's public surface
+is used (``yandexcloud.SDK``, ``SDK.client`` and the generated stubs), and every network call has a deadline:
+each RPC carries a timeout, and the endpoint discovery the SDK runs inside ``SDK.client`` (which takes none) is
+bounded by running it in a worker thread that the caller stops waiting for.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+import threading
+import urllib.request
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
+import jwt
 from yandex.cloud.iam.v1.iam_token_service_pb2 import CreateIamTokenRequest
 from yandex.cloud.iam.v1.iam_token_service_pb2_grpc import IamTokenServiceStub
 from yandex.cloud.serverless.functions.v1.function_pb2 import Function, Version
@@ -19,10 +26,14 @@ from yandex.cloud.serverless.functions.v1.function_service_pb2 import (
     GetFunctionVersionByTagRequest,
 )
 from yandex.cloud.serverless.functions.v1.function_service_pb2_grpc import FunctionServiceStub
-from yandexcloud._auth_fabric import ServiceAccountAuth
-from yandexcloud._sdk import SDK
+
+# The documented entry point. yandexcloud's __init__ imports it without an __all__, so mypy --strict does not
+# count it as exported; it is the public name all the same.
+from yandexcloud import SDK  # type: ignore[attr-defined]
 
 YC_API_ENDPOINT = "api.cloud.yandex.net"
+JWT_LIFETIME = timedelta(hours=1)  # the longest a service-account JWT may live for IamTokenService.Create
+T = TypeVar("T")
 
 # A static IAM token (from the metadata service or the CLI) carries no expiry we can see: assume the platform's.
 STATIC_TOKEN_LIFETIME = timedelta(hours=12)
@@ -47,16 +58,69 @@ class FunctionResolutionError(Exception):
     """The function or its tagged version is missing or not active: a configuration error, not transient."""
 
 
+class CloudApiTimeout(grpc.RpcError):  # type: ignore[misc, unused-ignore]
+    """A call with no deadline of its own (the SDK's endpoint discovery) did not finish in time: transient."""
+
+    def __init__(self, what: str, timeout_s: float) -> None:
+        super().__init__(f"{what} took over {timeout_s:g}s")
+        self._details = f"{what} took over {timeout_s:g}s"
+
+    def code(self) -> grpc.StatusCode:
+        return grpc.StatusCode.DEADLINE_EXCEEDED
+
+    def details(self) -> str:
+        return self._details
+
+
+def within(timeout_s: float, what: str, call: Callable[[], T]) -> T:
+    """``call()``, or ``CloudApiTimeout`` once ``timeout_s`` has passed (the call is left to finish in a daemon
+    thread: a blocking gRPC call cannot be interrupted from outside)."""
+    outcome: dict[str, Any] = {}
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            outcome["value"] = call()
+        except BaseException as exc:  # re-raised in the caller's thread
+            outcome["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name=f"plastinka-{what}", daemon=True).start()
+    if not done.wait(timeout_s):
+        raise CloudApiTimeout(what, timeout_s)
+    if "error" in outcome:
+        raise outcome["error"]
+    value: T = outcome["value"]
+    return value
+
+
+def service_account_jwt(key: Mapping[str, str], api_endpoint: str, now: datetime | None = None) -> str:
+    """The PS256 JWT that IamTokenService.Create exchanges for an IAM token (kid = key id, iss = service account,
+    aud = the IAM token URL of ``api_endpoint``), as Yandex documents it."""
+    issued = now or datetime.now(UTC)
+    claims = {
+        "iss": key["service_account_id"],
+        "aud": f"https://iam.{api_endpoint}/iam/v1/tokens",
+        "iat": issued,
+        "exp": issued + JWT_LIFETIME,
+    }
+    return jwt.encode(claims, key["private_key"], algorithm="PS256", headers={"kid": key["id"]})
+
+
 @dataclass(frozen=True, slots=True)
 class CloudCredentials:
-    """One of: a service-account authorized key (the ``yc iam key create`` JSON) or a ready IAM token."""
+    """One of: a service-account authorized key (the ``yc iam key create`` JSON), a ready IAM token, or the
+    metadata service of the VM or serverless container the API runs in (the account attached to it)."""
 
     service_account_key: Mapping[str, str] | None = None
     iam_token: str | None = None
+    metadata_url: str | None = None
 
     def __post_init__(self) -> None:
-        if (self.service_account_key is None) == (self.iam_token is None):
-            raise ValueError("give exactly one of service_account_key or iam_token")
+        given = [v for v in (self.service_account_key, self.iam_token, self.metadata_url) if v is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of service_account_key, iam_token or metadata_url")
 
 
 class CloudApi:
@@ -64,7 +128,8 @@ class CloudApi:
 
     The service-account key is used only to mint IAM tokens. FunctionService calls carry the invoker's own cached
     token (an SDK object built for that token), so one token serves the lookups and the invoke call alike and the
-    SDK does not mint tokens of its own in the background.
+    SDK does not mint tokens of its own in the background. The SDK has no public close: an SDK object built for an
+    old token is dropped, and its channels close when it is collected.
     """
 
     def __init__(
@@ -83,21 +148,34 @@ class CloudApi:
         self._rpc_timeout_s = rpc_timeout_s
         self._functions_endpoint = functions_endpoint
         self._insecure = insecure
-        self._minting_sdk: SDK | None = None
-        self._functions: tuple[str, SDK, FunctionServiceStub] | None = None
+        self._minting: IamTokenServiceStub | None = None
+        self._functions: tuple[str, FunctionServiceStub] | None = None
 
     def create_iam_token(self) -> IamToken:
         now = datetime.now(UTC)
         if self._credentials.iam_token is not None:
             return IamToken(self._credentials.iam_token, now + STATIC_TOKEN_LIFETIME, now)
+        if self._credentials.metadata_url is not None:
+            return self._metadata_token(self._credentials.metadata_url, now)
         key = dict(self._credentials.service_account_key or {})
-        if self._minting_sdk is None:
-            self._minting_sdk = self._sdk(service_account_key=key)
-        # The SDK builds the PS256 JWT (kid = key id, iss = service account, aud = the IAM token URL).
-        request: CreateIamTokenRequest = ServiceAccountAuth(key, self._api_endpoint).get_token_request()
-        response = self._minting_sdk.client(IamTokenServiceStub).Create(request, timeout=self._rpc_timeout_s)
+        if self._minting is None:
+            sdk = self._sdk(service_account_key=key)
+            self._minting = within(self._rpc_timeout_s, "endpoint-discovery", lambda: sdk.client(IamTokenServiceStub))
+        request = CreateIamTokenRequest(jwt=service_account_jwt(key, self._api_endpoint, now))
+        response = self._minting.Create(request, timeout=self._rpc_timeout_s)
         expires_at = response.expires_at.ToDatetime(tzinfo=UTC) if response.HasField("expires_at") else None
         return IamToken(response.iam_token, expires_at or now + STATIC_TOKEN_LIFETIME, now)
+
+    def _metadata_token(self, url: str, now: datetime) -> IamToken:
+        """``{"access_token", "expires_in"}`` from the metadata service, within the RPC timeout."""
+        request = urllib.request.Request(url, headers={"Metadata-Flavor": "Google"})  # noqa: S310 - a fixed http URL
+        try:
+            with urllib.request.urlopen(request, timeout=self._rpc_timeout_s) as response:  # noqa: S310
+                body = json.loads(response.read())
+        except (OSError, ValueError) as exc:  # URLError, timeouts and a bad body: the service may come back
+            raise CloudApiTimeout(f"metadata token ({exc})", self._rpc_timeout_s) from exc
+        lifetime = timedelta(seconds=float(body.get("expires_in", STATIC_TOKEN_LIFETIME.total_seconds())))
+        return IamToken(str(body["access_token"]), now + lifetime, now)
 
     def resolve(self, function_id: str, tag: str, token: str) -> ResolvedFunction:
         stub = self._function_service(token)
@@ -119,11 +197,10 @@ class CloudApi:
         return ResolvedFunction(function_id, function.http_invoke_url, tag, version.id)
 
     def close(self) -> None:
-        for sdk in (self._minting_sdk, self._functions[1] if self._functions else None):
-            if sdk is not None:
-                _close_channels(sdk)
+        self._minting = None
+        self._functions = None
 
-    def _sdk(self, **credentials: Any) -> SDK:
+    def _sdk(self, **credentials: Any) -> Any:
         return SDK(
             user_agent="plastinka-api",
             endpoint=self._api_endpoint,
@@ -133,16 +210,11 @@ class CloudApi:
 
     def _function_service(self, token: str) -> FunctionServiceStub:
         if self._functions is None or self._functions[0] != token:
-            if self._functions is not None:
-                _close_channels(self._functions[1])
             sdk = self._sdk(iam_token=token)
-            stub = sdk.client(FunctionServiceStub, endpoint=self._functions_endpoint, insecure=self._insecure)
-            self._functions = (token, sdk, stub)
-        return self._functions[2]
-
-
-def _close_channels(sdk: SDK) -> None:
-    # The SDK caches its gRPC channels privately and has no close(); release them when that cache is there.
-    cache = getattr(getattr(sdk, "_channels", None), "_channels", {})
-    for channel in list(cache.values()):
-        channel.close()
+            stub = within(
+                self._rpc_timeout_s,
+                "endpoint-discovery",
+                lambda: sdk.client(FunctionServiceStub, endpoint=self._functions_endpoint, insecure=self._insecure),
+            )
+            self._functions = (token, stub)
+        return self._functions[1]

@@ -1,7 +1,15 @@
-"""``POST /api/v1/internal/jobs/{job_id}/events``: the functions' callback, authenticated by the job's token."""
+"""``POST /api/v1/internal/jobs/{job_id}/events``: the functions' callback, authenticated by the job's token.
+
+``POST /api/v1/internal/engine/tick``: dispatcher, sweeper and webhook passes for ``engine_tick_s``, for a host that
+cannot keep background loops running between requests (a serverless container driven by a timer trigger). It is
+mounted only where ``engine_tick_enabled`` is set: in the deployment that is a private container, which the
+platform lets only the trigger's service account invoke; the public API has no such route.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request
@@ -62,6 +70,34 @@ async def post_event(
         "status": outcome.status.value if outcome.status else None,
         "reason": outcome.reason,
     }
+
+
+engine_router = APIRouter(prefix="/internal", tags=["internal"])
+
+
+@engine_router.post("/engine/tick", summary="Run the job engine's passes for a while (timer-driven hosts only)")
+async def engine_tick(request: Request) -> dict[str, Any]:
+    ctx = get_context(request)
+    engine = request.app.state.engine
+    settings = ctx.settings
+    deadline = time.monotonic() + settings.engine_tick_s
+    passes = {"dispatch": 0, "sweep": 0, "webhooks": 0}
+    next_sweep = 0.0
+    while True:
+        now = time.monotonic()
+        if now >= next_sweep:
+            await engine.sweep_once()
+            passes["sweep"] += 1
+            next_sweep = now + settings.sweep_interval_s
+        busy = await engine.dispatch_once()
+        passes["dispatch"] += 1
+        busy = await engine.webhooks_once() or busy
+        passes["webhooks"] += 1
+        if time.monotonic() + settings.dispatch_interval_s >= deadline:
+            break
+        if not busy:
+            await asyncio.sleep(settings.dispatch_interval_s)
+    return {"passes": passes}
 
 
 def _claimed_job(token: str) -> str:
