@@ -43,21 +43,22 @@ def item_prices(sales: pl.DataFrame) -> pl.DataFrame:
     return sales.group_by(ITEM_ID).agg((pl.col("price") * pl.col("quantity")).sum() / pl.col("quantity").sum())
 
 
+def online_retail_sales(frequency: Frequency | str, path: Path = DATA_FILE) -> SalesData:
+    """The sales up to the last complete period as a dataset (no attributes, no stock): what ``train`` takes."""
+    # Sales after the last complete period go before any panel is built: an item first sold in June 2011 must
+    # not get a zero series for May.
+    sales = load_sales(path).filter(pl.col("date") <= LAST_DAY[Frequency(frequency)])
+    return SalesData(
+        sales.select(ITEM_ID, "date", "quantity"), pl.DataFrame(schema={ITEM_ID: pl.Utf8}), None, ValidationReport()
+    )
+
+
 def load_online_retail_panel(
     frequency: Frequency | str = Frequency.WEEK, path: Path = DATA_FILE
 ) -> tuple[pl.DataFrame, pl.DataFrame, str]:
     """The panel (``item_id``, ``period``, ``y``), the per-item prices and a one-paragraph description."""
     frequency = Frequency(frequency)
-    # Sales after the last complete period go before the panel is built: an item first sold in June 2011 must
-    # not get a zero series for May.
-    sales = load_sales(path).filter(pl.col("date") <= LAST_DAY[frequency])
-    data = SalesData(
-        sales.select(ITEM_ID, "date", "quantity"),
-        pl.DataFrame(schema={ITEM_ID: pl.Utf8}),
-        None,
-        ValidationReport(),
-    )
-    panel = build_panel(data, frequency, end=LAST_PERIOD[frequency])
+    panel = build_panel(online_retail_sales(frequency, path), frequency, end=LAST_PERIOD[frequency])
     zero_share = float((panel[TARGET] == 0).mean() or 0.0)
     unit = "month" if frequency is Frequency.MONTH else "ISO week"
     description = (
@@ -65,7 +66,7 @@ def load_online_retail_panel(
         f"{panel[ITEM_ID].n_unique():,} series, {panel.height:,} rows, {panel[PERIOD].min()} to "
         f"{panel[PERIOD].max()}, {zero_share:.1%} zeros, mean {panel[TARGET].mean():.2f} copies per period."
     )
-    return panel, item_prices(sales), description
+    return panel, item_prices(load_sales(path)), description
 
 
 if __name__ == "__main__":
