@@ -73,7 +73,7 @@ def _quantiles(start: FloatArray, log_pmf0: FloatArray, ratio: _Ratio, levels: F
     cdf = pmf.copy()
     while active.size:
         crossed = np.searchsorted(sorted_levels, cdf, side="right")
-        np.add.at(passed, (active, crossed), 1)
+        passed[active, crossed] += 1  # each row once per step: no repeated index, no need for np.add.at
         going = (cdf < top) & (pmf > 0.0)  # pmf 0: the cdf cannot grow any more (rounding left it short)
         if not going.all():
             active, k, pmf, cdf = active[going], k[going], pmf[going], cdf[going]
