@@ -37,7 +37,7 @@ from plastinka_forecasting.baselines import BASELINES
 from plastinka_forecasting.baselines._methods import default_window, season_length
 from plastinka_forecasting.frames import SalesData
 from plastinka_forecasting.ingest import load_sales
-from plastinka_forecasting.metrics import evaluate
+from plastinka_forecasting.metrics import CUTOFF, evaluate, wrmsse
 from plastinka_forecasting.panel import build_panel
 from plastinka_forecasting.synthetic import generate_shop, write_shop
 from plastinka_schemas import Frequency
@@ -174,10 +174,37 @@ def run(
         "bias of totals per origin, default: "
         + " ".join(f"{row['bias_totals']:+.1%}" for row in per_origin_bias(result, panel).iter_rows(named=True))
     )
+    print(per_origin_ratios(result, panel, best, window=window, price=price))
     print("\nall metrics (pooled per point; RMSSE and SPL per series):")
     print(format_table(result.table))
     diagnostics(result, panel, case.frequency)
     sys.stdout.flush()
+
+
+def per_origin_ratios(
+    result: BacktestResult,
+    panel: pl.DataFrame,
+    best: dict[str, tuple[str, float]],
+    *,
+    window: int,
+    price: pl.DataFrame | None,
+) -> str:
+    """The default's SPL and WRMSSE over the best baseline's, origin by origin."""
+
+    def spl(name: str) -> dict[object, float]:
+        per = result.evaluations[name].per_item.group_by(CUTOFF).agg(pl.col("spl").mean())
+        return {row[CUTOFF]: float(row["spl"]) for row in per.iter_rows(named=True)}
+
+    def wr(name: str) -> dict[object, float]:
+        return dict(wrmsse(result.forecasts[name], panel, panel, window=window, price=price).per_fold)
+
+    cells = []
+    for metric, score in (("SPL", spl), ("WRMSSE", wr)):
+        key = "spl" if metric == "SPL" else "wrmsse"
+        ours, theirs = score(MODEL_NAME), score(best[key][0])
+        ratios = " ".join(f"{ours[c] / theirs[c]:.3f}" for c in result.cutoffs if c in ours and c in theirs)
+        cells.append(f"{metric} default / {best[key][0]} per origin: {ratios}")
+    return "\n".join(cells)
 
 
 def per_origin_bias(result: BacktestResult, panel: pl.DataFrame) -> pl.DataFrame:
