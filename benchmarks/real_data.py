@@ -41,14 +41,26 @@ def data_path() -> Path:
 
 
 def load_transactions() -> pl.DataFrame:
-    """``customer_id`` (Utf8, zero-padded as in the file), ``date`` (Date), ``quantity`` (Float64 CDs)."""
+    """``customer_id`` (Utf8, zero-padded as in the file), ``date`` (Date), ``quantity`` (Float64 CDs),
+    ``dollars`` (Float64)."""
     rows = [line.split() for line in data_path().read_text(encoding="ascii").splitlines()[1:] if line.strip()]
     return pl.DataFrame(
         {
             "customer_id": [row[0] for row in rows],
             "date": [dt.date(int(row[1][:4]), int(row[1][4:6]), int(row[1][6:8])) for row in rows],
             "quantity": [float(row[2]) for row in rows],
+            "dollars": [float(row[3]) for row in rows],
         }
+    )
+
+
+def customer_prices() -> pl.DataFrame:
+    """``item_id`` (customer), ``price``: dollars per CD over the whole log, for revenue weights (WRMSSE)."""
+    return (
+        load_transactions()
+        .group_by("customer_id")
+        .agg((pl.col("dollars").sum() / pl.col("quantity").sum()).fill_nan(0.0).alias("price"))
+        .select(pl.col("customer_id").alias(ITEM_ID), "price")
     )
 
 

@@ -1,10 +1,13 @@
 """Train + predict time and peak memory of our default model beside mlforecast + LightGBM and statsforecast.
 
-Two cases, the same synthetic shop data for every method (``plastinka_forecasting.generate_shop``, zero-filled
-panel from each item's first sale):
+Four cases, the same data for every method of a case (a panel zero-filled from each item's first sale):
 
-* ``weekly``: 3,000 records x 104 ISO weeks (24 months), horizon 13;
-* ``monthly``: 50,000 records x 60 months, horizon 12 (the cloud-function case: 2 vCPU, 4 GB, 600 s).
+* ``weekly``: the synthetic shop (``plastinka_forecasting.generate_shop``), 3,000 records x 104 ISO weeks (24
+  months), horizon 13;
+* ``monthly``: the synthetic shop, 50,000 records x 60 months, horizon 12 (the cloud-function case: 2 vCPU,
+  4 GB, 600 s);
+* ``online-retail-weekly`` / ``online-retail-monthly``: Online Retail II (``online_retail.py``), 4,294 items x
+  79 ISO weeks, horizon 13 / 4,274 items x 18 months, horizon 3: real item-level sales.
 
 Methods, each in a fresh subprocess so its peak RSS (``ru_maxrss``) is its own:
 
@@ -17,7 +20,8 @@ Methods, each in a fresh subprocess so its peak RSS (``ru_maxrss``) is its own:
   stay comparable on a busy machine.
 
 Peak RSS includes the Python process, the data and the libraries: ``data_rss_mb`` is the RSS once the panel is
-built, before the method runs. Run: ``hatch run bench:python benchmarks/speed.py [--case weekly|monthly]
+built, before the method runs. Each case ends with ``ours / mlforecast``, the time ratio issue 11 aims to keep
+within 10x. Run: ``hatch run bench:python benchmarks/speed.py [--case weekly|monthly]
 [--method NAME] [--threads N]``.
 """
 
@@ -32,6 +36,7 @@ import time
 from typing import Any
 
 import polars as pl
+from online_retail import online_retail_sales
 from shop_sales import shop_sales
 
 from plastinka_forecasting.api import predict, train
@@ -40,8 +45,13 @@ from plastinka_forecasting.frames import SalesData
 from plastinka_forecasting.panel import build_panel
 from plastinka_schemas import DEFAULT_QUANTILES
 
-#: case -> (frequency, records, months of data, horizon)
-CASES = {"weekly": ("W", 3_000, 24, 13), "monthly": ("M", 50_000, 60, 12)}
+#: case -> (frequency, records, months of data, horizon); records 0 = Online Retail II (its own size)
+CASES = {
+    "weekly": ("W", 3_000, 24, 13),
+    "monthly": ("M", 50_000, 60, 12),
+    "online-retail-weekly": ("W", 0, 18, 13),
+    "online-retail-monthly": ("M", 0, 18, 3),
+}
 METHODS = ("ours_tsb", "ours", "mlforecast_lgbm", "statsforecast")
 REFERENCE = "ours_tsb"
 SEED = 11
@@ -117,7 +127,8 @@ def _run_statsforecast(panel: pl.DataFrame, freq: str, horizon: int, threads: in
 
 def run_case(case: str, method: str, threads: int) -> dict[str, Any]:
     freq, items, months, horizon = CASES[case]
-    sales = shop_sales(items, months, SEED, with_stock=False)
+    real = case.startswith("online-retail")
+    sales = online_retail_sales(freq) if real else shop_sales(items, months, SEED, with_stock=False)
     panel = build_panel(sales, freq)
     data_rss = _rss_mb()
     started = time.perf_counter()
@@ -181,7 +192,8 @@ def main() -> None:
         methods.insert(0, REFERENCE)
     for case in args.case or list(CASES):
         freq, items, months, horizon = CASES[case]
-        print(f"\n## {case}: {items:,} records x {months} months ({freq}), horizon {horizon}, {args.threads} threads")
+        size = f"{items:,} records x {months} months" if items else "Online Retail II"
+        print(f"\n## {case}: {size} ({freq}), horizon {horizon}, {args.threads} threads")
         results: dict[str, dict[str, Any]] = {}
         for method in methods:
             result = _child(case, method, args.threads)
@@ -198,6 +210,9 @@ def main() -> None:
             x_ref = f"{total / reference:>9.1f}" if reference else f"{'-':>9}"
             x_ours = f"{total / ours:>9.2f}" if ours else f"{'-':>9}"
             print(f"{method:<16}{total:>9.1f}{result['peak_rss_mb']:>9.0f}{x_ref}{x_ours}", flush=True)
+        rival = results.get("mlforecast_lgbm", {}).get("total_s")
+        if ours and rival:
+            print(f"ours / mlforecast_lgbm: {ours / rival:.1f}x (issue 11 aims at 10x or less)", flush=True)
 
 
 if __name__ == "__main__":

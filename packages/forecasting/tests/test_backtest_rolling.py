@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from plastinka_forecasting.backtest import MODEL_NAME, VARIANT_NAMES, backtest_panel, format_table
+from plastinka_forecasting.backtest import MODEL_NAME, VARIANT_NAMES, backtest_panel, format_table, score_table
 from plastinka_forecasting.baselines import BASELINES
 from plastinka_forecasting.model import ModelParams
 from plastinka_forecasting.panel import build_panel
@@ -47,6 +47,19 @@ def test_backtest_scores_model_beside_every_baseline(panel: pl.DataFrame) -> Non
         variant = result.table.filter(pl.col("method") == name)
         assert variant["spl"].item() == pytest.approx(ours["spl"].item())
         assert variant["pit80"].item() == ours["pit80"].item()
+    # The issue-11 table: the same SPL, RMSSE and PIT; inclusive cover is the evaluation's coverage.
+    scores = score_table(result, panel, window=12)
+    assert scores["method"].to_list() == methods
+    for column in ("spl", "rmsse", "pit80"):
+        assert scores[column].to_list() == pytest.approx(result.table[column].to_list())
+    assert scores["cover80_inclusive"].to_list() == pytest.approx(result.table["coverage"].to_list())
+    assert (scores["cover80_strict"] <= scores["cover80_inclusive"]).all()
+    bias = scores["bias_totals"]
+    assert ((scores["bias_totals_min"] <= bias) & (bias <= scores["bias_totals_max"])).all()
+    prices = panel.select("item_id").unique().with_columns(pl.lit(7.0).alias("price"))
+    same = score_table(result, panel, window=12, price=prices)  # one price for all: the same weights as units
+    assert same["wrmsse"].to_list() == pytest.approx(scores["wrmsse"].to_list())
+    assert scores["wrmsse"].is_finite().all()
 
 
 def test_backtest_scores_calibration_by_the_pit_without_changing_the_forecasts(panel: pl.DataFrame) -> None:

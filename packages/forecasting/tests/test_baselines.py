@@ -112,6 +112,20 @@ def test_window_average_uses_the_last_window_and_its_empirical_quantiles() -> No
     assert row["q_0.9"] == pytest.approx(1.9)
 
 
+def test_window_average_year_averages_the_last_52_weeks() -> None:
+    values = [5] * 30 + [1, 0] * 26  # the last 52 weeks: 26 ones; the last 26 weeks: 13 ones
+    panel = make_panel({"a": values}, end=120, frequency=Frequency.WEEK)
+    year = first_row(forecast_baseline("window_average_year", panel, 1, Frequency.WEEK, LEVELS), "a")
+    half = first_row(forecast_baseline("window_average", panel, 1, Frequency.WEEK, LEVELS), "a")
+    assert year["mean"] == pytest.approx(0.5) and half["mean"] == pytest.approx(0.5)
+    longer = make_panel({"a": [5] * 30 + [2] * 26 + [0] * 26}, end=120, frequency=Frequency.WEEK)
+    assert first_row(forecast_baseline("window_average_year", longer, 1, Frequency.WEEK, LEVELS), "a")["mean"] == 1.0
+    monthly = make_panel({"a": [9] * 6 + [0, 1] * 6}, end=30)
+    assert forecast_baseline("window_average_year", monthly, 2, Frequency.MONTH, LEVELS).equals(
+        forecast_baseline("window_average", monthly, 2, Frequency.MONTH, LEVELS)
+    )
+
+
 def test_window_average_interpolates_on_fractional_data() -> None:
     panel = make_panel({"a": [0.5, 1.5, 2.5, 3.5, 4.5]}, end=4)
     row = first_row(forecast_baseline("window_average", panel, 1, Frequency.MONTH, [0.5, 0.9]), "a")

@@ -8,7 +8,7 @@ import math
 import polars as pl
 import pytest
 
-from plastinka_forecasting.metrics import CUTOFF, METRICS, evaluate
+from plastinka_forecasting.metrics import CUTOFF, METRICS, evaluate, interval_cover, totals_bias, wrmsse
 
 LEVELS = [0.1, 0.5, 0.9]
 
@@ -174,3 +174,65 @@ def test_bad_arguments_are_refused() -> None:
         evaluate(FORECAST, ACTUALS, HISTORY, [0.1, 0.5, 0.9, 0.95])
     with pytest.raises(ValueError, match="interval"):
         evaluate(FORECAST, ACTUALS, HISTORY, LEVELS, interval=(0.9, 0.1))
+
+
+# WRMSSE, totals and the two coverages, worked by hand. History to month 4; forecasts for months 5-6.
+#   a: 0 2 0 4 -> M5 scale from its first sale: diffs -2, 4 -> mean square 10; errors -2, 0 -> mse 2
+#   b: 1 1 3 1 -> diffs 0, 2, -2 -> 8/3; errors 0, 2 -> mse 2
+#   c: never sold, d: first sale in the last month -> no M5 scale, left out
+WRMSSE_HISTORY = [("a", 1, 0), ("a", 2, 2), ("a", 3, 0), ("a", 4, 4), ("b", 1, 1), ("b", 2, 1), ("b", 3, 3)]
+WRMSSE_HISTORY += [("b", 4, 1), ("c", 3, 0), ("c", 4, 0), ("d", 3, 0), ("d", 4, 5)]
+WRMSSE_ACTUALS = [("a", 5, 3), ("a", 6, 1), ("b", 5, 2), ("b", 6, 0)]
+WRMSSE_ACTUALS += [("c", 5, 0), ("c", 6, 1), ("d", 5, 9), ("d", 6, 0)]
+WRMSSE_FORECAST = [("a", 5, 1.0, 0, 1, 2), ("a", 6, 1.0, 0, 1, 2), ("b", 5, 2.0, 2, 2, 3), ("b", 6, 2.0, 1, 2, 3)]
+WRMSSE_FORECAST += [("c", 5, 0.0, 0, 0, 0), ("c", 6, 0.0, 0, 0, 1), ("d", 5, 1.0, 0, 1, 2), ("d", 6, 1.0, 0, 1, 2)]
+PRICES = pl.DataFrame({"item_id": ["a", "b", "d"], "price": [10.0, 1.0, 100.0]})
+
+
+def wrmsse_frames() -> tuple[pl.DataFrame, pl.DataFrame]:
+    full = panel(WRMSSE_HISTORY + WRMSSE_ACTUALS)
+    return forecast(WRMSSE_FORECAST).with_columns(pl.lit(d(4)).alias(CUTOFF)), full
+
+
+def test_wrmsse_weights_m5_rmsse_by_revenue_over_the_window() -> None:
+    fc, full = wrmsse_frames()
+    # Revenue over the last 2 months (3, 4): a (0 + 4) x 10 = 40, b (3 + 1) x 1 = 4; d has no scale.
+    expected = (40 * math.sqrt(2 / 10) + 4 * math.sqrt(2 / (8 / 3))) / 44
+    score = wrmsse(fc, full, full, window=2, price=PRICES)
+    assert score.per_fold == {d(4): pytest.approx(expected)}
+    assert score.mean == pytest.approx(expected)
+
+
+def test_wrmsse_without_prices_weights_by_units_and_differs_from_plain_rmsse() -> None:
+    fc, full = wrmsse_frames()
+    # Units over months 3-4: a 4, b 4 -> equal weights. Window 4 would weigh a 6 and b 6: the same here.
+    expected = (math.sqrt(2 / 10) + math.sqrt(2 / (8 / 3))) / 2
+    assert wrmsse(fc, full, full, window=2).mean == pytest.approx(expected)
+    # The plain RMSSE scales a from its first period (diffs 2, -2, 4: mean square 8), not from its first sale.
+    plain = evaluate(fc, full, full, LEVELS).per_item.filter(pl.col("item_id") == "a")["rmsse"].item()
+    assert plain == pytest.approx(math.sqrt(2 / 8))
+
+
+def test_wrmsse_averages_folds_each_scaled_and_weighted_by_its_own_past() -> None:
+    fc, full = wrmsse_frames()
+    # A second fold cut at month 3, forecasting month 4 only: a (0 2 0, diffs -2 2 -> 4), b (1 1 3 -> 2).
+    early = forecast([("a", 4, 2.0, 0, 2, 4), ("b", 4, 3.0, 1, 3, 5)]).with_columns(pl.lit(d(3)).alias(CUTOFF))
+    score = wrmsse(pl.concat([fc, early]), full, full, window=1, price=PRICES)
+    # Month-3 revenue: a 0 x 10, b 3 x 1 -> only b counts: RMSSE |3 - 1| / sqrt(2).
+    # Month-4 revenue: a 40, b 1 -> (40 sqrt(0.2) + sqrt(0.75)) / 41.
+    late = (40 * math.sqrt(0.2) + math.sqrt(0.75)) / 41
+    assert score.per_fold == {d(3): pytest.approx(2 / math.sqrt(2)), d(4): pytest.approx(late)}
+    assert score.mean == pytest.approx((2 / math.sqrt(2) + late) / 2)
+
+
+def test_totals_bias_per_fold() -> None:
+    fc, full = wrmsse_frames()
+    # Forecast sum 1+1+2+2+0+0+1+1 = 8, actual 3+1+2+0+0+1+9+0 = 16.
+    assert totals_bias(fc, full).per_fold == {d(4): pytest.approx(8 / 16 - 1)}
+
+
+def test_strict_and_inclusive_cover() -> None:
+    fc, full = wrmsse_frames()
+    # (q_0.1, q_0.9) vs actual: a (0,2) 3 out, (0,2) 1 in; b (2,3) 2 on the end, (1,3) 0 out; c (0,0) 0 on both
+    # ends, (0,1) 1 on the end; d (0,2) 9 out, (0,2) 0 on the end. Strictly inside: 1 of 8; inclusive: 5 of 8.
+    assert interval_cover(fc, full) == (pytest.approx(1 / 8), pytest.approx(5 / 8))

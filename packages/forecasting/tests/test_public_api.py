@@ -1,5 +1,7 @@
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 import plastinka_forecasting
 
@@ -30,8 +32,24 @@ def test_importing_ingestion_does_not_load_lightgbm_or_matplotlib():
     assert out.strip() == "[]"
 
 
-def test_predicting_does_not_import_scipy_stats():
-    # scipy.stats costs about a second of a predict function's cold start; only tuning and baselines need it.
-    code = "import sys, plastinka_forecasting.api, plastinka_forecasting.artifacts;print('scipy.stats' in sys.modules)"
+def test_no_module_of_the_package_imports_scipy():
+    # The functions' zips should not need scipy for our code: distributions.py replaces scipy.stats.
+    source = Path(plastinka_forecasting.__file__).parent
+    offenders = []
+    for path in source.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] == "scipy"]
+    assert offenders == []
+
+
+def test_predicting_and_baselines_do_not_import_scipy_stats():
+    # scipy.stats costs about a second of a predict function's cold start.
+    code = (
+        "import sys, plastinka_forecasting.api, plastinka_forecasting.artifacts, plastinka_forecasting.baselines,"
+        "plastinka_forecasting.calibration;print('scipy.stats' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"

@@ -57,7 +57,7 @@ def train(
     base = ModelParams().with_overrides(params or {})
     tuning: dict[str, Any] | None = None
     if tune:
-        # Tuning backtests against the baselines, whose scipy import costs a predict-only cold start ~1 s.
+        # Tuning backtests against the baselines: imported only when asked, to keep a predict-only cold start short.
         from plastinka_forecasting.tuning import tune_params  # noqa: PLC0415
 
         result = tune_params(

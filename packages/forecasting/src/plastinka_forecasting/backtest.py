@@ -24,7 +24,7 @@ import polars as pl
 
 from plastinka_forecasting.baselines import BASELINES, forecast_baseline
 from plastinka_forecasting.frames import ITEM_ID, MEAN, PERIOD, SalesData, quantile_columns
-from plastinka_forecasting.metrics import CUTOFF, Evaluation, evaluate
+from plastinka_forecasting.metrics import CUTOFF, Evaluation, evaluate, interval_cover, totals_bias, wrmsse
 from plastinka_forecasting.model import ModelParams, Progress, fit_panel, predict_panel
 from plastinka_forecasting.panel import build_panel, truncate_panel
 from plastinka_forecasting.pit import PIT_LEVELS, PitSummary, pit_bounds, summarise_pit
@@ -39,6 +39,7 @@ __all__ = [
     "backtest",
     "backtest_panel",
     "format_table",
+    "score_table",
 ]
 
 #: Quantile levels scored in backtests: the defaults plus the 80% interval's bounds.
@@ -189,3 +190,47 @@ def format_table(table: pl.DataFrame) -> str:
             cells.append(f"{value:>9.4f}" if value is not None else f"{'-':>9}")
         lines.append("".join(cells))
     return "\n".join(lines)
+
+
+#: The columns of :func:`score_table`.
+SCORE_COLUMNS = (
+    "method",
+    "spl",
+    "wrmsse",
+    "rmsse",
+    "bias_totals",
+    "bias_totals_min",
+    "bias_totals_max",
+    "pit80",
+    "cover80_strict",
+    "cover80_inclusive",
+)
+
+
+def score_table(
+    result: BacktestResult, panel: pl.DataFrame, *, window: int, price: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """One row per method of ``result``: SPL and RMSSE (as in ``table``), M5's WRMSSE with revenue weights over
+    the last ``window`` periods (units without ``price``), the bias of totals (mean over origins, min, max),
+    ``pit80`` and the 80% interval's strict and inclusive cover; see :mod:`plastinka_forecasting.metrics`."""
+    rows = []
+    for name, forecast in result.forecasts.items():
+        overall = result.evaluations[name].overall
+        bias = totals_bias(forecast, panel).per_fold.values()
+        strict, inclusive = interval_cover(forecast, panel)
+        rows.append(
+            {
+                "method": name,
+                "spl": overall.get("spl"),
+                "wrmsse": wrmsse(forecast, panel, panel, window=window, price=price).mean,
+                "rmsse": overall.get("rmsse"),
+                "bias_totals": sum(bias) / len(bias) if bias else None,
+                "bias_totals_min": min(bias, default=None),
+                "bias_totals_max": max(bias, default=None),
+                "pit80": result.pit[name].coverage if name in result.pit else None,
+                "cover80_strict": strict,
+                "cover80_inclusive": inclusive,
+            }
+        )
+    schema = dict.fromkeys(SCORE_COLUMNS[1:], pl.Float64)
+    return pl.DataFrame(rows, schema={"method": pl.Utf8, **schema}, orient="row")

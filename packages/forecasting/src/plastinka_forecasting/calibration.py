@@ -107,9 +107,9 @@ class QuantileCalibration:
         """Quantiles ``(rows, levels)``: sorted along each row and never negative."""
         mean = np.clip(np.asarray(mean, np.float64), 0.0, None)
         if not self.ratios:
-            from scipy import stats  # noqa: PLC0415 - ~1 s to import; only tiny histories need it
+            from plastinka_forecasting.distributions import poisson_quantiles  # noqa: PLC0415 - tiny histories only
 
-            out = np.column_stack([stats.poisson.ppf(q, np.maximum(mean, 1e-9)) for q in self.levels])
+            out = poisson_quantiles(np.maximum(mean, 1e-9), self.levels)
         else:
             group = np.zeros(len(mean), np.int64)
             for i, (lo, hi) in enumerate(self.groups):

@@ -31,6 +31,16 @@ Point metrics use the ``mean`` column. With error ``e = mean - y`` over a series
 its points in the group (so ``by_segment``'s ``zero`` row averages each series' scaled error over its
 zero-demand periods).
 
+**Scores across series** (rolling-origin summaries, one value per fold then averaged over folds):
+
+* :func:`wrmsse`, M5's weighted RMSSE: per series ``sqrt(mean e^2 / s)`` with ``s`` the mean squared one-step
+  difference of its history up to the cut-off counted from its first non-zero sale (M5's scale, unlike
+  ``rmsse`` above, which counts from the first period); series with ``s = 0`` or undefined are left out.
+  Weights: each series' revenue (``price x y``) over the last ``window`` periods up to the cut-off, normalised
+  to sum 1 over the fold's scored series; without prices, units sold (``price = 1``).
+* :func:`totals_bias`: ``sum(mean) / sum(y) - 1`` over all items and periods of each fold.
+* :func:`interval_cover`: the shares of actuals strictly inside ``(q_lo, q_hi)`` and inside ``[q_lo, q_hi]``.
+
 **Demand classes** (Syntetos-Boylan-Croston, from each series' history): ``no_demand`` (no sale),
 ``smooth`` (ADI < 1.32, CV^2 < 0.49), ``erratic`` (ADI < 1.32), ``intermittent`` (CV^2 < 0.49), ``lumpy``;
 ADI = periods / periods with demand, CV^2 = squared coefficient of variation of the non-zero demands.
@@ -40,13 +50,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Final
 
 import polars as pl
 
 from plastinka_forecasting.frames import ITEM_ID, MEAN, PERIOD, TARGET, quantile_column
 
-__all__ = ["CUTOFF", "DEMAND_CLASSES", "METRICS", "Evaluation", "evaluate"]
+__all__ = [
+    "CUTOFF",
+    "DEMAND_CLASSES",
+    "METRICS",
+    "Evaluation",
+    "FoldScore",
+    "evaluate",
+    "interval_cover",
+    "totals_bias",
+    "wrmsse",
+]
 
 CUTOFF: Final = "cutoff"
 #: The metric columns of every table in an :class:`Evaluation`, in order.
@@ -249,3 +270,102 @@ def evaluate(
         by_class=_summarise(points, _CLASS, keys).sort(_CLASS),
         by_horizon=_summarise(points, "horizon", keys).sort("horizon"),
     )
+
+
+@dataclass(frozen=True)
+class FoldScore:
+    """A score per fold (``cutoff`` -> value) and its mean over folds."""
+
+    per_fold: dict[date, float]
+
+    @property
+    def mean(self) -> float:
+        return sum(self.per_fold.values()) / len(self.per_fold) if self.per_fold else float("nan")
+
+
+def _folds(forecast: pl.DataFrame) -> pl.DataFrame:
+    return forecast if CUTOFF in forecast.columns else forecast.with_columns(pl.lit(None, pl.Date).alias(CUTOFF))
+
+
+def _m5_scale_and_weight(history: pl.DataFrame, price: pl.DataFrame | None, window: int) -> pl.DataFrame:
+    """``item_id``, ``_scale`` (M5: from the first non-zero sale) and ``_revenue`` over the last ``window``
+    periods of ``history``."""
+    periods = history.get_column(PERIOD).unique().sort()
+    recent = periods[-window:][0] if periods.len() else None
+    priced = (
+        history.join(price.select(ITEM_ID, pl.col("price").cast(pl.Float64)), on=ITEM_ID, how="left")
+        if price is not None
+        else history.with_columns(pl.lit(1.0).alias("price"))
+    )
+    started = (pl.col(TARGET) > 0).cast(pl.Int8).cum_max().over(ITEM_ID) > 0
+    step = pl.col(TARGET) - pl.col(TARGET).shift(1).over(ITEM_ID)
+    return (
+        priced.sort(ITEM_ID, PERIOD)
+        .filter(started)
+        .with_columns((step**2).alias("_sq"))
+        .group_by(ITEM_ID)
+        .agg(
+            pl.col("_sq").drop_nulls().mean().alias("_scale"),
+            (pl.col(TARGET) * pl.col("price").fill_null(0.0)).filter(pl.col(PERIOD) >= recent).sum().alias("_revenue"),
+        )
+    )
+
+
+def wrmsse(
+    forecast: pl.DataFrame,
+    actuals: pl.DataFrame,
+    history: pl.DataFrame,
+    *,
+    window: int,
+    price: pl.DataFrame | None = None,
+) -> FoldScore:
+    """M5's WRMSSE of the ``mean`` column per fold (``cutoff``; the whole frame is one fold without it).
+
+    ``history`` is the panel (each fold uses its rows up to its cut-off), ``price`` (``item_id``, ``price``) the
+    unit price for the revenue weights over the last ``window`` periods; see the module docstring.
+    """
+    per_fold: dict[date, float] = {}
+    framed = _folds(forecast)
+    for cutoff in framed.get_column(CUTOFF).unique().sort().to_list():
+        fold = framed.filter(pl.col(CUTOFF).is_null() if cutoff is None else pl.col(CUTOFF) == cutoff)
+        past = history if cutoff is None else history.filter(pl.col(PERIOD) <= cutoff)
+        series = (
+            fold.join(actuals.select(ITEM_ID, PERIOD, pl.col(TARGET).alias(_ACTUAL)), on=[ITEM_ID, PERIOD])
+            .group_by(ITEM_ID)
+            .agg(((pl.col(MEAN) - pl.col(_ACTUAL)) ** 2).mean().alias("_mse"))
+            .join(_m5_scale_and_weight(past.select(ITEM_ID, PERIOD, TARGET), price, window), on=ITEM_ID)
+            .filter(pl.col("_scale") > 0)
+        )
+        total = float(series.get_column("_revenue").sum())
+        if series.height and total > 0:
+            value = series.select(((pl.col("_mse") / pl.col("_scale")).sqrt() * pl.col("_revenue")).sum()).item()
+            per_fold[cutoff] = float(value) / total
+    return FoldScore(per_fold)
+
+
+def totals_bias(forecast: pl.DataFrame, actuals: pl.DataFrame) -> FoldScore:
+    """Per fold, ``sum of forecast means / sum of actuals - 1`` over every scored item and period."""
+    sums = (
+        _folds(forecast)
+        .join(actuals.select(ITEM_ID, PERIOD, pl.col(TARGET).alias(_ACTUAL)), on=[ITEM_ID, PERIOD])
+        .group_by(CUTOFF)
+        .agg(pl.col(MEAN).sum(), pl.col(_ACTUAL).sum())
+        .filter(pl.col(_ACTUAL) > 0)
+        .sort(CUTOFF)
+    )
+    return FoldScore({row[CUTOFF]: row[MEAN] / row[_ACTUAL] - 1.0 for row in sums.iter_rows(named=True)})
+
+
+def interval_cover(
+    forecast: pl.DataFrame, actuals: pl.DataFrame, interval: tuple[float, float] = (0.1, 0.9)
+) -> tuple[float, float]:
+    """Shares of actuals with ``q_lo < y < q_hi`` (strict) and ``q_lo <= y <= q_hi`` (inclusive)."""
+    low, high = (pl.col(quantile_column(level)) for level in interval)
+    y = pl.col(_ACTUAL)
+    joined = forecast.join(actuals.select(ITEM_ID, PERIOD, pl.col(TARGET).alias(_ACTUAL)), on=[ITEM_ID, PERIOD])
+    if not joined.height:
+        return float("nan"), float("nan")
+    strict, inclusive = joined.select(
+        ((y > low) & (y < high)).mean().alias("strict"), ((y >= low) & (y <= high)).mean().alias("inclusive")
+    ).row(0)
+    return float(strict), float(inclusive)

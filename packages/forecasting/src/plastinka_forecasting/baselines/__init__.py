@@ -26,6 +26,7 @@ _METHODS: Final[dict[str, _Method]] = {
     "naive": _methods.naive,
     "seasonal_naive": _methods.seasonal_naive,
     "window_average": _methods.window_average,
+    "window_average_year": _methods.window_average_year,
     "croston_sba": _methods.croston_sba,
     "tsb": _methods.tsb,
 }
@@ -56,6 +57,7 @@ def forecast_baseline(
     * ``seasonal_naive``: the value one season back (12 months / 52 weeks), ``naive`` for shorter series;
       quantiles from in-sample seasonal errors.
     * ``window_average``: mean of the last 12 months / 26 weeks; quantiles = empirical quantiles of that window.
+    * ``window_average_year``: the same over one year (12 months / 52 weeks; monthly it equals ``window_average``).
     * ``croston_sba``: Croston with the Syntetos-Boylan correction (alpha 0.1), negative-binomial quantiles.
     * ``tsb``: Teunter-Syntetos-Babai (alpha 0.1 for size, beta 0.1 for probability), negative-binomial quantiles.
 

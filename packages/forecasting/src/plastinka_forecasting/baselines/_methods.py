@@ -107,6 +107,11 @@ def window_average(
     return np.repeat(point[:, None], horizon, axis=1), np.repeat(per_item[:, None, :], horizon, axis=1)
 
 
+def window_average_year(grid: SeriesGrid, horizon: int, levels: Sequence[float], *, discrete: bool) -> Forecast:
+    """:func:`window_average` over one season (12 months / 52 weeks), the yardstick of issue 11."""
+    return window_average(grid, horizon, levels, discrete=discrete, window=season_length(grid.frequency))
+
+
 def _dispersion(values: FloatArray, fitted: FloatArray) -> FloatArray:
     """Variance-to-mean ratio of each series' one-step in-sample residuals, shrunk towards the pooled ratio.
 

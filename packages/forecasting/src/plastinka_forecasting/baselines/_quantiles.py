@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import stats
 
 from plastinka_forecasting.baselines._grid import FloatArray
+from plastinka_forecasting.distributions import nbinom_quantiles, poisson_quantiles
 
 #: Fewer in-sample errors than this and a series' empirical error quantiles are not trusted (Poisson instead).
 MIN_ERRORS = 4
@@ -49,7 +49,7 @@ def count_quantiles(mean: FloatArray, dispersion: FloatArray, levels: Sequence[f
 
     ``dispersion <= 1`` gives Poisson quantiles; above 1 a negative binomial with ``p = 1 / dispersion`` and
     ``n = mean / (dispersion - 1)`` (the NB1 parameterisation: variance grows linearly with the mean).
-    A mean under :data:`TINY_MEAN` gives zero quantiles (and keeps scipy away from underflowing sizes).
+    A mean under :data:`TINY_MEAN` gives zero quantiles (no size-0 negative binomials).
     """
     mu = np.maximum(np.asarray(mean, dtype=np.float64), 0.0)
     phi = np.broadcast_to(np.asarray(dispersion, dtype=np.float64), mu.shape)
@@ -59,10 +59,10 @@ def count_quantiles(mean: FloatArray, dispersion: FloatArray, levels: Sequence[f
     over = positive & (phi > 1.0 + 1e-9)
     poisson = positive & ~over
     if poisson.any():
-        out[poisson] = stats.poisson.ppf(grid[None, :], mu[poisson][:, None])
+        out[poisson] = poisson_quantiles(mu[poisson], grid)
     if over.any():
         size = mu[over] / (phi[over] - 1.0)
-        out[over] = stats.nbinom.ppf(grid[None, :], size[:, None], 1.0 / phi[over][:, None])
+        out[over] = nbinom_quantiles(size, 1.0 / phi[over], grid)
     return out
 
 
