@@ -51,7 +51,6 @@ __all__ = [
     "ExpiredLease",
     "IdempotencyConflict",
     "JobRepository",
-    "UnknownJob",
 ]
 
 J = TypeVar("J", TrainingJob, PredictionJob)
@@ -77,10 +76,6 @@ class IdempotencyConflict(Exception):
         super().__init__(f"idempotency key {idempotency_key!r} already created job {job_id} with other parameters")
         self.job_id = job_id
         self.idempotency_key = idempotency_key
-
-
-class UnknownJob(LookupError):
-    """No job with this id (for this owner)."""
 
 
 @dataclass(frozen=True)
@@ -566,21 +561,6 @@ class JobRepository:
                 ).all()
                 found.extend(ExpiredLease(r.id, kind, r.attempt, r.status, r.lease_expires_at) for r in rows)
         return sorted(found, key=lambda lease: lease.lease_expires_at)[:limit]
-
-    def sweep_expired(self, limit: int = 100) -> list[tuple[str, JobStatus]]:
-        """Retry (or dead-letter) every attempt whose lease expired; returns what moved where."""
-        moved: list[tuple[str, JobStatus]] = []
-        for lease in self.expired_leases(limit):
-            status = self.retry(
-                lease.job_id,
-                lease.attempt,
-                error_type="LeaseExpired",
-                message=f"no heartbeat from attempt {lease.attempt} since before {lease.lease_expires_at.isoformat()}",
-                only_if_lease_expired=True,
-            )
-            if status is not None:
-                moved.append((lease.job_id, status))
-        return moved
 
     def cancel(self, job_id: str, *, owner: Owner, reason: str = "cancelled by user") -> bool:
         """Cancel a job that has not finished; ``False`` if it is unknown to ``owner`` or already finished."""

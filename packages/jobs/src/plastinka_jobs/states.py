@@ -20,7 +20,6 @@ __all__ = [
     "TERMINAL_STATUSES",
     "TRANSITIONS",
     "InvalidTransition",
-    "allowed_targets",
     "is_allowed",
     "sources_of",
     "transition",
@@ -59,10 +58,6 @@ class InvalidTransition(ValueError):
         super().__init__(f"job status cannot go from {current.value!r} to {target.value!r}; allowed: {allowed}")
         self.current = current
         self.target = target
-
-
-def allowed_targets(current: JobStatus) -> frozenset[JobStatus]:
-    return TRANSITIONS[JobStatus(current)]
 
 
 def is_allowed(current: JobStatus, target: JobStatus) -> bool:
