@@ -40,13 +40,13 @@ from typing import Any
 
 import aiohttp
 import httpx
+
+from plastinka_forecasting.synthetic import generate_shop, write_shop
 from plastinka_function_runtime import Attempt, Outcome, run_attempt
+from plastinka_schemas import TrainRequest
 from plastinka_testing.api_process import serve_api
 from plastinka_testing.postgres import resolve_server
 from plastinka_testing.yandex import FakeYandexCloud
-
-from plastinka_forecasting.synthetic import generate_shop, write_shop
-from plastinka_schemas import TrainRequest
 
 ADMIN_KEY = "pk_load_admin_" + "k" * 32
 SECRET = "load-shared-secret-" + "z" * 30

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from plastinka_testing.api_process import free_port
-from plastinka_testing.servers import ADMIN_KEY, api_server
-from plastinka_testing.stand_ins import STAND_IN_FUNCTIONS
 
 from plastinka_api.demo import DemoError, run
 from plastinka_api.settings import Settings
+from plastinka_testing.api_process import free_port
+from plastinka_testing.servers import ADMIN_KEY, api_server
+from plastinka_testing.stand_ins import STAND_IN_FUNCTIONS
 
 pytestmark = pytest.mark.slow
 

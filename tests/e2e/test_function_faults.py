@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from plastinka_testing.servers import ADMIN_KEY, api_server, upload, wait_for
 from plastinka_testing.stand_ins import STAND_IN_FUNCTIONS
 

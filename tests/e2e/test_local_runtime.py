@@ -10,10 +10,10 @@ from pathlib import Path
 import httpx
 import polars as pl
 import pytest
-from plastinka_testing.servers import ADMIN_KEY, api_server, upload, wait_for
 
 from plastinka_forecasting.baselines import BASELINES
 from plastinka_forecasting.ingest import load_sales_bytes
+from plastinka_testing.servers import ADMIN_KEY, api_server, upload, wait_for
 
 pytestmark = pytest.mark.slow
 

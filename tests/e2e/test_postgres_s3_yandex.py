@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from plastinka_testing.s3 import S3_ACCESS_KEY, S3_REGION, S3_SECRET_KEY
 from plastinka_testing.servers import ADMIN_KEY, api_server, upload, wait_for
 

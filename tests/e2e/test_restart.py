@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from plastinka_testing.api_process import free_port
 from plastinka_testing.servers import ADMIN_KEY, api_server, upload, wait_for
 from plastinka_testing.stand_ins import STAND_IN_FUNCTIONS

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from plastinka_testing.servers import ADMIN_KEY, api_server, assert_each_ran_once, submit_trainings, upload, wait_for
 from plastinka_testing.stand_ins import STAND_IN_FUNCTIONS
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from plastinka_testing.faults import render_matrix
 
 HERE = Path(__file__).parent

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from plastinka_testing.faults import env_for, ledger, local_objects, settle, summary, train
 from plastinka_testing.servers import ADMIN_KEY, api_server, upload
 

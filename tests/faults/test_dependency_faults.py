@@ -14,6 +14,7 @@ from typing import Any
 
 import psycopg
 import pytest
+
 from plastinka_testing.faults import env_for, ledger, local_objects, settle, summary, train
 from plastinka_testing.s3 import S3_ACCESS_KEY, S3_REGION, S3_SECRET_KEY
 from plastinka_testing.servers import ADMIN_KEY, api_server, upload, wait_status

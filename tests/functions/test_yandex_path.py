@@ -8,8 +8,6 @@ import json
 import os
 from pathlib import Path
 
-from plastinka_testing.yandex import Scripted
-
 from plastinka_api.invokers import (
     CloudCredentials,
     MemoryRecorder,
@@ -21,6 +19,7 @@ from plastinka_api.invokers import (
 from plastinka_forecasting.synthetic import generate_shop, write_shop
 from plastinka_schemas import TrainRequest
 from plastinka_storage import LocalObjectStore, dataset_key, job_attempt_prefix, job_status_key
+from plastinka_testing.yandex import Scripted
 
 TRAIN_DIR = Path(__file__).resolve().parents[2] / "services" / "train-function"
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from plastinka_infra_checks import load_directory
-
 from plastinka_api.settings import Settings
+from plastinka_infra_checks import load_directory
 
 REPO = Path(__file__).resolve().parents[2]
 SETTING = re.compile(r"PLASTINKA_([A-Z0-9_]+)")

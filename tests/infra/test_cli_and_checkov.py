@@ -8,8 +8,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import plastinka_infra_checks
 import pytest
+
+import plastinka_infra_checks
 from plastinka_infra_checks import parse_report, run_checkov
 from plastinka_infra_checks.cli import main
 from plastinka_infra_checks.terraform_fmt import check_format

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from plastinka_infra_checks import check_dockerfile, parse_dockerfile
 from plastinka_infra_checks.dockerfile_rules import stages
 

@@ -6,6 +6,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+
 from plastinka_infra_checks import EXPECTED_ENTRYPOINT, EXPECTED_RUNTIME, FUNCTION_ARTIFACTS, load_directory
 
 REPO = Path(__file__).resolve().parents[2]

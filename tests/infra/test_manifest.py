@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
 from plastinka_infra_checks import EXPECTED_ENTRYPOINT, EXPECTED_RUNTIME, check_manifest
 
 REPO = Path(__file__).resolve().parents[2]

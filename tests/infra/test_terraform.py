@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from plastinka_infra_checks import HclError, check_terraform, load_directory
 
 REPO = Path(__file__).resolve().parents[2]

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+
 from plastinka_testing.security import (
     MAX_UPLOAD_BYTES,
     MAX_UPLOAD_ROWS,

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from plastinka_testing.security import SecureServer
 
 from plastinka_api.app import create_app
 from plastinka_api.settings import Settings
+from plastinka_testing.security import SecureServer
 
 RANK = {"viewer": 0, "analyst": 1, "admin": 2}
 PUBLIC = "public"

@@ -17,6 +17,8 @@ from typing import Any
 import fastexcel
 import polars as pl
 import pytest
+
+from plastinka_storage.signing import sign
 from plastinka_testing.security import (
     MAX_UPLOAD_BYTES,
     MAX_UPLOAD_ROWS,
@@ -28,8 +30,6 @@ from plastinka_testing.security import (
     training_manifest,
 )
 from plastinka_testing.servers import API, SECRET, post_dataset
-
-from plastinka_storage.signing import sign
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

@@ -15,8 +15,6 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from plastinka_testing.security import SecureServer
-from plastinka_testing.servers import ADMIN_KEY
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -27,6 +25,8 @@ from schemathesis.specs.openapi.checks import (
 
 from plastinka_api.app import create_app
 from plastinka_api.settings import Settings
+from plastinka_testing.security import SecureServer
+from plastinka_testing.servers import ADMIN_KEY
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 EXAMPLES = 40

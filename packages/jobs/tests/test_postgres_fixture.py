@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from plastinka_testing.postgres import ENV_MODE, resolve_server
 
 from plastinka_jobs import JobRepository, create_engine, migrate
+from plastinka_testing.postgres import ENV_MODE, resolve_server
 
 
 @pytest.mark.postgres

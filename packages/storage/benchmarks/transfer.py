@@ -18,9 +18,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import boto3
-from plastinka_testing.s3 import S3_ACCESS_KEY, S3_REGION, S3_SECRET_KEY, moto_server
 
 from plastinka_storage import LocalObjectStore, ObjectStore, S3ObjectStore, S3Settings
+from plastinka_testing.s3 import S3_ACCESS_KEY, S3_REGION, S3_SECRET_KEY, moto_server
 
 MIB = 1024 * 1024
 CHUNK = 256 * 1024

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from plastinka_testing.s3 import S3_ACCESS_KEY, S3_SECRET_KEY
 
 from plastinka_storage import (
     ChecksumMismatch,
@@ -22,6 +21,7 @@ from plastinka_storage import (
     S3ObjectStore,
     S3Settings,
 )
+from plastinka_testing.s3 import S3_ACCESS_KEY, S3_SECRET_KEY
 
 MIB = 1024 * 1024
 SIGNING_KEY = "test-signing-key-0123456789abcdef"

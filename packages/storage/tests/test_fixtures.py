@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from plastinka_testing.s3 import FaultProxy, unavailable
 
 

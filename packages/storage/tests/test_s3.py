@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from plastinka_testing.s3 import FaultProxy
 
 from plastinka_storage import (
     ChecksumMismatch,
@@ -20,6 +19,7 @@ from plastinka_storage import (
     StorageError,
     TransientStorageError,
 )
+from plastinka_testing.s3 import FaultProxy
 
 pytestmark = pytest.mark.s3
 

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from plastinka_testing.app import Api, claim, make_settings, running_api, training_manifest, upload
 
 from plastinka_api.invokers.recording import AttemptRecord
 from plastinka_schemas import SucceededEvent
 from plastinka_storage.keys import job_status_key
+from plastinka_testing.app import Api, claim, make_settings, running_api, training_manifest, upload
 
 
 async def _queued(api: Api, shop_files: tuple[Path, Path], **body: Any) -> str:

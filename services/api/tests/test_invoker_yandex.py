@@ -7,7 +7,6 @@ from pathlib import Path
 
 import grpc
 import pytest
-from plastinka_testing.yandex import FakeYandexCloud, Scripted, service_account_key
 
 from plastinka_api.invokers import (
     CloudCredentials,
@@ -20,6 +19,7 @@ from plastinka_api.invokers import (
     YandexFunctionInvoker,
     YandexInvokerSettings,
 )
+from plastinka_testing.yandex import FakeYandexCloud, Scripted, service_account_key
 
 ECHO = Path(__file__).parent / "functions" / "echo"
 FAST = RetryPolicy(max_attempts=4, initial_s=0.01, max_backoff_s=0.05, total_s=10)

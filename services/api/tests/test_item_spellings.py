@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from plastinka_testing.app import (
     Api,
     claim,

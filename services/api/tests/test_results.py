@@ -7,6 +7,7 @@ import io
 import json
 
 import polars as pl
+
 from plastinka_testing.app import (
     Api,
     claim,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from plastinka_testing.app import claim, event, make_settings, post_event, running_api, training_manifest, upload
 from plastinka_testing.s3 import S3_ACCESS_KEY, S3_REGION, S3_SECRET_KEY
 

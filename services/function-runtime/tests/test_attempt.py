@@ -5,8 +5,8 @@ import json
 import time
 
 import pytest
-from plastinka_function_runtime import Outcome, run_attempt
 
+from plastinka_function_runtime import Outcome, run_attempt
 from plastinka_schemas import TrainRequest, parse_job_event
 from plastinka_storage import LocalObjectStore, TransientStorageError, dataset_key, job_attempt_prefix, job_status_key
 

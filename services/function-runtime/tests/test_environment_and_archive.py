@@ -1,8 +1,9 @@
 import io
 import tarfile
 
-import plastinka_function_runtime as runtime
 import pytest
+
+import plastinka_function_runtime as runtime
 from plastinka_function_runtime import (
     ArchiveError,
     ConfigurationError,

@@ -2,8 +2,8 @@ import base64
 import json
 
 import pytest
-from plastinka_function_runtime import RequestError, decode_event, parse_request
 
+from plastinka_function_runtime import RequestError, decode_event, parse_request
 from plastinka_schemas import PredictRequest, TrainRequest
 
 SHA = "a" * 64

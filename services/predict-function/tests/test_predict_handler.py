@@ -7,11 +7,11 @@ import sys
 import time
 from pathlib import Path
 
-import plastinka_predict_function
-import plastinka_train_function
 import polars as pl
 import pytest
 
+import plastinka_predict_function
+import plastinka_train_function
 from plastinka_forecasting.synthetic import generate_shop, write_shop
 from plastinka_schemas import ArtifactRef, PredictRequest, TrainRequest
 from plastinka_storage import LocalObjectStore, dataset_key, job_attempt_prefix
@@ -122,10 +122,9 @@ def test_public_names_resolve_once():
 
 def test_with_a_stock_snapshot_every_stocked_item_is_forecast(store, trained, callback_sink, tmp_path):
     """Issue 3: stocked items, including never-sold ones, travel through training into the forecast."""
-    from plastinka_function_runtime import unpack_archive
-
     from plastinka_forecasting.artifacts import load_model
     from plastinka_forecasting.ingest import load_sales_bytes
+    from plastinka_function_runtime import unpack_archive
 
     sales, stock, model, meta = trained
     data = load_sales_bytes(

@@ -5,11 +5,9 @@ import hashlib
 import json
 from datetime import date
 
-import plastinka_train_function
 import pytest
-from plastinka_train_function import backtesting
-from plastinka_train_function.backtesting import feasible_windows, run_backtest
 
+import plastinka_train_function
 from plastinka_forecasting.api import train
 from plastinka_forecasting.backtest import MODEL_NAME, backtest
 from plastinka_forecasting.baselines import BASELINES
@@ -17,6 +15,8 @@ from plastinka_forecasting.ingest import load_sales_bytes
 from plastinka_forecasting.synthetic import generate_shop, write_shop
 from plastinka_schemas import TrainRequest
 from plastinka_storage import LocalObjectStore, dataset_key, job_attempt_prefix
+from plastinka_train_function import backtesting
+from plastinka_train_function.backtesting import feasible_windows, run_backtest
 
 
 class ShrinkingContext:

@@ -7,15 +7,15 @@ import sys
 import time
 from pathlib import Path
 
-import plastinka_train_function
 import pytest
-from plastinka_function_runtime import unpack_archive
-from plastinka_train_function import DeadlineError, plan_time
 
+import plastinka_train_function
 from plastinka_forecasting.artifacts import load_model
 from plastinka_forecasting.synthetic import generate_shop, write_shop
+from plastinka_function_runtime import unpack_archive
 from plastinka_schemas import TrainRequest
 from plastinka_storage import LocalObjectStore, dataset_key, job_attempt_prefix, job_status_key
+from plastinka_train_function import DeadlineError, plan_time
 
 FUNCTION_DIR = Path(__file__).parents[1]
 

@@ -9,7 +9,6 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from plastinka_function_runtime import Attempt, FunctionContext, Outcome, run_attempt, unpack_archive
-
 from plastinka_schemas import PredictRequest
 
 

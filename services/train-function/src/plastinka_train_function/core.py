@@ -8,7 +8,6 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from plastinka_function_runtime import Attempt, FunctionContext, Outcome, pack_directory, run_attempt
-
 from plastinka_schemas import TrainRequest
 from plastinka_train_function.backtesting import run_backtest
 

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from plastinka_function_runtime import Attempt, Outcome, run_attempt
-
 from plastinka_schemas import PredictRequest, TrainRequest
 
 _PREFIX = "PLASTINKA_TEST_"
