@@ -34,7 +34,7 @@ def serve_api(
     log: Path,
     *,
     port: int | None = None,
-    startup_timeout_s: float = 60.0,
+    startup_timeout_s: float = 120.0,
     prefix: Sequence[str] = (),
     stop_signal: signal.Signals = signal.SIGTERM,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
