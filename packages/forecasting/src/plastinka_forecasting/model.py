@@ -27,11 +27,13 @@ import numpy as np
 import polars as pl
 
 from plastinka_forecasting.calibration import QuantileCalibration
+from plastinka_forecasting.combine import SEGMENTS, Combination, segments, window_candidate
 from plastinka_forecasting.features import (
     CATEGORICAL_FEATURES,
     FeatureConfig,
     FeatureSpace,
     default_config,
+    item_level,
     to_dense,
 )
 from plastinka_forecasting.frames import ITEM_ID, MEAN, PERIOD, TARGET, quantile_columns
@@ -50,10 +52,8 @@ _MIN_SCALE = 0.3
 _MIN_TRAIN_PERIODS = 2
 _ROWS_PER_THREAD = 50_000
 _LUMPY_SIZE = 1.5
-#: Seasons of history the shop's seasonal profile needs before it is the booster's prior (see ``_offset``):
-#: from fewer, the profile mixes seasonality with trend and the customer cohort's decay (on CDNOW's 18
-#: months, with the earlier index, it sent January forecasts to 3.8x the actual total).
-OFFSET_MIN_SEASONS = 3
+#: The year-ago ratio of the seasonal prior is clipped to this range (see ``_offset``).
+_YOY_RANGE = (0.2, 5.0)
 
 #: Point forecasts (``ModelParams.point``): the booster's expected demand (default), the same recalibrated
 #: by held-out ratios (measured, not the default), and the RMSSE-optimal shrunk point (opt-in; not a mean).
@@ -82,9 +82,12 @@ class ModelParams:
     max_calibration_rows: int = 400_000
     calibration_origins: int = 0
     central_intervals: bool = False
-    weighting: str = "rmsse"
+    weighting: str = "level"
+    weight_power: float = 0.5
     point: str = "mean"
     size_classes: bool = False
+    segment_classes: bool = True
+    combine: bool = True
     blend: bool = True
     seasonal_offset: bool = True
     seed: int = 0
@@ -147,6 +150,7 @@ class TrainedModel:
     rounds: int
     blend: float = 0.0
     info: dict[str, Any] = field(default_factory=dict)
+    combination: Combination | None = None
 
     @property
     def first_period(self) -> date | None:
@@ -164,25 +168,34 @@ def _default_calibration_origins(frequency: Frequency) -> int:
 
 
 def _offset(x: np.ndarray, names: list[str], enabled: bool) -> np.ndarray | None:
-    """log of the shop's recent demand per item times its seasonal index for the target period: the booster's
-    starting point (LightGBM's ``init_score``, which replaces its usual start at the average). With the log link
-    the booster then learns each item's departure from the shop's seasonal level instead of rebuilding the
-    December peak from splits, which it under-did (synthetic shop: December forecast at 0.69 of the actual
-    total without, 0.94 with)."""
+    """log of the shop's year-ago ratio for the target period (``shop_yoy``: the shop's sales in the same period
+    one season back over its mean in the quarter before the origin one season back, averaged over up to three
+    seasons) times the shop's last quarter over its level (``shop_momentum``, which puts the ratio on the item
+    level's footing), 0 where no season of history exists: the booster's starting point (LightGBM's
+    ``init_score``) for the item's scaled demand. With the log link the booster then learns each item's departure from "its own level times
+    the shop's seasonal swing" and need not rebuild the autumn peak from splits, which trees cannot extrapolate
+    to from a spring they were trained on."""
     if not enabled:
         return None
-    level = np.nan_to_num(x[:, names.index("shop_recent")], nan=1.0)
-    index = np.nan_to_num(x[:, names.index("season_index")], nan=1.0)
-    out: np.ndarray = np.log(np.clip(level, 1e-3, None) * np.clip(index, 0.2, 5.0)).astype(np.float64)
+    yoy = x[:, names.index("shop_yoy")].astype(np.float64)
+    momentum = np.nan_to_num(x[:, names.index("shop_momentum")], nan=1.0)
+    ratio = np.where(np.isnan(yoy), 1.0, yoy * momentum)
+    out: np.ndarray = np.log(np.clip(ratio, *_YOY_RANGE))
     return out
 
 
 def _predict(booster: lgb.Booster, x: np.ndarray, names: list[str], enabled: bool, rounds: int) -> np.ndarray:
+    """Expected demand in copies: the booster's scaled forecast times the item's level."""
     raw = np.asarray(booster.predict(x, num_iteration=rounds), dtype=np.float64)
     offset = _offset(x, names, enabled)
     if offset is not None:
         raw = raw * np.exp(offset)
-    out: np.ndarray = np.clip(raw, 0.0, None)
+    out: np.ndarray = np.clip(raw * item_level(x, names), 0.0, None)
+    return out
+
+
+def _scaled_target(x: np.ndarray, y: np.ndarray, names: list[str]) -> np.ndarray:
+    out: np.ndarray = (y / item_level(x, names)).astype(np.float32)
     return out
 
 
@@ -207,26 +220,42 @@ def _dataset(
     )
 
 
-def _row_weights(x: np.ndarray, names: list[str], mode: str) -> np.ndarray | None:
-    """Weights that make the squared-error-like loss match RMSSE: each row counts 1 / (naive RMSE)^2."""
+def _row_weights(x: np.ndarray, names: list[str], mode: str, power: float = 0.5) -> np.ndarray | None:
+    """Row weights of the scaled target's loss: ``level ** power`` ("level", the default), so the items that sell
+    more count more without the best sellers drowning the rest (0 = every item equal, scale-free; 1 = every copy
+    equal); "rmsse" is the earlier 1 / (naive RMSE)^2 in copies."""
     if mode == "none":
         return None
-    if mode != "rmsse":
-        raise ValueError(f"unknown weighting {mode!r}: use 'rmsse' or 'none'")
-    scale = np.nan_to_num(x[:, names.index("naive_rmse")], nan=1.0)
-    weight = 1.0 / np.square(np.clip(scale, _MIN_SCALE, None))
+    level = item_level(x, names)
+    if mode == "level":
+        weight = np.power(level, power)
+    elif mode == "rmsse":
+        scale = np.nan_to_num(x[:, names.index("naive_rmse")], nan=1.0) * level
+        weight = 1.0 / np.square(np.clip(scale, _MIN_SCALE, None))
+    else:
+        raise ValueError(f"unknown weighting {mode!r}: use 'level', 'rmsse' or 'none'")
     out: np.ndarray = (weight / weight.mean()).astype(np.float32)
     return out
 
 
 def _blend_input(x: np.ndarray, names: list[str]) -> np.ndarray:
-    out: np.ndarray = np.nan_to_num(x[:, names.index(BLEND_FEATURE)], nan=0.0).astype(np.float64)
+    scaled = np.nan_to_num(x[:, names.index(BLEND_FEATURE)], nan=0.0).astype(np.float64)
+    out: np.ndarray = scaled * item_level(x, names)
     return out
+
+
+def _classes(x: np.ndarray, names: list[str], params: ModelParams) -> tuple[np.ndarray | None, int]:
+    """The quantile table's row classes: the demand segment (default), the size class, or none."""
+    if params.segment_classes:
+        return segments(x, names), len(SEGMENTS)
+    if params.size_classes:
+        return _size_class(x, names), 2
+    return None, 1
 
 
 def _size_class(x: np.ndarray, names: list[str]) -> np.ndarray:
     """1 for items that usually sell several copies at once (smoothed non-zero size above 1.5), else 0."""
-    size = np.nan_to_num(x[:, names.index("croston_size")], nan=0.0)
+    size = np.nan_to_num(x[:, names.index("croston_size")], nan=0.0) * item_level(x, names)
     out: np.ndarray = (size > _LUMPY_SIZE).astype(np.int64)
     return out
 
@@ -245,6 +274,7 @@ class _Holdout:
     rounds: int
     blend: float
     info: dict[str, Any]
+    combination: Combination
 
 
 def _fit_holdout(
@@ -263,8 +293,14 @@ def _fit_holdout(
     if cut < _MIN_TRAIN_PERIODS:
         k = max(0, n_periods - 1 - horizon - _MIN_TRAIN_PERIODS + 1)
         cut = n_periods - 1 - horizon - k + 1
+    window = space.config.season
     fallback = _Holdout(
-        QuantileCalibration.poisson(quantiles, horizon), PointShrink.identity(), min(params.max_rounds, 200), 0.0, {}
+        QuantileCalibration.poisson(quantiles, horizon),
+        PointShrink.identity(),
+        min(params.max_rounds, 200),
+        0.0,
+        {},
+        Combination.model_only(window),
     )
     if k < 1 or cut < _MIN_TRAIN_PERIODS:
         return fallback
@@ -281,11 +317,13 @@ def _fit_holdout(
     if not len(train_rows) or not len(held):
         return fallback
     report(0.15, f"hold-out booster: {len(train_rows)} rows; {len(held)} held-out rows from {k}+ origins")
-    w_tr = _row_weights(train_rows.x, names, params.weighting)
-    w_cal = _row_weights(held.x, names, params.weighting)
+    w_tr = _row_weights(train_rows.x, names, params.weighting, params.weight_power)
+    w_cal = _row_weights(held.x, names, params.weighting, params.weight_power)
     off = params.seasonal_offset
-    train_set = _dataset(train_rows.x, train_rows.y, names, w_tr, init_score=_offset(train_rows.x, names, off))
-    valid_set = _dataset(held.x, held.y, names, w_cal, reference=train_set, init_score=_offset(held.x, names, off))
+    y_tr = _scaled_target(train_rows.x, train_rows.y, names)
+    y_cal = _scaled_target(held.x, held.y, names)
+    train_set = _dataset(train_rows.x, y_tr, names, w_tr, init_score=_offset(train_rows.x, names, off))
+    valid_set = _dataset(held.x, y_cal, names, w_cal, reference=train_set, init_score=_offset(held.x, names, off))
     booster = lgb.train(
         params.lgb_params(len(train_rows)),
         train_set,
@@ -297,25 +335,37 @@ def _fit_holdout(
     raw = _predict(booster, held.x, names, off, best)
     y64 = held.y.astype(np.float64)
     base = _blend_input(held.x, names)
-    blend = _choose_blend(raw, base, y64, w_cal) if params.blend else 0.0
+    blend = _choose_blend(raw, base, y64, None) if params.blend else 0.0
     mean = (1 - blend) * raw + blend * base
+    klass, classes = _classes(held.x, names, params)
     calibration = QuantileCalibration.fit(
-        mean,
-        y64,
-        held.h,
-        quantiles,
-        horizon,
-        klass=_size_class(held.x, names) if params.size_classes else None,
-        classes=2 if params.size_classes else 1,
-        central=params.central_intervals,
+        mean, y64, held.h, quantiles, horizon, klass=klass, classes=classes, central=params.central_intervals
     )
-    window = held.item * n_periods + held.t
-    scale = np.nan_to_num(held.x[:, names.index("naive_rmse")], nan=0.0).astype(np.float64)
+    level = item_level(held.x, names)
+    scale = np.nan_to_num(held.x[:, names.index("naive_rmse")], nan=0.0).astype(np.float64) * level
+    combination = Combination.model_only(window)
+    if params.combine:
+        scale_mae = np.nan_to_num(held.x[:, names.index("naive_mae")], nan=0.0).astype(np.float64) * level
+        cand_mean, cand_q, usable = window_candidate(space.hist.values, held.item, held.t, window, quantiles)
+        combination = Combination.fit(
+            window,
+            mean,
+            calibration.apply(mean, held.h, klass),
+            cand_mean,
+            cand_q,
+            usable,
+            y64,
+            segments(held.x, names),
+            scale_mae,
+            scale,
+            quantiles,
+        )
+    window_id = held.item * n_periods + held.t
     # Every point adjustment is fitted (they are cheap) so a backtest can score them side by side.
     points = {
         POINT_MEAN: PointShrink.identity(),
         POINT_CALIBRATED: PointShrink.fit_mean(mean, y64, held.h, horizon),
-        POINT_RMSSE: PointShrink.fit(mean, y64, window, scale, horizon),
+        POINT_RMSSE: PointShrink.fit(mean, y64, window_id, scale, horizon),
     }
     shrink = points[params.point]
     info = {
@@ -325,9 +375,10 @@ def _fit_holdout(
         "blend": blend,
         "shrink": shrink.to_json(),
         "points": {name: p.to_json() for name, p in points.items()},
-        "holdout_bias": {name: float(np.mean(p.apply(mean, window, held.h) - y64)) for name, p in points.items()},
+        "holdout_bias": {name: float(np.mean(p.apply(mean, window_id, held.h) - y64)) for name, p in points.items()},
+        "combination": combination.to_json(),
     }
-    return _Holdout(calibration, shrink, max(20, round(best * 1.1)), blend, info)
+    return _Holdout(calibration, shrink, max(20, round(best * 1.1)), blend, info, combination)
 
 
 def fit_panel(
@@ -352,8 +403,6 @@ def fit_panel(
     if hist.n_periods < 3:
         raise ValueError(f"need at least 3 periods of history to train, got {hist.n_periods}")
     config = default_config(frequency)
-    if params.seasonal_offset and hist.n_periods < OFFSET_MIN_SEASONS * config.season:
-        params = replace(params, seasonal_offset=False)
     space = FeatureSpace.build(hist, attributes, config)
     names = space.feature_names()
     report(0.05, f"panel: {hist.n_items} items x {hist.n_periods} periods")
@@ -367,9 +416,9 @@ def fit_panel(
     n_rows = len(rows)
     dataset = _dataset(
         rows.x,
-        rows.y,
+        _scaled_target(rows.x, rows.y, names),
         names,
-        _row_weights(rows.x, names, params.weighting),
+        _row_weights(rows.x, names, params.weighting, params.weight_power),
         init_score=_offset(rows.x, names, params.seasonal_offset),
     )
     del rows
@@ -380,6 +429,7 @@ def fit_panel(
         "items": hist.n_items,
         "periods": hist.n_periods,
         "holdout": holdout.info,
+        "choice": holdout.combination.to_json(),
         "train_seconds": round(time.perf_counter() - started, 2),
     }
     return TrainedModel(
@@ -398,6 +448,7 @@ def fit_panel(
         rounds=holdout.rounds,
         blend=holdout.blend,
         info=info,
+        combination=holdout.combination,
     )
 
 
@@ -423,8 +474,15 @@ def predict_panel(
         raise ValueError("the model's features do not match this package version's feature set")
     x, item_idx, hs = space.prediction_rows(horizon)
     raw = _predict(model.booster, x, model.feature_names, model.params.seasonal_offset, model.rounds)
-    mean = (1 - model.blend) * raw + model.blend * _blend_input(x, model.feature_names)
-    qs = model.calibration.apply(mean, hs, _size_class(x, model.feature_names))
+    names = model.feature_names
+    mean = (1 - model.blend) * raw + model.blend * _blend_input(x, names)
+    klass, _ = _classes(x, names, model.params)
+    qs = model.calibration.apply(mean, hs, klass)
+    combination = model.combination
+    if combination is not None and not combination.is_model_only:
+        origin = np.full(len(item_idx), hist.n_periods - 1, np.int64)
+        cand_mean, cand_q, usable = window_candidate(hist.values, item_idx, origin, combination.window, levels)
+        mean, qs = combination.apply(mean, qs, cand_mean, cand_q, usable, segments(x, names))
     mean = model.shrink.apply(mean, item_idx, hs)
     periods = next_periods(hist.periods[-1], model.frequency, horizon)
     frame = pl.DataFrame(
