@@ -405,9 +405,10 @@ class FeatureSpace:
                 x[:, i] /= level
         return np.concatenate([x, np.log(level)[:, None]], axis=1)
 
-    def _window(self, cum: F32, t: int, w: int) -> F32:
+    def _window(self, cum: F32 | F64, t: int, w: int) -> F32:
         lo = max(0, t + 1 - w)
-        return cum[:, t + 1] - cum[:, lo]
+        out: F32 = (cum[:, t + 1] - cum[:, lo]).astype(np.float32, copy=False)
+        return out
 
     def _base(self, t: int, rows: I64) -> F32:
         """Origin features for items ``rows`` at origin ``t`` (columns in :meth:`feature_names` order)."""

@@ -172,9 +172,9 @@ def _offset(x: np.ndarray, names: list[str], enabled: bool) -> np.ndarray | None
     one season back over its mean in the quarter before the origin one season back, averaged over up to three
     seasons) times the shop's last quarter over its level (``shop_momentum``, which puts the ratio on the item
     level's footing), 0 where no season of history exists: the booster's starting point (LightGBM's
-    ``init_score``) for the item's scaled demand. With the log link the booster then learns each item's departure from "its own level times
-    the shop's seasonal swing" and need not rebuild the autumn peak from splits, which trees cannot extrapolate
-    to from a spring they were trained on."""
+    ``init_score``) for the item's scaled demand. With the log link the booster then learns each item's
+    departure from "its own level times the shop's seasonal swing" and need not rebuild the autumn peak from
+    splits, which trees cannot extrapolate to from a spring they were trained on."""
     if not enabled:
         return None
     yoy = x[:, names.index("shop_yoy")].astype(np.float64)
