@@ -560,8 +560,7 @@ class FeatureSpace:
     def _shop_yoy(self, t: int, h: int) -> float:
         """The shop's sales in the target period one season (up to three seasons) back over its mean sales in the
         quarter before the origin that many seasons back: the seasonal swing from the last quarter to the target,
-        known from one season of history (the geometric mean over the n seasons available, its log shrunk by
-        n / (n + 1); NaN with none)."""
+        known from one season of history (the geometric mean over the seasons available; NaN with none)."""
         s, total = self.config.season, self.pre.total
         short, _ = self.level_windows()
         logs = []
@@ -574,9 +573,7 @@ class FeatureSpace:
                 break
             if total[c] > 0:
                 logs.append(np.log(total[c] / level))
-        # One season's ratio is one noisy draw (March 2010 sold 1.31x the quarter before it, March 2011 0.94x):
-        # shrink the log-ratio towards 0 by n / (n + 1) for n seasons.
-        return float(np.exp(np.mean(logs) * len(logs) / (len(logs) + 1))) if logs else float("nan")
+        return float(np.exp(np.mean(logs))) if logs else float("nan")
 
     def _item_yoy(self, t: int, h: int, rows: I64) -> F32:
         """The item's own sales in the target period one season back over its mean sales in the quarter before the

@@ -54,6 +54,8 @@ _ROWS_PER_THREAD = 50_000
 _LUMPY_SIZE = 1.5
 #: The year-ago ratio of the seasonal prior is clipped to this range (see ``_offset``).
 _YOY_RANGE = (0.2, 5.0)
+#: Held-out rows the combination is chosen on (at most).
+_COMBINE_ROWS = 100_000
 
 #: Point forecasts (``ModelParams.point``): the booster's expected demand (default), the same recalibrated
 #: by held-out ratios (measured, not the default), and the RMSSE-optimal shrunk point (opt-in; not a mean).
@@ -90,6 +92,7 @@ class ModelParams:
     combine: bool = True
     blend: bool = True
     seasonal_offset: bool = True
+    season_weight: float = 1.0
     seed: int = 0
     num_threads: int = 0
 
@@ -167,27 +170,32 @@ def _default_calibration_origins(frequency: Frequency) -> int:
     return 6 if frequency is Frequency.MONTH else 13
 
 
-def _offset(x: np.ndarray, names: list[str], enabled: bool) -> np.ndarray | None:
+def _offset(x: np.ndarray, names: list[str], enabled: bool, weight: float = 1.0) -> np.ndarray | None:
     """log of the shop's year-ago ratio for the target period (``shop_yoy``: the shop's sales in the same period
     one season back over its mean in the quarter before the origin one season back, averaged over up to three
     seasons) times the shop's last quarter over its level (``shop_momentum``, which puts the ratio on the item
     level's footing), 0 where no season of history exists: the booster's starting point (LightGBM's
     ``init_score``) for the item's scaled demand. With the log link the booster then learns each item's
     departure from "its own level times the shop's seasonal swing" and need not rebuild the autumn peak from
-    splits, which trees cannot extrapolate to from a spring they were trained on."""
+    splits, which trees cannot extrapolate to from a spring they were trained on. ``weight`` (``season_weight``)
+    shrinks the log-ratio towards 0."""
     if not enabled:
         return None
     yoy = x[:, names.index("shop_yoy")].astype(np.float64)
     momentum = np.nan_to_num(x[:, names.index("shop_momentum")], nan=1.0)
-    ratio = np.where(np.isnan(yoy), 1.0, yoy * momentum)
+    ratio = np.where(np.isnan(yoy), 1.0, np.power(np.clip(yoy, *_YOY_RANGE), weight) * momentum)
     out: np.ndarray = np.log(np.clip(ratio, *_YOY_RANGE))
     return out
 
 
-def _predict(booster: lgb.Booster, x: np.ndarray, names: list[str], enabled: bool, rounds: int) -> np.ndarray:
+def _init(x: np.ndarray, names: list[str], params: ModelParams) -> np.ndarray | None:
+    return _offset(x, names, params.seasonal_offset, params.season_weight)
+
+
+def _predict(booster: lgb.Booster, x: np.ndarray, names: list[str], params: ModelParams, rounds: int) -> np.ndarray:
     """Expected demand in copies: the booster's scaled forecast times the item's level."""
     raw = np.asarray(booster.predict(x, num_iteration=rounds), dtype=np.float64)
-    offset = _offset(x, names, enabled)
+    offset = _init(x, names, params)
     if offset is not None:
         raw = raw * np.exp(offset)
     out: np.ndarray = np.clip(raw * item_level(x, names), 0.0, None)
@@ -319,11 +327,10 @@ def _fit_holdout(
     report(0.15, f"hold-out booster: {len(train_rows)} rows; {len(held)} held-out rows from {k}+ origins")
     w_tr = _row_weights(train_rows.x, names, params.weighting, params.weight_power)
     w_cal = _row_weights(held.x, names, params.weighting, params.weight_power)
-    off = params.seasonal_offset
     y_tr = _scaled_target(train_rows.x, train_rows.y, names)
     y_cal = _scaled_target(held.x, held.y, names)
-    train_set = _dataset(train_rows.x, y_tr, names, w_tr, init_score=_offset(train_rows.x, names, off))
-    valid_set = _dataset(held.x, y_cal, names, w_cal, reference=train_set, init_score=_offset(held.x, names, off))
+    train_set = _dataset(train_rows.x, y_tr, names, w_tr, init_score=_init(train_rows.x, names, params))
+    valid_set = _dataset(held.x, y_cal, names, w_cal, reference=train_set, init_score=_init(held.x, names, params))
     booster = lgb.train(
         params.lgb_params(len(train_rows)),
         train_set,
@@ -332,7 +339,7 @@ def _fit_holdout(
         callbacks=[lgb.early_stopping(params.early_stopping_rounds, verbose=False)],
     )
     best = booster.best_iteration or params.max_rounds
-    raw = _predict(booster, held.x, names, off, best)
+    raw = _predict(booster, held.x, names, params, best)
     y64 = held.y.astype(np.float64)
     base = _blend_input(held.x, names)
     blend = _choose_blend(raw, base, y64, None) if params.blend else 0.0
@@ -345,19 +352,23 @@ def _fit_holdout(
     scale = np.nan_to_num(held.x[:, names.index("naive_rmse")], nan=0.0).astype(np.float64) * level
     combination = Combination.model_only(window)
     if params.combine:
-        scale_mae = np.nan_to_num(held.x[:, names.index("naive_mae")], nan=0.0).astype(np.float64) * level
-        cand_mean, cand_q, usable = window_candidate(space.hist.values, held.item, held.t, window, quantiles)
+        # A random subset of the held-out rows is plenty to choose five shares per segment, and keeps the
+        # (rows x levels) quantile matrices small when many levels are asked for (backtests ask for 106).
+        pick = np.random.default_rng(params.seed + 3).permutation(len(held))[:_COMBINE_ROWS]
+        scale_mae = np.nan_to_num(held.x[pick, names.index("naive_mae")], nan=0.0).astype(np.float64) * level[pick]
+        values = space.hist.values
+        cand_mean, cand_q, usable = window_candidate(values, held.item[pick], held.t[pick], window, quantiles)
         combination = Combination.fit(
             window,
-            mean,
-            calibration.apply(mean, held.h, klass),
+            mean[pick],
+            calibration.apply(mean[pick], held.h[pick], None if klass is None else klass[pick]),
             cand_mean,
             cand_q,
             usable,
-            y64,
-            segments(held.x, names),
+            y64[pick],
+            segments(held.x[pick], names),
             scale_mae,
-            scale,
+            scale[pick],
             quantiles,
         )
     window_id = held.item * n_periods + held.t
@@ -419,7 +430,7 @@ def fit_panel(
         _scaled_target(rows.x, rows.y, names),
         names,
         _row_weights(rows.x, names, params.weighting, params.weight_power),
-        init_score=_offset(rows.x, names, params.seasonal_offset),
+        init_score=_init(rows.x, names, params),
     )
     del rows
     booster = lgb.train(params.lgb_params(n_rows), dataset, num_boost_round=holdout.rounds)
@@ -473,7 +484,7 @@ def predict_panel(
     if space.feature_names() != model.feature_names:
         raise ValueError("the model's features do not match this package version's feature set")
     x, item_idx, hs = space.prediction_rows(horizon)
-    raw = _predict(model.booster, x, model.feature_names, model.params.seasonal_offset, model.rounds)
+    raw = _predict(model.booster, x, model.feature_names, model.params, model.rounds)
     names = model.feature_names
     mean = (1 - model.blend) * raw + model.blend * _blend_input(x, names)
     klass, _ = _classes(x, names, model.params)
