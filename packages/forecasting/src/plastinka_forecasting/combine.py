@@ -170,9 +170,27 @@ class Combination:
         quant: F64 = np.maximum.accumulate(np.clip(q, 0.0, None), axis=1)
         return mean, quant
 
+    def summary(self) -> list[str]:
+        """One sentence per segment: what was chosen and the held-out numbers it was chosen by."""
+        lines = []
+        for s, name in enumerate(SEGMENTS):
+            score = self.scores.get(name, {})
+            if "spl" not in score:
+                lines.append(f"{name}: model alone ({score.get('rows', 0)} held-out rows, too few to choose)")
+                continue
+            qi, mi = WEIGHTS.index(self.quantile[s]), WEIGHTS.index(self.mean[s])
+            lines.append(
+                f"{name}: window-average share {self.quantile[s]:g} in the quantiles (held-out SPL "
+                f"{score['spl'][qi]:.4f} vs model alone {score['spl'][0]:.4f}, window average alone "
+                f"{score['spl'][-1]:.4f}) and {self.mean[s]:g} in the mean (scaled MSE {score['scaled_mse'][mi]:.4f} "
+                f"vs {score['scaled_mse'][0]:.4f} and {score['scaled_mse'][-1]:.4f}); {score['rows']} rows"
+            )
+        return lines
+
     def to_json(self) -> dict[str, Any]:
         return {
             "candidate": "window_average",
+            "summary": self.summary(),
             "window": self.window,
             "segments": list(SEGMENTS),
             "mean": self.mean,
