@@ -543,36 +543,45 @@ class FeatureSpace:
             cv2 = np.where(nz > 1, np.clip(sq / nz - size * size, 0.0, None) / (size * size), np.nan)
         return adi.astype(np.float32), cv2.astype(np.float32)
 
-    def _mean_at(self, values: F64, end: int, window: int) -> float:
-        """Mean of ``values`` over the ``window`` periods ending at ``end`` (NaN if they leave the data)."""
-        if end + 1 - window < 0:
-            return float("nan")
-        return float(values[end + 1 - window : end + 1].mean())
+    def _cohort_total(self, lo: int, hi: int) -> F64:
+        """Shop sales per period ``lo..hi`` of the items that started before ``lo``: no first sale (which every
+        series has by construction) and no newly listed item inflates them, so ratios between those periods
+        show the season, not the catalogue's growth or a customer cohort's first purchases."""
+        cohort = self.hist.start < lo
+        out: F64 = np.nan_to_num(self.hist.values[cohort, lo : hi + 1], nan=0.0).sum(axis=0, dtype=np.float64)
+        return out
 
     def _shop_momentum(self, t: int) -> float:
-        """The shop's mean sales over the last quarter over its level (see :func:`item_level`) at ``t``."""
+        """The shop's mean sales over the last quarter over its level (see :func:`item_level`) at ``t``, over the
+        items that started before the season's window (or before the quarter, in a shorter history)."""
         short, long = self.level_windows()
-        total = self.pre.total
-        recent = float(total[max(0, t + 1 - short) : t + 1].mean())
-        level = 0.5 * (recent + float(total[max(0, t + 1 - long) : t + 1].mean()))
+        lo = t + 1 - long if t + 1 - long > 0 else max(0, t + 1 - short)
+        total = self._cohort_total(lo, t)
+        if not total.size:
+            return float("nan")
+        recent = float(total[-short:].mean())
+        level = 0.5 * (recent + float(total.mean()))
         return recent / level if level > 0 else float("nan")
 
     def _shop_yoy(self, t: int, h: int) -> float:
         """The shop's sales in the target period one season (up to three seasons) back over its mean sales in the
-        quarter before the origin that many seasons back: the seasonal swing from the last quarter to the target,
-        known from one season of history (the geometric mean over the seasons available; NaN with none)."""
-        s, total = self.config.season, self.pre.total
+        quarter before the origin that many seasons back, over the items that started before that quarter: the
+        seasonal swing from the last quarter to the target, known from one season of history (the geometric
+        mean over the seasons available; NaN with none)."""
+        s = self.config.season
         short, _ = self.level_windows()
         logs = []
         for k in range(1, YOY_SEASONS + 1):
             c, origin = t + h - k * s, t - k * s
-            if c > t:
+            lo = origin + 1 - short
+            if c > t or lo < 1:
                 break
-            level = self._mean_at(total, origin, short)
+            total = self._cohort_total(lo, c)
+            level = float(total[:short].mean())
             if not level > 0:
                 break
-            if total[c] > 0:
-                logs.append(np.log(total[c] / level))
+            if total[-1] > 0:
+                logs.append(np.log(total[-1] / level))
         return float(np.exp(np.mean(logs))) if logs else float("nan")
 
     def _item_yoy(self, t: int, h: int, rows: I64) -> F32:
