@@ -564,10 +564,15 @@ class FeatureSpace:
         return recent / level if level > 0 else float("nan")
 
     def _shop_yoy(self, t: int, h: int) -> float:
-        """The shop's sales in the target period one season (up to three seasons) back over its mean sales in the
-        quarter before the origin that many seasons back, over the items that started before that quarter: the
-        seasonal swing from the last quarter to the target, known from one season of history (the geometric
-        mean over the seasons available; NaN with none)."""
+        """The shop's seasonal swing from the origin to the target period, as a multiplier of the item level
+        (see :func:`item_level`), from one season of history:
+
+        the shop's sales in the target period one season back over its mean sales in the quarter before the
+        origin one season back (geometric mean over up to three seasons), over the items that started before that
+        quarter, times the shop's momentum (last quarter over level); NaN without such a quarter in the data.
+        (A variant against the season's mean when the quarter is missing would read a customer cohort's first
+        purchases, CDNOW's first quarter, as season: the earlier one-season index sent January to 3.8x.)
+        """
         s = self.config.season
         short, _ = self.level_windows()
         logs = []
@@ -582,7 +587,7 @@ class FeatureSpace:
                 break
             if total[-1] > 0:
                 logs.append(np.log(total[-1] / level))
-        return float(np.exp(np.mean(logs))) if logs else float("nan")
+        return float(np.exp(np.mean(logs))) * self._shop_momentum(t) if logs else float("nan")
 
     def _item_yoy(self, t: int, h: int, rows: I64) -> F32:
         """The item's own sales in the target period one season back over its mean sales in the quarter before the

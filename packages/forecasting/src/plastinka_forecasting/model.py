@@ -171,19 +171,17 @@ def _default_calibration_origins(frequency: Frequency) -> int:
 
 
 def _offset(x: np.ndarray, names: list[str], enabled: bool, weight: float = 1.0) -> np.ndarray | None:
-    """log of the shop's year-ago ratio for the target period (``shop_yoy``: the shop's sales in the same period
-    one season back over its mean in the quarter before the origin one season back, averaged over up to three
-    seasons) times the shop's last quarter over its level (``shop_momentum``, which puts the ratio on the item
-    level's footing), 0 where no season of history exists: the booster's starting point (LightGBM's
-    ``init_score``) for the item's scaled demand. With the log link the booster then learns each item's
+    """log of the shop's year-ago ratio for the target period (``shop_yoy``, see ``FeatureSpace._shop_yoy``: the
+    shop's sales in the same period one season back over its mean in the quarter before the origin one season
+    back, on the item level's footing), 0 where no season of history exists: the booster's starting point
+    (LightGBM's ``init_score``) for the item's scaled demand. With the log link the booster then learns each item's
     departure from "its own level times the shop's seasonal swing" and need not rebuild the autumn peak from
     splits, which trees cannot extrapolate to from a spring they were trained on. ``weight`` (``season_weight``)
     shrinks the log-ratio towards 0."""
     if not enabled:
         return None
-    yoy = x[:, names.index("shop_yoy")].astype(np.float64)
-    momentum = np.nan_to_num(x[:, names.index("shop_momentum")], nan=1.0)
-    ratio = np.where(np.isnan(yoy), 1.0, np.power(np.clip(yoy, *_YOY_RANGE), weight) * momentum)
+    yoy = np.nan_to_num(x[:, names.index("shop_yoy")].astype(np.float64), nan=1.0)
+    ratio = np.power(np.clip(yoy, *_YOY_RANGE), weight)
     out: np.ndarray = np.log(np.clip(ratio, *_YOY_RANGE))
     return out
 
