@@ -24,9 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from plastinka_forecasting.baselines._quantiles import MIN_ERRORS, empirical_quantiles
-
-__all__ = ["SEGMENTS", "WEIGHTS", "Combination", "segments", "window_candidate"]
+__all__ = ["CHOICE_LEVELS", "SEGMENTS", "WEIGHTS", "Combination", "segments", "window_candidate"]
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -39,6 +37,11 @@ ADI_CUT = 1.32
 CV2_CUT = 0.49
 #: Shares of the window average tried per segment.
 WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+#: Quantile levels the choice is scored on, whatever levels the forecast asks for (so asking for more levels,
+#: as backtests do for the PIT, never changes the forecast).
+CHOICE_LEVELS = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
+#: Fewer observed periods than this in the window and the window average is not a candidate for the series.
+MIN_VALUES = 4
 #: Fewest held-out rows a segment needs before it may move away from the model alone.
 MIN_ROWS = 300
 #: A share above 0 must beat the model alone by this much (relative) on the held-out rows: the model's
@@ -59,8 +62,9 @@ def segments(x: F32, names: list[str]) -> I64:
 
 
 def window_candidate(values: F32, item: I64, t: I64, window: int, levels: Sequence[float]) -> tuple[F64, F64, F64]:
-    """The window average at origin ``t`` for item ``item`` (row-wise): mean, quantiles ``(rows, levels)`` and
-    whether the window held at least :data:`MIN_ERRORS` observed periods (1.0) or not (0.0)."""
+    """The window average at origin ``t`` for item ``item`` (row-wise): mean, quantiles ``(rows, levels)`` (the
+    window's empirical quantiles, interpolated) and whether the window held at least :data:`MIN_VALUES`
+    observed periods (1.0) or not (0.0)."""
     n = len(item)
     mean = np.zeros(n)
     quant = np.zeros((n, len(levels)))
@@ -72,9 +76,25 @@ def window_candidate(values: F32, item: I64, t: I64, window: int, levels: Sequen
         counts = (~np.isnan(recent)).sum(axis=1)
         with np.errstate(invalid="ignore"):
             mean[sel] = np.where(counts > 0, np.nansum(recent, axis=1) / np.maximum(counts, 1), 0.0)
-        quant[sel] = np.nan_to_num(empirical_quantiles(recent, levels, discrete=False), nan=0.0)
-        usable[sel] = counts >= MIN_ERRORS
+        quant[sel] = _row_quantiles(recent, counts, levels)
+        usable[sel] = counts >= MIN_VALUES
     return mean, np.maximum.accumulate(np.clip(quant, 0.0, None), axis=1), usable
+
+
+def _row_quantiles(values: F64, counts: I64, levels: Sequence[float]) -> F64:
+    """Linearly interpolated quantiles of each row's observed values (NaN = missing; 0 for an empty row)."""
+    ordered = np.sort(values, axis=1)  # NaN sorts last
+    top = np.maximum(counts - 1, 0)
+    rows = np.arange(len(values))
+    out = np.zeros((len(values), len(levels)))
+    for k, level in enumerate(levels):
+        exact = level * top
+        low = np.floor(exact).astype(np.int64)
+        high = np.minimum(low + 1, top)
+        weight = exact - low
+        out[:, k] = ordered[rows, low] * (1.0 - weight) + ordered[rows, high] * weight
+    out[counts == 0] = 0.0
+    return out
 
 
 def _choose(scores: list[float]) -> float:

@@ -27,7 +27,7 @@ import numpy as np
 import polars as pl
 
 from plastinka_forecasting.calibration import QuantileCalibration
-from plastinka_forecasting.combine import SEGMENTS, Combination, segments, window_candidate
+from plastinka_forecasting.combine import CHOICE_LEVELS, SEGMENTS, Combination, segments, window_candidate
 from plastinka_forecasting.features import (
     CATEGORICAL_FEATURES,
     FeatureConfig,
@@ -355,11 +355,15 @@ def _fit_holdout(
         pick = np.random.default_rng(params.seed + 3).permutation(len(held))[:_COMBINE_ROWS]
         scale_mae = np.nan_to_num(held.x[pick, names.index("naive_mae")], nan=0.0).astype(np.float64) * level[pick]
         values = space.hist.values
-        cand_mean, cand_q, usable = window_candidate(values, held.item[pick], held.t[pick], window, quantiles)
+        cand_mean, cand_q, usable = window_candidate(values, held.item[pick], held.t[pick], window, CHOICE_LEVELS)
+        # Scored on fixed levels, so the choice (and the forecast) does not depend on the levels asked for.
+        choice_table = QuantileCalibration.fit(
+            mean, y64, held.h, CHOICE_LEVELS, horizon, klass=klass, classes=classes, central=params.central_intervals
+        )
         combination = Combination.fit(
             window,
             mean[pick],
-            calibration.apply(mean[pick], held.h[pick], None if klass is None else klass[pick]),
+            choice_table.apply(mean[pick], held.h[pick], None if klass is None else klass[pick]),
             cand_mean,
             cand_q,
             usable,
@@ -367,7 +371,7 @@ def _fit_holdout(
             segments(held.x[pick], names),
             scale_mae,
             scale[pick],
-            quantiles,
+            CHOICE_LEVELS,
         )
     window_id = held.item * n_periods + held.t
     # Every point adjustment is fitted (they are cheap) so a backtest can score them side by side.
