@@ -9,8 +9,10 @@ Training (see ``docs/forecasting.md`` for why):
 3. The final booster learns from every row with the early-stopped number of rounds (scaled up a little for
    the extra data).
 
-From three seasons of history both boosters start from the shop's seasonal level (``_offset``) instead of the
-average.
+Both boosters learn the item's sales over its own level (``features.item_level``; scale-free, so items at 0.1
+and 10,000 copies share one model) and start from the shop's year-ago ratio (``_offset``), known from one season
+of history. On the held-out origins a window-average share per demand segment is chosen too
+(:mod:`plastinka_forecasting.combine`).
 """
 
 from __future__ import annotations
