@@ -36,10 +36,26 @@ def _total_ratio(point: str, window: tuple[pl.DataFrame, pl.DataFrame, pl.DataFr
     return float(forecast["mean"].sum() / forecast["y"].sum())
 
 
-def test_default_mean_total_tracks_actual_total(window: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]) -> None:
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 11 regression, open: feature set 3 over-forecasts this 400-item shop by 14% averaged over four "
+    "cut-offs (1.00, 1.27, 1.14, 1.17; feature set 2 was within 4% at 2022-12); the one-season year-ago prior "
+    "adds ~11% (its small cohort's ratio is noisy: January 2022 sold 1.29x October-November) and the ewm blend "
+    "~5%. See docs/forecasting.md, 'Against the bar'.",
+)
+def test_default_mean_total_tracks_actual_total() -> None:
+    # Issue 11's criterion: the bias of totals averaged over origins stays within 10%. Four cut-offs a quarter
+    # apart (~650 copies sold in each window: Poisson noise on one total is about 4%).
     assert ModelParams().point == "mean"
-    # ~650 copies sold in the window: Poisson noise on the total is about 4%.
-    assert 0.88 < _total_ratio("mean", window) < 1.12
+    shop = small_shop(items=400, months=36, seed=11)
+    panel = build_panel(shop, "M")
+    ratios = []
+    for cutoff in (date(2022, 9, 1), date(2022, 12, 1), date(2023, 3, 1), date(2023, 6, 1)):
+        history = truncate_panel(panel, cutoff)
+        last = panel.filter(pl.col("period") > cutoff)["period"].unique().sort()[2]
+        actual = panel.filter((pl.col("period") > cutoff) & (pl.col("period") <= last))
+        ratios.append(_total_ratio("mean", (history, actual, shop.attributes)))
+    assert 0.9 < sum(ratios) / len(ratios) < 1.1, ratios
 
 
 def test_other_points_are_opt_in(window: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]) -> None:

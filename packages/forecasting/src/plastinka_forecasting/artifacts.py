@@ -22,6 +22,7 @@ import numpy as np
 import polars as pl
 
 from plastinka_forecasting.calibration import QuantileCalibration
+from plastinka_forecasting.combine import Combination
 from plastinka_forecasting.features import FEATURE_VERSION, FeatureConfig
 from plastinka_forecasting.frames import ITEM_ID, PERIOD, TARGET
 from plastinka_forecasting.model import BLEND_FEATURE, ModelParams, TrainedModel
@@ -84,6 +85,7 @@ def model_metadata(model: TrainedModel) -> dict[str, Any]:
         "vocab": model.vocab,
         "calibration": model.calibration.to_json(),
         "point_shrink": model.shrink.to_json(),
+        "combination": model.combination.to_json() if model.combination is not None else None,
         "params": dict(vars(model.params)),
         "rounds": model.rounds,
         "blend": {"feature": BLEND_FEATURE, "weight": model.blend},
@@ -207,6 +209,7 @@ def load_model(directory: str | Path, *, require_history: bool = True) -> Traine
             rounds=int(meta["rounds"]),
             blend=_blend_weight(meta["blend"]),
             info=dict(meta.get("metrics") or {}),
+            combination=Combination.from_json(meta["combination"]) if meta.get("combination") else None,
         )
     except (KeyError, TypeError, ValueError, lgb.basic.LightGBMError) as exc:
         raise ArtifactError(f"{meta_path}: malformed model metadata ({exc})") from exc

@@ -24,11 +24,14 @@ from plastinka_schemas import Frequency
 
 __all__ = [
     "CATEGORICAL_FEATURES",
+    "LEVEL_FEATURES",
+    "LOG_LEVEL",
     "DenseHistory",
     "FeatureConfig",
     "FeatureSpace",
     "Rows",
     "default_config",
+    "item_level",
     "to_dense",
 ]
 
@@ -44,8 +47,32 @@ _MAX_LEVELS = 40
 
 #: What the features mean, for models to be read with: bumped whenever a feature keeps its name but changes
 #: its definition. 1: the shop level counted each series' first period and the seasonal index was demand per
-#: active item by month over the average; 2: neither (see ``_precompute``), plus the seasonal prior.
-FEATURE_VERSION = 2
+#: active item by month over the average; 2: neither (see ``_precompute``), plus the seasonal prior; 3: level
+#: features divided by the item's own level (the model's target is scaled too), the year-ago ratios, the
+#: item's lumpiness (ADI, CV^2 of non-zero sizes) and its naive MAE.
+FEATURE_VERSION = 3
+#: Features in copies per period: the model divides them by the item's level (see ``model.item_level``).
+LEVEL_FEATURES = (
+    "mean_all",
+    "max_season",
+    "ewm_fast",
+    "ewm_slow",
+    "tsb",
+    "croston_size",
+    "last_size",
+    "naive_rmse",
+    "naive_mae",
+    "season_lag",
+    "season_mean",
+    "artist_mean",
+    "style_mean",
+)
+#: The last feature: log of the item's level, by which the level features (and the model's target) are divided.
+LOG_LEVEL = "log_level"
+#: The smallest level (copies per period): a dormant item's target is its sales over this.
+LEVEL_FLOOR = 0.05
+#: Seasons back the year-ago ratios average over (the nearest first): one season is enough to use them.
+YOY_SEASONS = 3
 
 
 @dataclass(frozen=True)
@@ -134,6 +161,13 @@ def to_dense(panel: pl.DataFrame, frequency: Frequency) -> DenseHistory:
     return DenseHistory(items.to_list(), periods, values, start)
 
 
+def item_level(x: F32, names: list[str]) -> F64:
+    """Each row's item level (copies per period), stored as the last feature: the mean of the item's means over
+    the last quarter and the last season, at least a fifth of its lifetime mean and :data:`LEVEL_FLOOR`."""
+    out: F64 = np.exp(x[:, names.index(LOG_LEVEL)].astype(np.float64))
+    return out
+
+
 def _period_of_year(periods: Sequence[date], frequency: str) -> I64:
     if frequency == "M":
         return np.array([d.month - 1 for d in periods], dtype=np.int64)
@@ -157,6 +191,9 @@ class _Precomputed:
     cum_obs: F32
     cum_sq_step: F32
     cum_steps: F32
+    cum_sq: F64
+    cum_abs_step: F32
+    total: F64
     ewm_fast: F32
     ewm_slow: F32
     ewm_occ: F32
@@ -223,6 +260,9 @@ def _precompute(hist: DenseHistory, frequency: str, season: int) -> _Precomputed
     sq_step = np.where(has_step, step * step, 0.0)
     cum_sq_step = np.concatenate([zero_col, np.cumsum(sq_step, axis=1, dtype=np.float64).astype(np.float32)], axis=1)
     cum_steps = np.concatenate([zero_col, np.cumsum(has_step, axis=1).astype(np.float32)], axis=1)
+    abs_step = np.where(has_step, np.abs(step), 0.0)
+    cum_abs_step = np.concatenate([zero_col, np.cumsum(abs_step, axis=1, dtype=np.float64).astype(np.float32)], axis=1)
+    cum_sq = np.concatenate([zero_col, np.cumsum(filled.astype(np.float64) ** 2, axis=1)], axis=1)
     last_sale = np.full((n, t_len), -1, dtype=np.int64)
     last_size = np.full((n, t_len), np.nan, dtype=np.float32)
     prev_idx = np.full(n, -1, dtype=np.int64)
@@ -246,6 +286,9 @@ def _precompute(hist: DenseHistory, frequency: str, season: int) -> _Precomputed
         cum_obs=cum_obs,
         cum_sq_step=cum_sq_step,
         cum_steps=cum_steps,
+        cum_sq=cum_sq,
+        cum_abs_step=cum_abs_step,
+        total=filled.sum(axis=0, dtype=np.float64),
         ewm_fast=_ewm(v, 0.3),
         ewm_slow=_ewm(v, 0.1),
         ewm_occ=_ewm((v > 0).astype(np.float32) + np.where(np.isnan(v), np.nan, 0).astype(np.float32), 0.1),
@@ -339,16 +382,33 @@ class FeatureSpace:
         names += [f"mean_{w}" for w in cfg.windows]
         names += [f"nz_{w}" for w in cfg.windows]
         names += ["mean_all", "nz_all", "max_season", "ewm_fast", "ewm_slow", "tsb", "croston_size"]
-        names += ["since_sale", "age", "sale_interval", "last_size", "naive_rmse"]
+        names += ["since_sale", "age", "sale_interval", "last_size", "naive_rmse", "naive_mae", "adi", "cv2"]
         names += [f"{g}_mean" for g in _GROUPS] + [f"{g}_count" for g in _GROUPS]
         names += ["shop_recent", "shop_trend", "origin_pos"]
         names += list(_NUMERIC_STATIC) + list(CATEGORICAL_FEATURES)
-        names += ["horizon", "target_pos", "season_index", "season_lag", "season_mean"]
+        names += ["horizon", "target_pos", "season_index", "season_lag", "season_mean", "shop_yoy", "shop_momentum"]
+        names += ["item_yoy"]
+        names.append(LOG_LEVEL)
         return names
 
-    def _window(self, cum: F32, t: int, w: int) -> F32:
+    def _scale(self, x: F32) -> F32:
+        """Divide the level features by the item's level and append its log (see :func:`item_level`)."""
+        names = self.feature_names()[:-1]
+        short, long = self.level_windows()
+        a = x[:, names.index(f"mean_{short}")]
+        b = x[:, names.index(f"mean_{long}")]
+        level = np.nan_to_num(0.5 * (a + b), nan=0.0)
+        level = np.maximum(level, 0.2 * np.nan_to_num(x[:, names.index("mean_all")], nan=0.0))
+        level = np.maximum(level, LEVEL_FLOOR).astype(np.float32)
+        for i, name in enumerate(names):
+            if name in LEVEL_FEATURES or name.startswith(("lag_", "mean_")):
+                x[:, i] /= level
+        return np.concatenate([x, np.log(level)[:, None]], axis=1)
+
+    def _window(self, cum: F32 | F64, t: int, w: int) -> F32:
         lo = max(0, t + 1 - w)
-        return cum[:, t + 1] - cum[:, lo]
+        out: F32 = (cum[:, t + 1] - cum[:, lo]).astype(np.float32, copy=False)
+        return out
 
     def _base(self, t: int, rows: I64) -> F32:
         """Origin features for items ``rows`` at origin ``t`` (columns in :meth:`feature_names` order)."""
@@ -381,6 +441,9 @@ class FeatureSpace:
         cols.append(pre.last_size[rows, t])
         with np.errstate(invalid="ignore", divide="ignore"):
             cols.append(np.sqrt(pre.cum_sq_step[rows, t + 1] / pre.cum_steps[rows, t + 1]))
+            cols.append(pre.cum_abs_step[rows, t + 1] / pre.cum_steps[rows, t + 1])
+        adi, cv2 = self.lumpiness(t, rows)
+        cols += [adi, cv2]
         main = self._window(pre.cum, t, cfg.main_window) / np.maximum(self._window(pre.cum_obs, t, cfg.main_window), 1)
         cols.extend(self._group_features(t, rows, main.astype(np.float32)))
         cols.extend(self._shop_features(t, len(rows)))
@@ -455,8 +518,93 @@ class FeatureSpace:
                 np.full(n, season_index[target_pos], np.float32),
                 season_lag,
                 season_mean,
+                np.full(n, self._shop_yoy(t, h), np.float32),
+                np.full(n, self._shop_momentum(t), np.float32),
+                self._item_yoy(t, h, rows),
             ]
         ).astype(np.float32)
+
+    def level_windows(self) -> tuple[int, int]:
+        """The short and long windows of the item's level (a quarter and a season)."""
+        short = 3 if self.config.frequency == "M" else 13
+        return short, self.config.season
+
+    def lumpiness(self, t: int, rows: I64) -> tuple[F32, F32]:
+        """ADI (observed periods per period with a sale) and CV^2 of the non-zero sizes over the last season
+        before ``t``; NaN without a sale (CV^2 also with a single one)."""
+        pre, w = self.pre, self.config.season
+        obs = self._window(pre.cum_obs, t, w)[rows]
+        nz = self._window(pre.cum_nz, t, w)[rows]
+        total = self._window(pre.cum, t, w)[rows]
+        sq = self._window(pre.cum_sq, t, w)[rows]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            adi = np.where(nz > 0, obs / nz, np.nan)
+            size = total / nz
+            cv2 = np.where(nz > 1, np.clip(sq / nz - size * size, 0.0, None) / (size * size), np.nan)
+        return adi.astype(np.float32), cv2.astype(np.float32)
+
+    def _cohort_total(self, lo: int, hi: int) -> F64:
+        """Shop sales per period ``lo..hi`` of the items that started before ``lo``: no first sale (which every
+        series has by construction) and no newly listed item inflates them, so ratios between those periods
+        show the season, not the catalogue's growth or a customer cohort's first purchases."""
+        cohort = self.hist.start < lo
+        out: F64 = np.nan_to_num(self.hist.values[cohort, lo : hi + 1], nan=0.0).sum(axis=0, dtype=np.float64)
+        return out
+
+    def _shop_momentum(self, t: int) -> float:
+        """The shop's mean sales over the last quarter over its level (see :func:`item_level`) at ``t``, over the
+        items that started before the season's window (or before the quarter, in a shorter history)."""
+        short, long = self.level_windows()
+        lo = t + 1 - long if t + 1 - long > 0 else max(0, t + 1 - short)
+        total = self._cohort_total(lo, t)
+        if not total.size:
+            return float("nan")
+        recent = float(total[-short:].mean())
+        level = 0.5 * (recent + float(total.mean()))
+        return recent / level if level > 0 else float("nan")
+
+    def _shop_yoy(self, t: int, h: int) -> float:
+        """The shop's seasonal swing from the origin to the target period, as a multiplier of the item level
+        (see :func:`item_level`), from one season of history:
+
+        the shop's sales in the target period one season back over its mean sales in the quarter before the
+        origin one season back (geometric mean over up to three seasons), over the items that started before that
+        quarter, times the shop's momentum (last quarter over level); NaN without such a quarter in the data.
+        (A variant against the season's mean when the quarter is missing would read a customer cohort's first
+        purchases, CDNOW's first quarter, as season: the earlier one-season index sent January to 3.8x.)
+        """
+        s = self.config.season
+        short, _ = self.level_windows()
+        logs = []
+        for k in range(1, YOY_SEASONS + 1):
+            c, origin = t + h - k * s, t - k * s
+            lo = origin + 1 - short
+            if c > t or lo < 1:
+                break
+            total = self._cohort_total(lo, c)
+            level = float(total[:short].mean())
+            if not level > 0:
+                break
+            if total[-1] > 0:
+                logs.append(np.log(total[-1] / level))
+        return float(np.exp(np.mean(logs))) * self._shop_momentum(t) if logs else float("nan")
+
+    def _item_yoy(self, t: int, h: int, rows: I64) -> F32:
+        """The item's own sales in the target period one season back over its mean sales in the quarter before the
+        origin one season back (NaN where the item did not exist then or had no sales in that quarter)."""
+        s = self.config.season
+        c, origin = t + h - s, t - s
+        out = np.full(len(rows), np.nan, np.float32)
+        if origin < 0 or c > t:
+            return out
+        short, long = self.level_windows()
+        pre = self.pre
+        del long
+        level = self._window(pre.cum, origin, short)[rows] / short
+        known = (self.hist.start[rows] <= origin - short + 1) & (level > 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[known] = (self.hist.values[rows, c] / level)[known]
+        return out
 
     def _target_positions(self, t: int, horizon: int) -> I64:
         return _future_period_of_year(self.hist.periods[t], horizon, self.config.frequency)[1:]
@@ -468,7 +616,7 @@ class FeatureSpace:
         positions = self._target_positions(t, max(horizons))
         for h in horizons:
             extra = self._horizon(t, rows, h, season_index, int(positions[h - 1]))
-            yield h, rows, np.concatenate([base, extra], axis=1)
+            yield h, rows, self._scale(np.concatenate([base, extra], axis=1))
 
     def training_rows(
         self,

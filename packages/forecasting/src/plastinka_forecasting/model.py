@@ -9,8 +9,10 @@ Training (see ``docs/forecasting.md`` for why):
 3. The final booster learns from every row with the early-stopped number of rounds (scaled up a little for
    the extra data).
 
-From three seasons of history both boosters start from the shop's seasonal level (``_offset``) instead of the
-average.
+Both boosters learn the item's sales over its own level (``features.item_level``; scale-free, so items at 0.1
+and 10,000 copies share one model) and start from the shop's year-ago ratio (``_offset``), known from one season
+of history. On the held-out origins a window-average share per demand segment is chosen too
+(:mod:`plastinka_forecasting.combine`).
 """
 
 from __future__ import annotations
@@ -27,11 +29,13 @@ import numpy as np
 import polars as pl
 
 from plastinka_forecasting.calibration import QuantileCalibration
+from plastinka_forecasting.combine import CHOICE_LEVELS, SEGMENTS, Combination, segments, window_candidate
 from plastinka_forecasting.features import (
     CATEGORICAL_FEATURES,
     FeatureConfig,
     FeatureSpace,
     default_config,
+    item_level,
     to_dense,
 )
 from plastinka_forecasting.frames import ITEM_ID, MEAN, PERIOD, TARGET, quantile_columns
@@ -50,10 +54,10 @@ _MIN_SCALE = 0.3
 _MIN_TRAIN_PERIODS = 2
 _ROWS_PER_THREAD = 50_000
 _LUMPY_SIZE = 1.5
-#: Seasons of history the shop's seasonal profile needs before it is the booster's prior (see ``_offset``):
-#: from fewer, the profile mixes seasonality with trend and the customer cohort's decay (on CDNOW's 18
-#: months, with the earlier index, it sent January forecasts to 3.8x the actual total).
-OFFSET_MIN_SEASONS = 3
+#: The year-ago ratio of the seasonal prior is clipped to this range (see ``_offset``).
+_YOY_RANGE = (0.2, 5.0)
+#: Held-out rows the combination is chosen on (at most).
+_COMBINE_ROWS = 100_000
 
 #: Point forecasts (``ModelParams.point``): the booster's expected demand (default), the same recalibrated
 #: by held-out ratios (measured, not the default), and the RMSSE-optimal shrunk point (opt-in; not a mean).
@@ -82,11 +86,15 @@ class ModelParams:
     max_calibration_rows: int = 400_000
     calibration_origins: int = 0
     central_intervals: bool = False
-    weighting: str = "rmsse"
+    weighting: str = "level"
+    weight_power: float = 0.5
     point: str = "mean"
     size_classes: bool = False
+    segment_classes: bool = True
+    combine: bool = True
     blend: bool = True
     seasonal_offset: bool = True
+    season_weight: float = 1.0
     seed: int = 0
     num_threads: int = 0
 
@@ -147,6 +155,7 @@ class TrainedModel:
     rounds: int
     blend: float = 0.0
     info: dict[str, Any] = field(default_factory=dict)
+    combination: Combination | None = None
 
     @property
     def first_period(self) -> date | None:
@@ -163,26 +172,38 @@ def _default_calibration_origins(frequency: Frequency) -> int:
     return 6 if frequency is Frequency.MONTH else 13
 
 
-def _offset(x: np.ndarray, names: list[str], enabled: bool) -> np.ndarray | None:
-    """log of the shop's recent demand per item times its seasonal index for the target period: the booster's
-    starting point (LightGBM's ``init_score``, which replaces its usual start at the average). With the log link
-    the booster then learns each item's departure from the shop's seasonal level instead of rebuilding the
-    December peak from splits, which it under-did (synthetic shop: December forecast at 0.69 of the actual
-    total without, 0.94 with)."""
+def _offset(x: np.ndarray, names: list[str], enabled: bool, weight: float = 1.0) -> np.ndarray | None:
+    """log of the shop's year-ago ratio for the target period (``shop_yoy``, see ``FeatureSpace._shop_yoy``: the
+    shop's sales in the same period one season back over its mean in the quarter before the origin one season
+    back, on the item level's footing), 0 where no season of history exists: the booster's starting point
+    (LightGBM's ``init_score``) for the item's scaled demand. With the log link the booster then learns each item's
+    departure from "its own level times the shop's seasonal swing" and need not rebuild the autumn peak from
+    splits, which trees cannot extrapolate to from a spring they were trained on. ``weight`` (``season_weight``)
+    shrinks the log-ratio towards 0."""
     if not enabled:
         return None
-    level = np.nan_to_num(x[:, names.index("shop_recent")], nan=1.0)
-    index = np.nan_to_num(x[:, names.index("season_index")], nan=1.0)
-    out: np.ndarray = np.log(np.clip(level, 1e-3, None) * np.clip(index, 0.2, 5.0)).astype(np.float64)
+    yoy = np.nan_to_num(x[:, names.index("shop_yoy")].astype(np.float64), nan=1.0)
+    ratio = np.power(np.clip(yoy, *_YOY_RANGE), weight)
+    out: np.ndarray = np.log(np.clip(ratio, *_YOY_RANGE))
     return out
 
 
-def _predict(booster: lgb.Booster, x: np.ndarray, names: list[str], enabled: bool, rounds: int) -> np.ndarray:
+def _init(x: np.ndarray, names: list[str], params: ModelParams) -> np.ndarray | None:
+    return _offset(x, names, params.seasonal_offset, params.season_weight)
+
+
+def _predict(booster: lgb.Booster, x: np.ndarray, names: list[str], params: ModelParams, rounds: int) -> np.ndarray:
+    """Expected demand in copies: the booster's scaled forecast times the item's level."""
     raw = np.asarray(booster.predict(x, num_iteration=rounds), dtype=np.float64)
-    offset = _offset(x, names, enabled)
+    offset = _init(x, names, params)
     if offset is not None:
         raw = raw * np.exp(offset)
-    out: np.ndarray = np.clip(raw, 0.0, None)
+    out: np.ndarray = np.clip(raw * item_level(x, names), 0.0, None)
+    return out
+
+
+def _scaled_target(x: np.ndarray, y: np.ndarray, names: list[str]) -> np.ndarray:
+    out: np.ndarray = (y / item_level(x, names)).astype(np.float32)
     return out
 
 
@@ -207,26 +228,42 @@ def _dataset(
     )
 
 
-def _row_weights(x: np.ndarray, names: list[str], mode: str) -> np.ndarray | None:
-    """Weights that make the squared-error-like loss match RMSSE: each row counts 1 / (naive RMSE)^2."""
+def _row_weights(x: np.ndarray, names: list[str], mode: str, power: float = 0.5) -> np.ndarray | None:
+    """Row weights of the scaled target's loss: ``level ** power`` ("level", the default), so the items that sell
+    more count more without the best sellers drowning the rest (0 = every item equal, scale-free; 1 = every copy
+    equal); "rmsse" is the earlier 1 / (naive RMSE)^2 in copies."""
     if mode == "none":
         return None
-    if mode != "rmsse":
-        raise ValueError(f"unknown weighting {mode!r}: use 'rmsse' or 'none'")
-    scale = np.nan_to_num(x[:, names.index("naive_rmse")], nan=1.0)
-    weight = 1.0 / np.square(np.clip(scale, _MIN_SCALE, None))
+    level = item_level(x, names)
+    if mode == "level":
+        weight = np.power(level, power)
+    elif mode == "rmsse":
+        scale = np.nan_to_num(x[:, names.index("naive_rmse")], nan=1.0) * level
+        weight = 1.0 / np.square(np.clip(scale, _MIN_SCALE, None))
+    else:
+        raise ValueError(f"unknown weighting {mode!r}: use 'level', 'rmsse' or 'none'")
     out: np.ndarray = (weight / weight.mean()).astype(np.float32)
     return out
 
 
 def _blend_input(x: np.ndarray, names: list[str]) -> np.ndarray:
-    out: np.ndarray = np.nan_to_num(x[:, names.index(BLEND_FEATURE)], nan=0.0).astype(np.float64)
+    scaled = np.nan_to_num(x[:, names.index(BLEND_FEATURE)], nan=0.0).astype(np.float64)
+    out: np.ndarray = scaled * item_level(x, names)
     return out
+
+
+def _classes(x: np.ndarray, names: list[str], params: ModelParams) -> tuple[np.ndarray | None, int]:
+    """The quantile table's row classes: the demand segment (default), the size class, or none."""
+    if params.segment_classes:
+        return segments(x, names), len(SEGMENTS)
+    if params.size_classes:
+        return _size_class(x, names), 2
+    return None, 1
 
 
 def _size_class(x: np.ndarray, names: list[str]) -> np.ndarray:
     """1 for items that usually sell several copies at once (smoothed non-zero size above 1.5), else 0."""
-    size = np.nan_to_num(x[:, names.index("croston_size")], nan=0.0)
+    size = np.nan_to_num(x[:, names.index("croston_size")], nan=0.0) * item_level(x, names)
     out: np.ndarray = (size > _LUMPY_SIZE).astype(np.int64)
     return out
 
@@ -245,6 +282,7 @@ class _Holdout:
     rounds: int
     blend: float
     info: dict[str, Any]
+    combination: Combination
 
 
 def _fit_holdout(
@@ -263,8 +301,14 @@ def _fit_holdout(
     if cut < _MIN_TRAIN_PERIODS:
         k = max(0, n_periods - 1 - horizon - _MIN_TRAIN_PERIODS + 1)
         cut = n_periods - 1 - horizon - k + 1
+    window = space.config.season
     fallback = _Holdout(
-        QuantileCalibration.poisson(quantiles, horizon), PointShrink.identity(), min(params.max_rounds, 200), 0.0, {}
+        QuantileCalibration.poisson(quantiles, horizon),
+        PointShrink.identity(),
+        min(params.max_rounds, 200),
+        0.0,
+        {},
+        Combination.model_only(window),
     )
     if k < 1 or cut < _MIN_TRAIN_PERIODS:
         return fallback
@@ -281,11 +325,12 @@ def _fit_holdout(
     if not len(train_rows) or not len(held):
         return fallback
     report(0.15, f"hold-out booster: {len(train_rows)} rows; {len(held)} held-out rows from {k}+ origins")
-    w_tr = _row_weights(train_rows.x, names, params.weighting)
-    w_cal = _row_weights(held.x, names, params.weighting)
-    off = params.seasonal_offset
-    train_set = _dataset(train_rows.x, train_rows.y, names, w_tr, init_score=_offset(train_rows.x, names, off))
-    valid_set = _dataset(held.x, held.y, names, w_cal, reference=train_set, init_score=_offset(held.x, names, off))
+    w_tr = _row_weights(train_rows.x, names, params.weighting, params.weight_power)
+    w_cal = _row_weights(held.x, names, params.weighting, params.weight_power)
+    y_tr = _scaled_target(train_rows.x, train_rows.y, names)
+    y_cal = _scaled_target(held.x, held.y, names)
+    train_set = _dataset(train_rows.x, y_tr, names, w_tr, init_score=_init(train_rows.x, names, params))
+    valid_set = _dataset(held.x, y_cal, names, w_cal, reference=train_set, init_score=_init(held.x, names, params))
     booster = lgb.train(
         params.lgb_params(len(train_rows)),
         train_set,
@@ -294,28 +339,48 @@ def _fit_holdout(
         callbacks=[lgb.early_stopping(params.early_stopping_rounds, verbose=False)],
     )
     best = booster.best_iteration or params.max_rounds
-    raw = _predict(booster, held.x, names, off, best)
+    raw = _predict(booster, held.x, names, params, best)
     y64 = held.y.astype(np.float64)
     base = _blend_input(held.x, names)
-    blend = _choose_blend(raw, base, y64, w_cal) if params.blend else 0.0
+    blend = _choose_blend(raw, base, y64, None) if params.blend else 0.0
     mean = (1 - blend) * raw + blend * base
+    klass, classes = _classes(held.x, names, params)
     calibration = QuantileCalibration.fit(
-        mean,
-        y64,
-        held.h,
-        quantiles,
-        horizon,
-        klass=_size_class(held.x, names) if params.size_classes else None,
-        classes=2 if params.size_classes else 1,
-        central=params.central_intervals,
+        mean, y64, held.h, quantiles, horizon, klass=klass, classes=classes, central=params.central_intervals
     )
-    window = held.item * n_periods + held.t
-    scale = np.nan_to_num(held.x[:, names.index("naive_rmse")], nan=0.0).astype(np.float64)
+    level = item_level(held.x, names)
+    scale = np.nan_to_num(held.x[:, names.index("naive_rmse")], nan=0.0).astype(np.float64) * level
+    combination = Combination.model_only(window)
+    if params.combine:
+        # A random subset of the held-out rows is plenty to choose five shares per segment, and keeps the
+        # (rows x levels) quantile matrices small when many levels are asked for (backtests ask for 106).
+        pick = np.random.default_rng(params.seed + 3).permutation(len(held))[:_COMBINE_ROWS]
+        scale_mae = np.nan_to_num(held.x[pick, names.index("naive_mae")], nan=0.0).astype(np.float64) * level[pick]
+        values = space.hist.values
+        cand_mean, cand_q, usable = window_candidate(values, held.item[pick], held.t[pick], window, CHOICE_LEVELS)
+        # Scored on fixed levels, so the choice (and the forecast) does not depend on the levels asked for.
+        choice_table = QuantileCalibration.fit(
+            mean, y64, held.h, CHOICE_LEVELS, horizon, klass=klass, classes=classes, central=params.central_intervals
+        )
+        combination = Combination.fit(
+            window,
+            mean[pick],
+            choice_table.apply(mean[pick], held.h[pick], None if klass is None else klass[pick]),
+            cand_mean,
+            cand_q,
+            usable,
+            y64[pick],
+            segments(held.x[pick], names),
+            scale_mae,
+            scale[pick],
+            CHOICE_LEVELS,
+        )
+    window_id = held.item * n_periods + held.t
     # Every point adjustment is fitted (they are cheap) so a backtest can score them side by side.
     points = {
         POINT_MEAN: PointShrink.identity(),
         POINT_CALIBRATED: PointShrink.fit_mean(mean, y64, held.h, horizon),
-        POINT_RMSSE: PointShrink.fit(mean, y64, window, scale, horizon),
+        POINT_RMSSE: PointShrink.fit(mean, y64, window_id, scale, horizon),
     }
     shrink = points[params.point]
     info = {
@@ -325,9 +390,10 @@ def _fit_holdout(
         "blend": blend,
         "shrink": shrink.to_json(),
         "points": {name: p.to_json() for name, p in points.items()},
-        "holdout_bias": {name: float(np.mean(p.apply(mean, window, held.h) - y64)) for name, p in points.items()},
+        "holdout_bias": {name: float(np.mean(p.apply(mean, window_id, held.h) - y64)) for name, p in points.items()},
+        "combination": combination.to_json(),
     }
-    return _Holdout(calibration, shrink, max(20, round(best * 1.1)), blend, info)
+    return _Holdout(calibration, shrink, max(20, round(best * 1.1)), blend, info, combination)
 
 
 def fit_panel(
@@ -352,8 +418,6 @@ def fit_panel(
     if hist.n_periods < 3:
         raise ValueError(f"need at least 3 periods of history to train, got {hist.n_periods}")
     config = default_config(frequency)
-    if params.seasonal_offset and hist.n_periods < OFFSET_MIN_SEASONS * config.season:
-        params = replace(params, seasonal_offset=False)
     space = FeatureSpace.build(hist, attributes, config)
     names = space.feature_names()
     report(0.05, f"panel: {hist.n_items} items x {hist.n_periods} periods")
@@ -367,10 +431,10 @@ def fit_panel(
     n_rows = len(rows)
     dataset = _dataset(
         rows.x,
-        rows.y,
+        _scaled_target(rows.x, rows.y, names),
         names,
-        _row_weights(rows.x, names, params.weighting),
-        init_score=_offset(rows.x, names, params.seasonal_offset),
+        _row_weights(rows.x, names, params.weighting, params.weight_power),
+        init_score=_init(rows.x, names, params),
     )
     del rows
     booster = lgb.train(params.lgb_params(n_rows), dataset, num_boost_round=holdout.rounds)
@@ -380,6 +444,7 @@ def fit_panel(
         "items": hist.n_items,
         "periods": hist.n_periods,
         "holdout": holdout.info,
+        "choice": holdout.combination.to_json(),
         "train_seconds": round(time.perf_counter() - started, 2),
     }
     return TrainedModel(
@@ -398,6 +463,7 @@ def fit_panel(
         rounds=holdout.rounds,
         blend=holdout.blend,
         info=info,
+        combination=holdout.combination,
     )
 
 
@@ -422,9 +488,16 @@ def predict_panel(
     if space.feature_names() != model.feature_names:
         raise ValueError("the model's features do not match this package version's feature set")
     x, item_idx, hs = space.prediction_rows(horizon)
-    raw = _predict(model.booster, x, model.feature_names, model.params.seasonal_offset, model.rounds)
-    mean = (1 - model.blend) * raw + model.blend * _blend_input(x, model.feature_names)
-    qs = model.calibration.apply(mean, hs, _size_class(x, model.feature_names))
+    raw = _predict(model.booster, x, model.feature_names, model.params, model.rounds)
+    names = model.feature_names
+    mean = (1 - model.blend) * raw + model.blend * _blend_input(x, names)
+    klass, _ = _classes(x, names, model.params)
+    qs = model.calibration.apply(mean, hs, klass)
+    combination = model.combination
+    if combination is not None and not combination.is_model_only:
+        origin = np.full(len(item_idx), hist.n_periods - 1, np.int64)
+        cand_mean, cand_q, usable = window_candidate(hist.values, item_idx, origin, combination.window, levels)
+        mean, qs = combination.apply(mean, qs, cand_mean, cand_q, usable, segments(x, names))
     mean = model.shrink.apply(mean, item_idx, hs)
     periods = next_periods(hist.periods[-1], model.frequency, horizon)
     frame = pl.DataFrame(

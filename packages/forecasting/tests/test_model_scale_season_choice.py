@@ -1,0 +1,127 @@
+"""Issue 11: a scale-free target (items apart at the top of the range), seasonality from one season of history
+(the shop's year-ago ratio as the booster's prior), the held-out choice of a window-average combination per
+segment, and all three kept in artifacts; artifacts of an older feature set are refused."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from plastinka_forecasting.artifacts import ArtifactError, load_model, save_model
+from plastinka_forecasting.combine import SEGMENTS, WEIGHTS, Combination
+from plastinka_forecasting.features import FEATURE_VERSION
+from plastinka_forecasting.model import ModelParams, fit_panel, predict_panel
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_model_train_predict import FAST
+
+
+def _panel(rates: np.ndarray, months: int, peak: float = 1.0, seed: int = 0) -> pl.DataFrame:
+    """Poisson sales per item and month from 2022-01; October to December sell ``peak`` times more."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for m in range(months):
+        period = date(2022 + m // 12, m % 12 + 1, 1)
+        lift = peak if period.month >= 10 else 1.0
+        for i, rate in enumerate(rates):
+            rows.append((f"i{i:03d}", period, float(rng.poisson(rate * lift))))
+    return pl.DataFrame(rows, schema={"item_id": pl.Utf8, "period": pl.Date, "y": pl.Float64}, orient="row")
+
+
+def test_items_apart_at_the_top_of_the_range_get_apart_forecasts() -> None:
+    # Many small sellers and three big ones at 2,000, 5,000 and 10,000 copies a month: a tree on raw counts
+    # put the big ones into one leaf (the same forecast); the scaled target keeps each at its own level.
+    rng = np.random.default_rng(5)
+    rates = np.concatenate([rng.gamma(0.8, 1.0, 150), [2_000.0, 5_000.0, 10_000.0]])
+    panel = _panel(rates, 24)
+    model = fit_panel(panel, None, frequency="M", horizon=2, params=ModelParams(**FAST))
+    forecast = predict_panel(model, panel, None).filter(pl.col("item_id").is_in(["i150", "i151", "i152"]))
+    mean = forecast.group_by("item_id").agg(pl.col("mean").mean()).sort("item_id")["mean"].to_numpy()
+    assert len(np.unique(np.round(mean))) == 3
+    assert np.allclose(mean, [2_000.0, 5_000.0, 10_000.0], rtol=0.15)
+
+
+@pytest.fixture(scope="module")
+def one_season() -> pl.DataFrame:
+    # 21 months (2022-01 .. 2023-09): one autumn peak (2.0x) in the history; the forecast covers Oct-Dec 2023.
+    rates = np.random.default_rng(3).gamma(0.8, 1.5, 150)
+    return _panel(rates, 21, peak=2.0, seed=3)
+
+
+def _lift(forecast: pl.DataFrame, panel: pl.DataFrame) -> float:
+    """Forecast total per month over the mean monthly total of the last quarter of history."""
+    recent = panel.filter(pl.col("period") >= date(2023, 7, 1))["y"].sum() / 3
+    return float(forecast["mean"].sum() / 3 / recent)
+
+
+def test_one_season_of_history_brings_the_autumn_peak_into_the_forecast(one_season: pl.DataFrame) -> None:
+    lifts = {}
+    for offset in (True, False):
+        params = ModelParams(seasonal_offset=offset, **FAST)
+        model = fit_panel(one_season, None, frequency="M", horizon=3, params=params)
+        lifts[offset] = _lift(predict_panel(model, one_season, None), one_season)
+    # The data's lift is 2.0; one season's ratio is shrunk by half in log (sqrt(2) = 1.41), the booster adds
+    # what the item's own year-ago value tells it.
+    assert lifts[True] > 1.3
+    assert lifts[True] > lifts[False] + 0.2
+
+
+def test_the_choice_picks_the_better_candidate_per_segment_and_keeps_quantiles_proper() -> None:
+    rng = np.random.default_rng(0)
+    n = 4_000
+    segment = np.repeat(np.arange(4), n // 4)
+    segment[:100] = 0  # "dormant" keeps only 1,000 rows; "smooth" is where the candidate is exact
+    truth = rng.gamma(2.0, 2.0, n)
+    actual = rng.poisson(truth).astype(float)
+    levels = (0.1, 0.5, 0.9)
+    good = np.column_stack([np.floor(truth * f) for f in (0.5, 1.0, 1.5)])
+    bad = good * 3.0 + 5.0
+    in_smooth = segment == 1
+    model_mean = np.where(in_smooth, truth * 3 + 5, truth)
+    cand_mean = np.where(in_smooth, truth, truth * 3 + 5)
+    model_q = np.where(in_smooth[:, None], bad, good)
+    cand_q = np.where(in_smooth[:, None], good, bad)
+    ones = np.ones(n)
+    tiny = segment == 3
+    tiny[np.flatnonzero(tiny)[100:]] = False
+    seg = np.where((segment == 3) & ~tiny, 2, segment)  # "lumpy" left with 100 rows: too few to move
+    choice = Combination.fit(12, model_mean, model_q, cand_mean, cand_q, ones, actual, seg, ones, ones, levels)
+    assert choice.quantile[SEGMENTS.index("smooth")] == 1.0 and choice.mean[SEGMENTS.index("smooth")] == 1.0
+    assert choice.quantile[SEGMENTS.index("intermittent")] == 0.0
+    assert choice.quantile[SEGMENTS.index("lumpy")] == 0.0
+    assert choice.scores["lumpy"]["note"] == "too few rows"
+    assert choice.scores["smooth"]["weights"] == list(WEIGHTS) and len(choice.scores["smooth"]["spl"]) == len(WEIGHTS)
+    mean, q = choice.apply(model_mean, model_q, cand_mean, cand_q, ones, seg)
+    assert np.allclose(mean[in_smooth], truth[in_smooth])
+    assert (q >= 0).all() and (np.diff(q, axis=1) >= 0).all()
+    # A share never moves series whose window is too short for the candidate (``usable`` 0).
+    same, _ = choice.apply(model_mean, model_q, cand_mean, cand_q, np.zeros(n), seg)
+    assert np.array_equal(same, model_mean)
+    assert Combination.from_json(json.loads(json.dumps(choice.to_json()))) == choice
+
+
+def test_the_choice_is_reported_travels_with_the_artifact_and_older_models_are_refused(
+    one_season: pl.DataFrame, tmp_path: Path
+) -> None:
+    model = fit_panel(one_season, None, frequency="M", horizon=3, params=ModelParams(**FAST))
+    choice = model.info["choice"]
+    assert choice["segments"] == list(SEGMENTS) and choice["candidate"] == "window_average"
+    assert set(choice["scores"]) == set(SEGMENTS)
+    save_model(model, tmp_path / "m")
+    loaded = load_model(tmp_path / "m")
+    assert loaded.combination == model.combination
+    assert predict_panel(loaded, one_season, None).equals(predict_panel(model, one_season, None))
+
+    # Feature set 2 fed raw counts where this one feeds counts over the item's level: refused, with what to do.
+    meta_path = tmp_path / "m" / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta["feature_config"]["version"] = 2
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(ArtifactError, match=rf"feature set 2 .* feature set {FEATURE_VERSION} .*train the model again"):
+        load_model(tmp_path / "m")
