@@ -36,13 +36,6 @@ def _total_ratio(point: str, window: tuple[pl.DataFrame, pl.DataFrame, pl.DataFr
     return float(forecast["mean"].sum() / forecast["y"].sum())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11 regression, open: feature set 3 over-forecasts this 400-item shop by 14% averaged over four "
-    "cut-offs (1.00, 1.27, 1.14, 1.17; feature set 2 was within 4% at 2022-12); the one-season year-ago prior "
-    "adds ~11% (its small cohort's ratio is noisy: January 2022 sold 1.29x October-November) and the ewm blend "
-    "~5%. See docs/forecasting.md, 'Against the bar'.",
-)
 def test_default_mean_total_tracks_actual_total() -> None:
     # Issue 11's criterion: the bias of totals averaged over origins stays within 10%. Four cut-offs a quarter
     # apart (~650 copies sold in each window: Poisson noise on one total is about 4%).

@@ -94,7 +94,7 @@ class ModelParams:
     combine: bool = True
     blend: bool = True
     seasonal_offset: bool = True
-    season_weight: float = 1.0
+    season_weight: float = 0.5
     seed: int = 0
     num_threads: int = 0
 
