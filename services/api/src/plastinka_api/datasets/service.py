@@ -22,6 +22,7 @@ from plastinka_forecasting.ingest import DataError, IngestLimits, dataset_report
 from plastinka_jobs.ids import new_id
 from plastinka_jobs.tables import Dataset
 from plastinka_schemas import DatasetPublic, DatasetReport
+from plastinka_storage.checksums import file_sha256
 from plastinka_storage.keys import dataset_key
 
 _CHUNK = 1024 * 1024
@@ -119,13 +120,8 @@ def _existing(session: Session, owner: str, sales: Spooled, stock: Spooled | Non
 
 def spooled_path(path: Path) -> Spooled:
     """A file already on disk (the sample dataset), hashed like an upload."""
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return Spooled(path, path.name, digest.hexdigest(), size)
+    sha256, size = file_sha256(path)
+    return Spooled(path, path.name, sha256, size)
 
 
 async def ingest(ctx: AppContext, owner: str, file: UploadFile, stock_file: UploadFile | None) -> tuple[Dataset, bool]:
