@@ -7,6 +7,7 @@ ids, e.g. ``create_training_api_v1_training_post``) are those of the hand-writte
 # No ``from __future__ import annotations``: the request body's type is the kind's, chosen when the routes are
 # built, and FastAPI reads it from the live annotation.
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -76,44 +77,25 @@ def job_routes(router: APIRouter, kind: JobKind) -> None:
     async def cancel(job_id: str, request: Request, principal: Analyst) -> Any:
         return await service.cancel(get_context(request), principal, job_id, kind)
 
-    router.add_api_route(
-        path,
-        create,
-        methods=["POST"],
-        name=f"create_{name}",
-        status_code=202,
-        response_model=JobAccepted,
-        tags=[name],
-        summary=f"Queue a {name} job",
-        responses={200: {"description": "Idempotent repeat"}},
-    )
-    router.add_api_route(
-        path,
-        listing,
-        methods=["GET"],
-        name=f"list_{name}",
-        response_model=Page[public],  # type: ignore[valid-type]
-        tags=[name],
-        summary=f"List {name} jobs",
-    )
-    router.add_api_route(
-        f"{path}/{{job_id}}",
-        get,
-        methods=["GET"],
-        name=f"get_{name}",
-        response_model=public,
-        tags=[name],
-        summary=f"One {name} job",
-    )
-    router.add_api_route(
-        f"{path}/{{job_id}}/cancel",
-        cancel,
-        methods=["POST"],
-        name=f"cancel_{name}",
-        response_model=public,
-        tags=[name],
-        summary=f"Cancel a {name} job that has not finished",
-    )
+    # (path suffix, endpoint, method, route-name verb, response model, summary, extra route options)
+    routes: list[tuple[str, Callable[..., Any], str, str, Any, str, dict[str, Any]]] = [
+        ("", create, "POST", "create", JobAccepted, f"Queue a {name} job",
+         {"status_code": 202, "responses": {200: {"description": "Idempotent repeat"}}}),
+        ("", listing, "GET", "list", Page[public], f"List {name} jobs", {}),  # type: ignore[valid-type]
+        ("/{job_id}", get, "GET", "get", public, f"One {name} job", {}),
+        ("/{job_id}/cancel", cancel, "POST", "cancel", public, f"Cancel a {name} job that has not finished", {}),
+    ]  # fmt: skip
+    for suffix, endpoint, method, verb, model, summary, extra in routes:
+        router.add_api_route(
+            path + suffix,
+            endpoint,
+            methods=[method],
+            name=f"{verb}_{name}",
+            response_model=model,
+            tags=[name],
+            summary=summary,
+            **extra,
+        )
 
 
 router = APIRouter(responses=error_responses(400, 401, 403, 404, 409, 422))
