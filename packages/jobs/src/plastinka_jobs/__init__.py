@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from plastinka_jobs.ids import job_kind_of, new_id, new_job_id
     from plastinka_jobs.policy import RetryPolicy
     from plastinka_jobs.reporter import CallbackRejected, CallbackUnavailable, JobReporter, ReportError
-    from plastinka_jobs.repository import ALL_OWNERS, ExpiredLease, IdempotencyConflict, JobRepository
+    from plastinka_jobs.repository import ALL_OWNERS, ExpiredLease, IdempotencyConflict, JobRepository, QuotaExceeded
     from plastinka_jobs.states import (
         ACTIVE_STATUSES,
         CANCELLABLE_STATUSES,
@@ -58,6 +58,7 @@ _EXPORTS: dict[str, str] = {
     "ExpiredLease": "repository",
     "IdempotencyConflict": "repository",
     "JobRepository": "repository",
+    "QuotaExceeded": "repository",
     "ACTIVE_STATUSES": "states",
     "CANCELLABLE_STATUSES": "states",
     "CLAIMABLE_STATUSES": "states",
@@ -107,6 +108,7 @@ __all__ = [
     "JobTokenClaims",
     "Model",
     "PredictionJob",
+    "QuotaExceeded",
     "ReportError",
     "RetryPolicy",
     "TrainingJob",

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -48,9 +49,12 @@ from plastinka_schemas import JobKind, JobStatus
 
 __all__ = [
     "ALL_OWNERS",
+    "Candidate",
     "ExpiredLease",
     "IdempotencyConflict",
     "JobRepository",
+    "QuotaExceeded",
+    "fair_order",
 ]
 
 J = TypeVar("J", TrainingJob, PredictionJob)
@@ -76,6 +80,60 @@ class IdempotencyConflict(Exception):
         super().__init__(f"idempotency key {idempotency_key!r} already created job {job_id} with other parameters")
         self.job_id = job_id
         self.idempotency_key = idempotency_key
+
+
+class QuotaExceeded(Exception):
+    """The owner already has ``limit`` jobs waiting to be dispatched; nothing was written."""
+
+    def __init__(self, owner: str, waiting: int, limit: int) -> None:
+        super().__init__(f"{waiting} jobs of this owner are already waiting (limit {limit}); submit again later")
+        self.owner = owner
+        self.waiting = waiting
+        self.limit = limit
+
+
+#: PostgreSQL advisory lock key of the dispatch claim: one claimer at a time reads the owners' load and claims.
+DISPATCH_LOCK: Final = 0x706C_6469  # "pldi"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A due job as the fair claim sees it."""
+
+    owner: str
+    due: datetime
+    job_id: str
+    kind: JobKind
+    attempt: int
+    status: JobStatus
+
+
+def fair_order(
+    queues: Mapping[str, Sequence[Candidate]], active: Mapping[str, int], limit: int, per_owner: int | None
+) -> list[Candidate]:
+    """Up to ``limit`` candidates, least-loaded owner first: each pick goes to the owner with the fewest jobs
+    in flight (``active`` plus those picked so far), the oldest due job breaking ties, never past ``per_owner``.
+
+    Owners with equal load alternate (round-robin), and an owner with a burst waits while another owner with
+    fewer jobs running has one due; each owner's own jobs stay in due order.
+    """
+    load = Counter(active)
+    heads = dict.fromkeys(queues, 0)
+    picked: list[Candidate] = []
+    while len(picked) < limit:
+        best: Candidate | None = None
+        for owner, queue in queues.items():
+            if heads[owner] >= len(queue) or (per_owner is not None and load[owner] >= per_owner):
+                continue
+            head = queue[heads[owner]]
+            if best is None or (load[owner], head.due, head.job_id) < (load[best.owner], best.due, best.job_id):
+                best = head
+        if best is None:
+            break
+        picked.append(best)
+        heads[best.owner] += 1
+        load[best.owner] += 1
+    return picked
 
 
 @dataclass(frozen=True)
@@ -111,7 +169,7 @@ class JobRepository:
         self.policy = policy or RetryPolicy()
         self.clock = clock
         self._write_engine = engine.execution_options(**{IMMEDIATE: True})
-        self._skip_locked = engine.dialect.name == "postgresql"
+        self._postgres = engine.dialect.name == "postgresql"
 
     # --- transactions ---------------------------------------------------------------------------------
 
@@ -222,17 +280,20 @@ class JobRepository:
         idempotency_key: str | None = None,
         callback_url: str | None = None,
         max_attempts: int | None = None,
+        max_waiting: int | None = None,
     ) -> tuple[TrainingJob, bool]:
         """Queue a training job; with an idempotency key already used by ``owner``, return that job instead.
 
         Returns ``(job, created)``. Raises :class:`IdempotencyConflict` when the key was used for a different
-        request.
+        request, and :class:`QuotaExceeded` when ``owner`` already has ``max_waiting`` jobs waiting (of either
+        kind; counted and written in one serialised transaction, so concurrent submissions cannot overshoot).
         """
         return self._create(
             TrainingJob,
             owner=owner,
             idempotency_key=idempotency_key,
             max_attempts=max_attempts,
+            max_waiting=max_waiting,
             fields={"dataset_id": dataset_id, "parameters": dict(parameters or {}), "callback_url": callback_url},
         )
 
@@ -247,13 +308,16 @@ class JobRepository:
         idempotency_key: str | None = None,
         callback_url: str | None = None,
         max_attempts: int | None = None,
+        max_waiting: int | None = None,
     ) -> tuple[PredictionJob, bool]:
-        """Queue a prediction job; idempotent per ``(owner, idempotency_key)`` like training jobs."""
+        """Queue a prediction job; idempotent per ``(owner, idempotency_key)`` and limited by ``max_waiting``
+        like training jobs."""
         return self._create(
             PredictionJob,
             owner=owner,
             idempotency_key=idempotency_key,
             max_attempts=max_attempts,
+            max_waiting=max_waiting,
             fields={
                 "model_id": model_id,
                 "horizon": horizon,
@@ -271,6 +335,7 @@ class JobRepository:
         idempotency_key: str | None,
         max_attempts: int | None,
         fields: dict[str, Any],
+        max_waiting: int | None = None,
     ) -> tuple[J, bool]:
         if idempotency_key is not None:
             existing = self._by_idempotency_key(cls, owner, idempotency_key)
@@ -292,6 +357,8 @@ class JobRepository:
         )
         try:
             with self._write() as session:
+                if max_waiting is not None:
+                    self._check_waiting(session.connection(), owner, max_waiting)
                 session.add(job)
                 session.flush()
                 self._event(session.connection(), job.id, 0, now, "created", _S.QUEUED)
@@ -304,6 +371,24 @@ class JobRepository:
                 raise
             return self._same_request(existing, idempotency_key, fields), False
         return job, True
+
+    def _check_waiting(self, conn: Connection, owner: str, limit: int) -> None:
+        """Raise :class:`QuotaExceeded` when ``owner`` has ``limit`` jobs queued or waiting for a retry.
+
+        On PostgreSQL a transaction-scoped advisory lock per owner serialises this count with the insert that
+        follows; SQLite's ``BEGIN IMMEDIATE`` already holds the write lock.
+        """
+        if self._postgres:
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(f"plastinka-owner:{owner}"))))
+        waiting = sum(self._count_owner(conn, kind, owner, CLAIMABLE_STATUSES) for kind in JobKind)
+        if waiting >= limit:
+            raise QuotaExceeded(owner, waiting, limit)
+
+    @staticmethod
+    def _count_owner(conn: Connection, kind: JobKind, owner: str, statuses: frozenset[JobStatus]) -> int:
+        table = _table(JOB_TABLES[kind])
+        query = sa.select(sa.func.count()).where(table.c.owner == owner, table.c.status.in_(_values(statuses)))
+        return int(conn.execute(query).scalar() or 0)
 
     def _by_idempotency_key(self, cls: type[J], owner: str, key: str) -> J | None:
         with self._read() as session:
@@ -318,55 +403,90 @@ class JobRepository:
 
     # --- dispatch -------------------------------------------------------------------------------------
 
-    def claim_due(self, limit: int = 10, *, kinds: Sequence[JobKind] = tuple(JobKind)) -> list[JobRow]:
+    def claim_due(
+        self, limit: int = 10, *, kinds: Sequence[JobKind] = tuple(JobKind), per_owner: int | None = None
+    ) -> list[JobRow]:
         """Hand due jobs to this dispatcher: ``queued``/``retry_wait`` -> ``dispatched``, ``attempt += 1``.
 
-        At most ``limit`` jobs of each kind, oldest due first. Safe with many dispatchers: on PostgreSQL the
-        candidates are locked with ``FOR UPDATE SKIP LOCKED`` (others skip them instead of waiting); on SQLite
-        the transaction takes the write lock first (``BEGIN IMMEDIATE``). Either way the claim itself is a
-        conditional UPDATE, so a job is claimed once.
+        At most ``limit`` jobs in all, taken owners in turn (:func:`fair_order`: the owner with the fewest jobs
+        dispatched or running first, oldest due job first among equals), and never more than ``per_owner`` in
+        flight for one owner. Safe with many dispatchers: on PostgreSQL the claim holds a transaction-scoped
+        advisory lock, so the owners' load it reads is the load it claims against; on SQLite the transaction
+        takes the write lock first (``BEGIN IMMEDIATE``). Either way each claim is a conditional UPDATE from a
+        waiting status, so a job is claimed once, and a job cancelled before the claim is never claimed.
         """
         now = self._now()
         lease = self.policy.lease_expires_at(now)
-        claimed: dict[JobKind, list[str]] = {}
         with self._write() as session:
             conn = session.connection()
+            if self._postgres:
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(DISPATCH_LOCK)))
+            active: Counter[str] = Counter()
+            queues: dict[str, list[Candidate]] = {}
+            for kind in JobKind:
+                active.update(self._active_by_owner(conn, kind))
             for kind in kinds:
-                table = _table(JOB_TABLES[kind])
-                query = (
-                    sa.select(table.c.id, table.c.attempt, table.c.status)
-                    .where(table.c.status.in_(_values(CLAIMABLE_STATUSES)), table.c.next_attempt_at <= now)
-                    .order_by(table.c.next_attempt_at, table.c.id)
-                    .limit(limit)
+                for candidate in self._due_by_owner(conn, kind, now, limit):
+                    queues.setdefault(candidate.owner, []).append(candidate)
+            for queue in queues.values():
+                queue.sort(key=lambda c: (c.due, c.job_id))
+            claimed: dict[JobKind, list[str]] = {}
+            for candidate in fair_order(queues, active, limit, per_owner):
+                applied = self._apply(
+                    session,
+                    candidate.job_id,
+                    attempt=candidate.attempt,
+                    sources=frozenset({candidate.status}),
+                    target=_S.DISPATCHED,
+                    values={
+                        "attempt": candidate.attempt + 1,
+                        "lease_expires_at": lease,
+                        "dispatched_at": now,
+                        "heartbeat_at": None,
+                        "progress": None,
+                    },
+                    now=now,
+                    event=None,
                 )
-                if self._skip_locked:
-                    query = query.with_for_update(skip_locked=True)
-                for row in conn.execute(query).all():
-                    job_id, attempt, status = str(row[0]), int(row[1]), JobStatus(row[2])
-                    applied = self._apply(
-                        session,
-                        job_id,
-                        attempt=attempt,
-                        sources=frozenset({status}),
-                        target=_S.DISPATCHED,
-                        values={
-                            "attempt": attempt + 1,
-                            "lease_expires_at": lease,
-                            "dispatched_at": now,
-                            "heartbeat_at": None,
-                            "progress": None,
-                        },
-                        now=now,
-                        event=None,
-                    )
-                    if applied:
-                        self._event(conn, job_id, attempt + 1, now, "dispatched", _S.DISPATCHED)
-                        claimed.setdefault(kind, []).append(job_id)
+                if applied:
+                    self._event(conn, candidate.job_id, candidate.attempt + 1, now, "dispatched", _S.DISPATCHED)
+                    claimed.setdefault(candidate.kind, []).append(candidate.job_id)
             jobs: list[JobRow] = []
+            order = {job_id: i for i, job_id in enumerate(i for ids in claimed.values() for i in ids)}
             for kind, ids in claimed.items():
                 cls = JOB_TABLES[kind]
-                jobs.extend(session.scalars(sa.select(cls).where(cls.id.in_(ids)).order_by(cls.next_attempt_at)))  # type: ignore[attr-defined,arg-type]
-        return jobs
+                jobs.extend(session.scalars(sa.select(cls).where(cls.id.in_(ids))))  # type: ignore[attr-defined,arg-type]
+        return sorted(jobs, key=lambda job: order[job.id])
+
+    @staticmethod
+    def _active_by_owner(conn: Connection, kind: JobKind) -> dict[str, int]:
+        """Jobs of one kind dispatched or running, per owner."""
+        table = _table(JOB_TABLES[kind])
+        query = (
+            sa.select(table.c.owner, sa.func.count())
+            .where(table.c.status.in_(_values(ACTIVE_STATUSES)))
+            .group_by(table.c.owner)
+        )
+        return {str(row[0]): int(row[1]) for row in conn.execute(query).all()}
+
+    @staticmethod
+    def _due_by_owner(conn: Connection, kind: JobKind, now: datetime, limit: int) -> list[Candidate]:
+        """Each owner's ``limit`` oldest due jobs of one kind (a window per owner, so one owner's backlog
+        cannot hide another owner's jobs from the claim)."""
+        table = _table(JOB_TABLES[kind])
+        rank = sa.func.row_number().over(partition_by=table.c.owner, order_by=(table.c.next_attempt_at, table.c.id))
+        ranked = (
+            sa.select(
+                table.c.id, table.c.owner, table.c.attempt, table.c.status, table.c.next_attempt_at, rank.label("rank")
+            )
+            .where(table.c.status.in_(_values(CLAIMABLE_STATUSES)), table.c.next_attempt_at <= now)
+            .subquery()
+        )
+        rows = conn.execute(sa.select(ranked).where(ranked.c.rank <= limit)).all()
+        return [
+            Candidate(str(r.owner), r.next_attempt_at, str(r.id), kind, int(r.attempt), JobStatus(r.status))
+            for r in rows
+        ]
 
     # --- reports from the function --------------------------------------------------------------------
 
@@ -584,6 +704,19 @@ class JobRepository:
                 message=reason,
                 where=self._owner_filter(table, owner),
             )
+
+    def cancelled_among(self, job_ids: Iterable[str]) -> set[str]:
+        """Those of ``job_ids`` that are cancelled (system read: the dispatcher stops their runs)."""
+        by_kind: dict[JobKind, list[str]] = {}
+        for job_id in job_ids:
+            by_kind.setdefault(job_kind_of(job_id), []).append(job_id)
+        found: set[str] = set()
+        with self._read() as session:
+            for kind, ids in by_kind.items():
+                table = _table(JOB_TABLES[kind])
+                query = sa.select(table.c.id).where(table.c.id.in_(ids), table.c.status == _S.CANCELLED.value)
+                found.update(str(row[0]) for row in session.connection().execute(query))
+        return found
 
     def requeue(self, job_id: str, *, extra_attempts: int | None = None, reason: str = "requeued by admin") -> bool:
         """Admin: put a ``dead_letter`` or ``failed`` job back in the queue with a fresh attempt budget.

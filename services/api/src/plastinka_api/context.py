@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +55,8 @@ class AppContext:
     principals: PrincipalCache = field(default_factory=PrincipalCache)
     changes: JobChanges = field(default_factory=JobChanges)
     background: set[asyncio.Task[Any]] = field(default_factory=set)
+    #: Set by the job engine: stop a cancelled job's run (never start it, kill a local process).
+    stop_job: Callable[[str], Awaitable[None]] | None = None
 
     def wake_dispatcher(self) -> None:
         if self.wake is not None:

@@ -3,6 +3,12 @@
 * Dispatcher: claims due jobs (``queued``/``retry_wait`` -> ``dispatched``, one conditional UPDATE each, so
   several instances on one database never claim a job twice), builds the function request with a signed
   callback token, and hands it to the invoker. Invocation faults retry the job (transient) or fail it.
+  Fair work: owners are taken in turn (the least-loaded owner first, at most ``max_running_jobs_per_owner``
+  each), and with the local runtime no more jobs are claimed than it has free slots, so a burst waits in the
+  database, where the next claim can still pick another owner, not in this process's queue.
+* Cancel: a job cancelled before its claim is never claimed; one cancelled between claim and start is not
+  started; a local run of a cancelled job is killed (here at once, and by the dispatcher of the instance
+  running it otherwise), which frees its slot.
 * Sweeper: for attempts that went silent, first reconciles from the status object the function writes to
   storage (a lost callback), then retries attempts whose lease expired (backoff with jitter) or moves them to
   ``dead_letter`` after the last attempt.
@@ -20,6 +26,7 @@ from pydantic import ValidationError
 
 from plastinka_api.context import AppContext
 from plastinka_api.invokers.base import InvocationError
+from plastinka_api.invokers.local import LocalFunctionInvoker
 from plastinka_api.invokers.recording import AttemptRecord
 from plastinka_api.jobs.events import apply_event
 from plastinka_api.jobs.notify import deliver_due_webhooks, job_ended
@@ -39,6 +46,10 @@ class JobEngine:
         self.ctx = ctx
         self._tasks: list[asyncio.Task[None]] = []
         self._inflight: set[asyncio.Task[Any]] = set()
+        # Jobs between their claim and their invocation here, and those of them cancelled meanwhile.
+        self._starting: set[str] = set()
+        self._stopped: set[str] = set()
+        ctx.stop_job = self.stop_job
 
     def start(self) -> None:
         self.ctx.wake = asyncio.Event()
@@ -86,17 +97,45 @@ class JobEngine:
     # --- dispatcher -----------------------------------------------------------------------------------
 
     async def dispatch_once(self) -> bool:
-        """Claim one batch and start it; True when the batch was full (more may be due)."""
+        """Claim one batch, owners in turn, and start it; True when the batch was full (more may be due)."""
         ctx = self.ctx
         if ctx.invoker is None:
             return False
         batch = ctx.settings.dispatch_batch
-        jobs = await ctx.db.call(ctx.repo.claim_due, batch)
+        if isinstance(ctx.invoker, LocalFunctionInvoker):
+            await self._stop_cancelled_runs(ctx.invoker)
+            batch = min(batch, ctx.invoker.free_slots)
+            if batch == 0:
+                return False  # a run's end wakes the dispatcher
+        jobs = await ctx.db.call(ctx.repo.claim_due, batch, per_owner=ctx.settings.max_running_jobs_per_owner)
         if jobs:
             await asyncio.gather(*(self._dispatch(job) for job in jobs))
         return len(jobs) >= batch
 
+    async def stop_job(self, job_id: str) -> None:
+        """A job was cancelled: never start it here, kill its local run if it has one, and reuse the slot."""
+        if job_id in self._starting:
+            self._stopped.add(job_id)
+        if isinstance(self.ctx.invoker, LocalFunctionInvoker) and await self.ctx.invoker.stop(job_id):
+            log.info("stopped the local run of cancelled job %s", job_id)
+        self.ctx.wake_dispatcher()
+
+    async def _stop_cancelled_runs(self, invoker: LocalFunctionInvoker) -> None:
+        """Kill local runs of jobs cancelled through another instance (this one's cancels stop them at once)."""
+        unfinished = invoker.unfinished_jobs() - self._starting
+        if unfinished:
+            for job_id in await self.ctx.db.call(self.ctx.repo.cancelled_among, unfinished):
+                await self.stop_job(job_id)
+
     async def _dispatch(self, job: JobRow) -> None:
+        self._starting.add(job.id)
+        try:
+            await self._start(job)
+        finally:
+            self._starting.discard(job.id)
+            self._stopped.discard(job.id)
+
+    async def _start(self, job: JobRow) -> None:
         ctx = self.ctx
         kind = kind_of(job)
         ctx.changes.notify(job.id)
@@ -107,6 +146,11 @@ class JobEngine:
             await self._ended(job.id)
             return
         assert ctx.invoker is not None
+        if job.id in self._stopped:
+            # Cancelled (here) since its claim. No await between this check and the invoker registering the
+            # run, so a cancel either lands before it or finds the run to stop.
+            log.info("not starting %s: cancelled after its claim", job.id)
+            return
         try:
             result = await ctx.invoker.invoke(function_for(kind), payload.model_dump(mode="json"), job_id=job.id)
         except InvocationError as exc:
@@ -141,6 +185,7 @@ class JobEngine:
 
     async def attempt_finished(self, record: AttemptRecord) -> None:
         """The invoker saw a run end (local runtime): a crash or timeout is settled now, not at lease expiry."""
+        self.ctx.wake_dispatcher()  # its slot is free
         if record.job_id is None or record.status in (200, 202):
             return
         if record.status is not None and record.status < 500:

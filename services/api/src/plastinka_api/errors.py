@@ -66,6 +66,16 @@ class UnprocessableUpload(ApiError):
     code = "invalid_upload"
 
 
+class QueueFull(ApiError):
+    """The owner's job quota is used up: try again after ``Retry-After`` seconds."""
+
+    status_code = 429
+    code = "queue_full"
+
+    def __init__(self, message: str, *, retry_after_s: int, details: Any = None) -> None:
+        super().__init__(message, details=details, headers={"Retry-After": str(retry_after_s)})
+
+
 class Unavailable(ApiError):
     status_code = 503
     code = "unavailable"
@@ -87,6 +97,7 @@ _DESCRIPTIONS = {
     409: "The object's current state does not allow this",
     413: "The request body is larger than the limit",
     422: "Invalid parameters, body or upload: where and why",
+    429: "A per-owner quota is used up; retry after Retry-After",
     503: "A dependency is unavailable for a moment; retry after Retry-After",
 }
 

@@ -95,6 +95,15 @@ class Settings(BaseSettings):
     )
     engine_tick_s: float = Field(default=50.0, gt=0, le=3600, description="How long one engine tick keeps passing.")
 
+    # --- fair work: per-owner job quotas ---
+    max_queued_jobs_per_owner: int = Field(
+        default=50, ge=1, description="Jobs one owner may have waiting (queued or retry_wait); past it a 429."
+    )
+    max_running_jobs_per_owner: int = Field(
+        default=4, ge=1, description="Jobs one owner may have dispatched or running at once; the rest wait."
+    )
+    queue_full_retry_after_s: int = Field(default=30, ge=1, description="Retry-After of the 429 for a full queue.")
+
     # --- limits ---
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1, description="Largest accepted upload file.")
     max_upload_rows: int = Field(

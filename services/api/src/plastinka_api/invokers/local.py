@@ -54,6 +54,7 @@ class LocalRun:
     finished: datetime | None = None
     returncode: int | None = None
     timed_out: bool = False
+    stopped: bool = False
     outcome: Any = None
     stdout: str = ""
     stderr: str = ""
@@ -63,6 +64,8 @@ class LocalRun:
         """The HTTP status the cloud would log for this run."""
         if self.timed_out:
             return 504
+        if self.stopped:
+            return 499  # ended by us (the job was cancelled), as a proxy logs a request its client gave up
         return 200 if self.returncode == 0 else 502
 
 
@@ -99,7 +102,8 @@ class LocalFunctionInvoker:
     """Fire-and-forget like ``?integration=async``: ``invoke`` returns once the process is started.
 
     At most ``max_concurrency`` handlers run at once (the rest wait their turn); a handler that outlives its
-    timeout is killed with its whole process group. ``drain()`` waits for every started run.
+    timeout is killed with its whole process group, and so is one whose job is stopped (``stop(job_id)``, on
+    cancel). ``drain()`` waits for every started run.
     """
 
     def __init__(
@@ -114,6 +118,7 @@ class LocalFunctionInvoker:
         self._functions = dict(functions)
         self._recorder = recorder or LoggingRecorder()
         self._slots = asyncio.Semaphore(max_concurrency)
+        self._max_concurrency = max_concurrency
         self._env = dict(env) if env is not None else None
         self._tasks: dict[str, asyncio.Task[LocalRun]] = {}
         self._keep_runs = keep_runs
@@ -141,6 +146,29 @@ class LocalFunctionInvoker:
             finished=datetime.now(UTC),
             version_id="local",
         )
+
+    @property
+    def free_slots(self) -> int:
+        """Handlers that could start now without waiting (the dispatcher claims no more than this)."""
+        return max(0, self._max_concurrency - len(self._tasks))
+
+    def unfinished_jobs(self) -> set[str]:
+        """The jobs with a run waiting for a slot or running."""
+        return {run.job_id for rid, run in self.runs.items() if rid in self._tasks and run.job_id is not None}
+
+    async def stop(self, job_id: str) -> int:
+        """Stop every unfinished run of ``job_id``: a run still waiting for a slot never starts its process, a
+        running one is killed with its process group. Returns how many runs were stopped; their slots are free
+        when this returns."""
+        tasks = []
+        for rid, run in self.runs.items():
+            task = self._tasks.get(rid)
+            if task is not None and run.job_id == job_id:
+                run.stopped = True
+                task.cancel()
+                tasks.append(task)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return len(tasks)
 
     async def wait(self, invocation_id: str) -> LocalRun:
         """The run, once finished (at once if it already is and is still remembered)."""
@@ -171,22 +199,12 @@ class LocalFunctionInvoker:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _run(self, spec: LocalFunction, run: LocalRun, event: str) -> LocalRun:
-        async with self._slots:
-            with tempfile.TemporaryDirectory(prefix="plastinka-fn-") as scratch:
-                result_path = Path(scratch) / "result.json"
-                deadline_ms = int((time.time() + spec.timeout_s) * 1000)
-                stdin = runner_spec(
-                    spec,
-                    name=run.function,
-                    event=event,
-                    request_id=run.request_id,
-                    deadline_ms=deadline_ms,
-                    result_path=result_path,
-                )
-                error = await self._execute(spec, run, stdin)
-                if result_path.exists():
-                    with contextlib.suppress(ValueError):
-                        run.outcome = json.loads(result_path.read_text("utf-8"))
+        try:
+            error = await self._run_in_slot(spec, run, event)
+        except asyncio.CancelledError:
+            if not run.stopped or run.returncode is None:
+                raise  # shutting down, or stopped before its process started: nothing ran, nothing to record
+            error = "stopped: the job was cancelled"
         run.finished = datetime.now(UTC)
         if error is None and run.returncode != 0 and isinstance(run.outcome, dict):
             error = f"{run.outcome.get('errorType')}: {run.outcome.get('errorMessage')}"
@@ -207,6 +225,25 @@ class LocalFunctionInvoker:
             ),
         )
         return run
+
+    async def _run_in_slot(self, spec: LocalFunction, run: LocalRun, event: str) -> str | None:
+        async with self._slots:
+            with tempfile.TemporaryDirectory(prefix="plastinka-fn-") as scratch:
+                result_path = Path(scratch) / "result.json"
+                deadline_ms = int((time.time() + spec.timeout_s) * 1000)
+                stdin = runner_spec(
+                    spec,
+                    name=run.function,
+                    event=event,
+                    request_id=run.request_id,
+                    deadline_ms=deadline_ms,
+                    result_path=result_path,
+                )
+                error = await self._execute(spec, run, stdin)
+                if result_path.exists():
+                    with contextlib.suppress(ValueError):
+                        run.outcome = json.loads(result_path.read_text("utf-8"))
+        return error
 
     async def _execute(self, spec: LocalFunction, run: LocalRun, stdin: bytes) -> str | None:
         env = {**(self._env if self._env is not None else os.environ), **spec.env}

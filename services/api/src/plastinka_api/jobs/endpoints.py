@@ -80,7 +80,7 @@ def job_routes(router: APIRouter, kind: JobKind) -> None:
     # (path suffix, endpoint, method, route-name verb, response model, summary, extra route options)
     routes: list[tuple[str, Callable[..., Any], str, str, Any, str, dict[str, Any]]] = [
         ("", create, "POST", "create", JobAccepted, f"Queue a {name} job",
-         {"status_code": 202, "responses": {200: {"description": "Idempotent repeat"}}}),
+         {"status_code": 202, "responses": {200: {"description": "Idempotent repeat"}, **error_responses(429)}}),
         ("", listing, "GET", "list", Page[public], f"List {name} jobs", {}),  # type: ignore[valid-type]
         ("/{job_id}", get, "GET", "get", public, f"One {name} job", {}),
         ("/{job_id}/cancel", cancel, "POST", "cancel", public, f"Cancel a {name} job that has not finished", {}),

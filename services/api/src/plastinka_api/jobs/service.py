@@ -62,8 +62,14 @@ def _cancel(ctx: AppContext, principal: Principal, job_id: str, kind: JobKind) -
 
 
 async def cancel(ctx: AppContext, principal: Principal, job_id: str, kind: JobKind) -> JobPublic:
-    """Cancel the owner's unfinished job; long-polls wake, its end is reported in the background."""
+    """Cancel the owner's unfinished job; long-polls wake, its end is reported in the background.
+
+    The engine then stops its run: a job not yet started never is, a local process is killed and its slot
+    reused at once (a cloud function, which cannot be stopped, is told to stop at its next callback).
+    """
     result = await ctx.db.call(_cancel, ctx, principal, job_id, kind)
+    if ctx.stop_job is not None:
+        await ctx.stop_job(job_id)
     ctx.changes.notify(job_id)
     ctx.spawn(job_ended(ctx, job_id))
     return result

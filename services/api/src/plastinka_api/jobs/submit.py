@@ -1,6 +1,8 @@
 """Submitting jobs: check what the request names belongs to the caller, write the ``queued`` row, commit.
 
-Nothing is invoked here: the dispatcher picks the committed row up (woken at once in this process).
+The owner's queue quota (``max_queued_jobs_per_owner``) is checked in the same transaction as the insert, so a
+burst of concurrent submissions cannot overshoot it; past it the answer is 429 with ``Retry-After``. Nothing is
+invoked here: the dispatcher picks the committed row up (woken at once in this process).
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ from sqlmodel import Session
 
 from plastinka_api.context import AppContext
 from plastinka_api.datasets import repository as datasets
-from plastinka_api.errors import BadRequest, Conflict
+from plastinka_api.errors import BadRequest, Conflict, QueueFull
 from plastinka_api.keys.service import Principal
 from plastinka_api.models import repository as models
-from plastinka_jobs.repository import IdempotencyConflict
+from plastinka_jobs.repository import IdempotencyConflict, QuotaExceeded
 from plastinka_jobs.tables import Dataset, Model, PredictionJob, TrainingJob
 from plastinka_schemas import PredictionJobCreate, TrainingJobCreate
 
@@ -30,6 +32,16 @@ def training_parameters(body: TrainingJobCreate) -> dict[str, Any]:
     }
 
 
+def queue_full(ctx: AppContext, exc: QuotaExceeded) -> QueueFull:
+    """The 429 for an owner whose waiting jobs reached the quota."""
+    return QueueFull(
+        f"{exc.waiting} of your jobs are already waiting to start (the limit is {exc.limit});"
+        " wait for some to start or cancel some, then submit again",
+        retry_after_s=ctx.settings.queue_full_retry_after_s,
+        details={"waiting": exc.waiting, "limit": exc.limit, "setting": "PLASTINKA_MAX_QUEUED_JOBS_PER_OWNER"},
+    )
+
+
 def submit_training(
     ctx: AppContext, principal: Principal, body: TrainingJobCreate, idempotency_key: str | None
 ) -> tuple[TrainingJob, bool]:
@@ -43,9 +55,12 @@ def submit_training(
             idempotency_key=idempotency_key,
             callback_url=str(body.callback_url) if body.callback_url else None,
             max_attempts=ctx.settings.max_attempts,
+            max_waiting=ctx.settings.max_queued_jobs_per_owner,
         )
     except IdempotencyConflict as exc:
         raise Conflict(str(exc), details={"job_id": exc.job_id}) from None
+    except QuotaExceeded as exc:
+        raise queue_full(ctx, exc) from None
 
 
 def _prediction_model(session: Session, owner: str, body: PredictionJobCreate) -> Model:
@@ -88,6 +103,9 @@ def submit_prediction(
             idempotency_key=idempotency_key,
             callback_url=str(body.callback_url) if body.callback_url else None,
             max_attempts=ctx.settings.max_attempts,
+            max_waiting=ctx.settings.max_queued_jobs_per_owner,
         )
     except IdempotencyConflict as exc:
         raise Conflict(str(exc), details={"job_id": exc.job_id}) from None
+    except QuotaExceeded as exc:
+        raise queue_full(ctx, exc) from None
