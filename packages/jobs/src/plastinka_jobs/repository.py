@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final, TypeVar, cast
 
 import sqlalchemy as sa
@@ -92,6 +92,7 @@ class QuotaExceeded(Exception):
         self.limit = limit
 
 
+_NEVER: Final = datetime.min.replace(tzinfo=UTC)
 #: PostgreSQL advisory lock key of the dispatch claim: one claimer at a time reads the owners' load and claims.
 DISPATCH_LOCK: Final = 0x706C_6469  # "pldi"
 
@@ -109,15 +110,23 @@ class Candidate:
 
 
 def fair_order(
-    queues: Mapping[str, Sequence[Candidate]], active: Mapping[str, int], limit: int, per_owner: int | None
+    queues: Mapping[str, Sequence[Candidate]],
+    active: Mapping[str, int],
+    last_served: Mapping[str, datetime],
+    *,
+    limit: int,
+    per_owner: int | None,
+    now: datetime,
 ) -> list[Candidate]:
-    """Up to ``limit`` candidates, least-loaded owner first: each pick goes to the owner with the fewest jobs
-    in flight (``active`` plus those picked so far), the oldest due job breaking ties, never past ``per_owner``.
+    """Up to ``limit`` candidates, owners in turn: each pick goes to the owner with the fewest jobs in flight
+    (``active`` plus those picked so far), then to the one served least recently (``last_served``: its latest
+    dispatch; never served goes first), then to the oldest due job; never past ``per_owner`` for one owner.
 
-    Owners with equal load alternate (round-robin), and an owner with a burst waits while another owner with
-    fewer jobs running has one due; each owner's own jobs stay in due order.
+    So an owner with a burst takes a slot only when no owner with less in flight, or served longer ago, has a
+    job due; each owner's own jobs keep their due order.
     """
     load = Counter(active)
+    served = {owner: last_served.get(owner, _NEVER) for owner in queues}
     heads = dict.fromkeys(queues, 0)
     picked: list[Candidate] = []
     while len(picked) < limit:
@@ -126,13 +135,15 @@ def fair_order(
             if heads[owner] >= len(queue) or (per_owner is not None and load[owner] >= per_owner):
                 continue
             head = queue[heads[owner]]
-            if best is None or (load[owner], head.due, head.job_id) < (load[best.owner], best.due, best.job_id):
+            key = (load[owner], served[owner], head.due, head.job_id)
+            if best is None or key < (load[best.owner], served[best.owner], best.due, best.job_id):
                 best = head
         if best is None:
             break
         picked.append(best)
         heads[best.owner] += 1
         load[best.owner] += 1
+        served[best.owner] = now + timedelta(microseconds=len(picked))
     return picked
 
 
@@ -408,12 +419,12 @@ class JobRepository:
     ) -> list[JobRow]:
         """Hand due jobs to this dispatcher: ``queued``/``retry_wait`` -> ``dispatched``, ``attempt += 1``.
 
-        At most ``limit`` jobs in all, taken owners in turn (:func:`fair_order`: the owner with the fewest jobs
-        dispatched or running first, oldest due job first among equals), and never more than ``per_owner`` in
-        flight for one owner. Safe with many dispatchers: on PostgreSQL the claim holds a transaction-scoped
-        advisory lock, so the owners' load it reads is the load it claims against; on SQLite the transaction
-        takes the write lock first (``BEGIN IMMEDIATE``). Either way each claim is a conditional UPDATE from a
-        waiting status, so a job is claimed once, and a job cancelled before the claim is never claimed.
+        At most ``limit`` jobs in all, owners in turn (:func:`fair_order`: fewest jobs in flight first, then
+        the owner served least recently, then the oldest due job), never more than ``per_owner`` in flight
+        for one owner. Safe with many dispatchers: on PostgreSQL the claim holds a transaction-scoped advisory
+        lock, so the load it reads is the load it claims against; on SQLite the transaction takes the write
+        lock first (``BEGIN IMMEDIATE``). Each claim is a conditional UPDATE from a waiting status, so a job
+        is claimed once, and a job cancelled before its claim is never claimed.
         """
         now = self._now()
         lease = self.policy.lease_expires_at(now)
@@ -430,8 +441,9 @@ class JobRepository:
                     queues.setdefault(candidate.owner, []).append(candidate)
             for queue in queues.values():
                 queue.sort(key=lambda c: (c.due, c.job_id))
+            served = self._last_served(conn, list(queues)) if queues else {}
             claimed: dict[JobKind, list[str]] = {}
-            for candidate in fair_order(queues, active, limit, per_owner):
+            for candidate in fair_order(queues, active, served, limit=limit, per_owner=per_owner, now=now):
                 applied = self._apply(
                     session,
                     candidate.job_id,
@@ -468,6 +480,22 @@ class JobRepository:
             .group_by(table.c.owner)
         )
         return {str(row[0]): int(row[1]) for row in conn.execute(query).all()}
+
+    @staticmethod
+    def _last_served(conn: Connection, owners: list[str]) -> dict[str, datetime]:
+        """Each owner's latest dispatch, of either kind (read through the owner index, for these owners only)."""
+        served: dict[str, datetime] = {}
+        for kind in JobKind:
+            table = _table(JOB_TABLES[kind])
+            query = (
+                sa.select(table.c.owner, sa.func.max(table.c.dispatched_at))
+                .where(table.c.owner.in_(owners), table.c.dispatched_at.is_not(None))
+                .group_by(table.c.owner)
+            )
+            for row in conn.execute(query).all():
+                owner, at = str(row[0]), row[1]
+                served[owner] = max(at, served.get(owner, at))
+        return served
 
     @staticmethod
     def _due_by_owner(conn: Connection, kind: JobKind, now: datetime, limit: int) -> list[Candidate]:
