@@ -1,19 +1,26 @@
 """The sweeper and the engine's reaction to ended runs: reconciliation from the status object, lease expiry
-with backoff and dead letters, a crashed local run retried at once."""
+with backoff and dead letters, a crashed local run retried at once; fair work: the per-owner queue quota's 429
+and a cancelled local run killed with its slot reused at once."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from plastinka_api.invokers.local import LocalFunctionInvoker, LocalRun
 from plastinka_api.invokers.recording import AttemptRecord
 from plastinka_schemas import SucceededEvent
 from plastinka_storage.keys import job_status_key
+from plastinka_testing.api_process import free_port
 from plastinka_testing.app import Api, claim, make_settings, running_api, training_manifest, upload
+from plastinka_testing.stand_ins import STAND_IN_FUNCTIONS
 
 
 async def _queued(api: Api, shop_files: tuple[Path, Path], **body: Any) -> str:
@@ -114,3 +121,76 @@ async def test_the_engine_tick_route_exists_only_where_enabled_and_runs_the_pass
         assert response.status_code == 200, response.text
         passes = response.json()["passes"]
         assert passes["dispatch"] >= 3 and passes["sweep"] == len(swept) >= 2 and passes["webhooks"] >= 3
+
+
+# --- fair work (issue 16): the queue quota, stopping cancelled runs -----------------------------------
+
+
+async def test_a_full_queue_answers_429_with_retry_after_and_writes_nothing(
+    tmp_path: Path, shop_files: tuple[Path, Path]
+) -> None:
+    settings = make_settings(tmp_path, engine_enabled=False, max_queued_jobs_per_owner=3, queue_full_retry_after_s=7)
+    async with running_api(settings) as api:
+        dataset = (await upload(api.analyst, *shop_files)).json()["id"]
+        accepted = [await api.analyst.post("/api/v1/training", json={"dataset_id": dataset}) for _ in range(3)]
+        assert [r.status_code for r in accepted] == [202] * 3
+        refused = await api.analyst.post("/api/v1/training", json={"dataset_id": dataset})
+        assert refused.status_code == 429, refused.text
+        assert refused.headers["Retry-After"] == "7"
+        body = refused.json()
+        assert body["error"] == "queue_full" and body["details"] == {
+            "waiting": 3,
+            "limit": 3,
+            "setting": "PLASTINKA_MAX_QUEUED_JOBS_PER_OWNER",
+        }
+        listed = (await api.viewer.get("/api/v1/training")).json()
+        assert listed["total"] == 3  # the refused submission wrote nothing
+        # Another owner's queue is its own.
+        rival = (await upload(api.other, *shop_files)).json()["id"]
+        assert (await api.other.post("/api/v1/training", json={"dataset_id": rival})).status_code == 202
+        # A cancelled job leaves the queue, and its place can be taken again.
+        first = accepted[0].json()["job_id"]
+        assert (await api.analyst.post(f"/api/v1/training/{first}/cancel")).status_code == 200
+        assert (await api.analyst.post("/api/v1/training", json={"dataset_id": dataset})).status_code == 202
+
+
+async def _run_of(invoker: LocalFunctionInvoker, job: str, timeout_s: float = 60) -> LocalRun:
+    """The job's local run once its process exists."""
+    async with asyncio.timeout(timeout_s):
+        while True:
+            runs = [run for run in invoker.runs.values() if run.job_id == job and run.pid is not None]
+            if runs:
+                return runs[0]
+            await asyncio.sleep(0.05)
+
+
+async def test_cancelling_a_running_local_job_kills_its_process_and_frees_the_slot(
+    tmp_path: Path, shop_files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PLASTINKA_TEST_WORK_S", "120")  # the stand-in would run for two minutes
+    settings = make_settings(
+        tmp_path, invoker="local", functions_dir=STAND_IN_FUNCTIONS, function_concurrency=1,
+        dispatch_interval_s=5, public_url=f"http://127.0.0.1:{free_port()}",  # callbacks go nowhere
+    )  # fmt: skip
+    async with running_api(settings) as api:
+        invoker = api.ctx.invoker
+        assert isinstance(invoker, LocalFunctionInvoker)
+        job = await _queued(api, shop_files)
+        run = await _run_of(invoker, job)
+        assert run.pid is not None
+        assert invoker.free_slots == 0
+        waiting = await _queued(api, shop_files)
+        started = time.monotonic()
+        cancelled = await api.analyst.post(f"/api/v1/training/{job}/cancel")
+        assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+        assert time.monotonic() - started < 5
+        # The process (and its group) is gone, the run is recorded as stopped, the slot is free ...
+        assert run.stopped and run.returncode == -signal.SIGKILL and run.status == 499
+        with pytest.raises(ProcessLookupError):
+            os.kill(run.pid, 0)
+        logged = await api.ctx.db.call(api.ctx.repo.invocations, job)
+        assert [(entry.http_status, entry.error) for entry in logged] == [(499, "stopped: the job was cancelled")]
+        # ... and taken by the waiting job at once, long before the 5 s dispatch interval.
+        second = await _run_of(invoker, waiting, timeout_s=3)
+        assert run.finished is not None and (second.started - run.finished).total_seconds() < 1
+        assert (await api.viewer.get(f"/api/v1/status/{job}")).json()["status"] == "cancelled"

@@ -52,6 +52,7 @@ class LocalRun:
     job_id: str | None
     started: datetime
     finished: datetime | None = None
+    pid: int | None = None
     returncode: int | None = None
     timed_out: bool = False
     stopped: bool = False
@@ -256,6 +257,7 @@ class LocalFunctionInvoker:
             env=env,
             start_new_session=True,  # its own process group, so a kill takes its children too
         )
+        run.pid = proc.pid
         communicate = asyncio.ensure_future(proc.communicate(stdin))
         try:
             out, err = await asyncio.wait_for(asyncio.shield(communicate), spec.timeout_s)
