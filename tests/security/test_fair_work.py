@@ -97,5 +97,5 @@ def test_a_cancelled_burst_never_runs_and_does_not_starve_another_owner(
         ends = [row.finished_at for row in session.scalars(sa.select(CloudFunctionLog)) if row.finished_at]
     engine.dispose()
     freed = max([submitted_b, *(end for end in ends if end <= dispatched[job_b])])
-    print(f"B dispatched {(dispatched[job_b] - freed).total_seconds():.3f} s after its slot freed")  # noqa: T201
+    print(f"B dispatched {(dispatched[job_b] - freed).total_seconds():.3f} s after its slot freed")
     assert (dispatched[job_b] - freed).total_seconds() < DISPATCH_INTERVAL_S, (dispatched[job_b], freed)
