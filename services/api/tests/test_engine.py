@@ -194,3 +194,24 @@ async def test_cancelling_a_running_local_job_kills_its_process_and_frees_the_sl
         second = await _run_of(invoker, waiting, timeout_s=3)
         assert run.finished is not None and (second.started - run.finished).total_seconds() < 1
         assert (await api.viewer.get(f"/api/v1/status/{job}")).json()["status"] == "cancelled"
+
+
+async def test_a_run_cancelled_through_another_instance_is_killed_at_the_next_dispatch_pass(
+    tmp_path: Path, shop_files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PLASTINKA_TEST_WORK_S", "120")
+    settings = make_settings(
+        tmp_path, invoker="local", functions_dir=STAND_IN_FUNCTIONS, function_concurrency=1,
+        dispatch_interval_s=0.3, public_url=f"http://127.0.0.1:{free_port()}",
+    )  # fmt: skip
+    async with running_api(settings) as api:
+        invoker = api.ctx.invoker
+        assert isinstance(invoker, LocalFunctionInvoker)
+        job = await _queued(api, shop_files)
+        run = await _run_of(invoker, job)
+        # Another instance cancels: the database changes, this process is not told.
+        assert await api.ctx.db.call(api.ctx.repo.cancel, job, owner="shop")
+        async with asyncio.timeout(3):  # ten dispatch passes
+            ended = await invoker.wait(run.request_id)
+        assert ended.stopped and ended.returncode == -signal.SIGKILL
+        assert invoker.free_slots == 1
