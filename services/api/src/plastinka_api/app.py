@@ -18,6 +18,7 @@ from plastinka_api.database import Database
 from plastinka_api.datasets import endpoints as datasets
 from plastinka_api.engine import JobEngine
 from plastinka_api.errors import install_error_handlers
+from plastinka_api.headers import SecurityHeadersMiddleware
 from plastinka_api.jobs import endpoints as jobs
 from plastinka_api.keys import endpoints as keys
 from plastinka_api.limits import BodyLimitMiddleware
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None, *, out: TextIO | None = None) -
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_upload_bytes=settings.max_upload_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: error and limit responses get the headers too
     app.include_router(health.router)
     app.include_router(files.router)
     api = APIRouter(prefix=API_PREFIX)
