@@ -62,6 +62,7 @@ async def test_cancel_then_late_events_are_ignored(api: Api, dataset_id: str) ->
 
 
 async def test_webhook_is_signed_and_retried(api: Api, dataset_id: str) -> None:
+    from plastinka_api.egress import EgressPolicy
     from plastinka_api.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 
     received: list[tuple[dict[str, str], bytes]] = []
@@ -87,6 +88,8 @@ async def test_webhook_is_signed_and_retried(api: Api, dataset_id: str) -> None:
         await asyncio.sleep(0.02)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
+        # A loopback receiver is reachable only because the operator trusts it (PLASTINKA_WEBHOOK_ALLOWED_HOSTS).
+        api.ctx.webhooks.policy = EgressPolicy.parse("127.0.0.1")
         url = f"http://127.0.0.1:{port}/hook"
         job = (await api.analyst.post("/api/v1/training", json={"dataset_id": dataset_id, "callback_url": url})).json()[
             "job_id"

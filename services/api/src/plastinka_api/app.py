@@ -16,6 +16,7 @@ from plastinka_api import bootstrap
 from plastinka_api.context import AppContext
 from plastinka_api.database import Database
 from plastinka_api.datasets import endpoints as datasets
+from plastinka_api.egress import EgressPolicy
 from plastinka_api.engine import JobEngine
 from plastinka_api.errors import install_error_handlers
 from plastinka_api.headers import SecurityHeadersMiddleware
@@ -63,7 +64,7 @@ def build_context(settings: Settings, metrics: Metrics) -> AppContext:
         db=Database(engine),
         store=make_store(settings, secret),
         secret=secret,
-        webhooks=WebhookSender(webhook_secret, attempts=settings.webhook_attempts),
+        webhooks=WebhookSender(webhook_secret, policy=EgressPolicy.parse(settings.webhook_allowed_hosts)),
         repo=JobRepository(engine, policy),
     )
 

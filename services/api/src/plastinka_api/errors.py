@@ -66,6 +66,16 @@ class UnprocessableUpload(ApiError):
     code = "invalid_upload"
 
 
+class InvalidField(ApiError):
+    """A request field that parses but breaks a rule checked later (a callback URL that resolves inside)."""
+
+    status_code = 422
+    code = "validation_error"
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(f"invalid request: {where}: {message}", details=[{"where": where, "message": message}])
+
+
 class Unavailable(ApiError):
     status_code = 503
     code = "unavailable"

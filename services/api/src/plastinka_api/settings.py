@@ -108,6 +108,18 @@ class Settings(BaseSettings):
     )
     webhook_interval_s: float = Field(default=1.0, gt=0, description="Period of the webhook outbox pass.")
 
+    # --- hardening: callbacks, authentication (docs/security.md) ---
+    webhook_allowed_hosts: str = Field(
+        default="",
+        description="Callback hosts, IPs or networks (comma-separated) trusted though not public; empty: public only.",
+    )
+    auth_throttle_burst: int = Field(
+        default=30, ge=0, description="Failed authentications one client address may make at once (0: no throttle)."
+    )
+    auth_throttle_per_minute: float = Field(
+        default=30.0, gt=0, description="Failed-authentication tries a client address earns back per minute."
+    )
+
     workers: int = Field(
         default=1, ge=1, le=64, description="Server processes (uvicorn workers); each runs the job engine too."
     )
