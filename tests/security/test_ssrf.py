@@ -19,7 +19,7 @@ import pytest
 
 from plastinka_api import egress
 from plastinka_api.egress import EgressPolicy
-from plastinka_api.webhooks import WebhookSender
+from plastinka_api.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookSender, verify
 from plastinka_testing.security import SecureServer, event, secure_server, training_manifest
 from plastinka_testing.servers import API, post_dataset
 from plastinka_testing.yandex import CallbackSink
@@ -209,9 +209,12 @@ def test_an_allow_listed_loopback_listener_gets_the_webhook(
             f"{API}/training", json={"dataset_id": created.json()["id"], "callback_url": "http://10.0.0.1/x"}
         )
         assert refused.status_code == 422  # the list opens what it names, nothing else
+        owner_secret = client.post(f"{API}/keys/webhook-secret").json()["secret"].encode()
         job_id = _finish_training(trusting, client, created.json()["id"], callback_sink.url)
     deadline = time.monotonic() + 30
     while not callback_sink.events:
         assert time.monotonic() < deadline, trusting.log_tail()
         time.sleep(0.1)
     assert callback_sink.events[0]["job_id"] == job_id
+    _, headers, body = callback_sink.requests[0]
+    assert verify(owner_secret, int(headers[TIMESTAMP_HEADER.lower()]), body, headers[SIGNATURE_HEADER.lower()])

@@ -147,7 +147,7 @@ async def dataset_id(api: Api, shop_files: tuple[Path, Path]) -> str:
 
 
 def token(ctx: AppContext, job_id: str, attempt: int, *, expires_in: float = 3600) -> str:
-    return sign_job_token(ctx.secret, job_id, attempt, datetime.now(UTC) + timedelta(seconds=expires_in))
+    return sign_job_token(ctx.keys.callback_tokens, job_id, attempt, datetime.now(UTC) + timedelta(seconds=expires_in))
 
 
 def event(job_id: str, attempt: int, type_: str, **fields: Any) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from plastinka_api.models import endpoints as models
 from plastinka_api.platform import files, health, internal
 from plastinka_api.results import endpoints as results
 from plastinka_api.runtime import DbRecorder, make_invoker, make_store
-from plastinka_api.secrets_file import load_secret
+from plastinka_api.secrets_file import load_keys
 from plastinka_api.settings import Settings
 from plastinka_api.status import endpoints as status
 from plastinka_api.webhooks import WebhookSender
@@ -49,8 +49,7 @@ def build_context(settings: Settings, metrics: Metrics) -> AppContext:
     engine = create_engine(settings.resolved_database_url, pool_size=20, max_overflow=20)
     migrate(engine)
     metrics.watch_engine(engine)
-    secret = load_secret(settings)
-    webhook_secret = settings.webhook_secret.get_secret_value().encode() if settings.webhook_secret else secret
+    keys = load_keys(settings)  # one key per purpose, none of them the master secret
     policy = RetryPolicy(
         max_attempts=settings.max_attempts,
         base_delay_s=settings.retry_base_s,
@@ -62,9 +61,9 @@ def build_context(settings: Settings, metrics: Metrics) -> AppContext:
         settings=settings,
         metrics=metrics,
         db=Database(engine),
-        store=make_store(settings, secret),
-        secret=secret,
-        webhooks=WebhookSender(webhook_secret, policy=EgressPolicy.parse(settings.webhook_allowed_hosts)),
+        store=make_store(settings, keys.signed_urls),
+        keys=keys,
+        webhooks=WebhookSender(keys.webhooks, policy=EgressPolicy.parse(settings.webhook_allowed_hosts)),
         repo=JobRepository(engine, policy),
     )
 

@@ -11,6 +11,7 @@ from fastapi import Request
 from plastinka_api.database import Database
 from plastinka_api.keys.service import PrincipalCache
 from plastinka_api.metrics import Metrics
+from plastinka_api.secrets_file import ServerKeys
 from plastinka_api.settings import Settings
 from plastinka_api.webhooks import WebhookSender
 from plastinka_jobs.repository import JobRepository
@@ -45,7 +46,7 @@ class AppContext:
     metrics: Metrics
     db: Database
     store: Any
-    secret: bytes
+    keys: ServerKeys
     webhooks: WebhookSender
     repo: JobRepository
     invoker: FunctionInvoker | None = None

@@ -70,11 +70,17 @@ class Settings(BaseSettings):
 
     # --- secrets ---
     secret_key: SecretStr | None = Field(
-        default=None, description="Signs callback tokens and download URLs; generated into <data_dir> when unset."
+        default=None,
+        description="Master secret: the keys of callback tokens, download URLs, webhooks are derived from it (HKDF); "
+        "generated into <data_dir> when unset.",
     )
-    bootstrap_admin_key: SecretStr | None = Field(default=None, description="Made an admin key at start-up.")
+    bootstrap_admin_key: SecretStr | None = Field(
+        default=None, description="Made an admin key at start-up; at least 32 varied characters."
+    )
     webhook_secret: SecretStr | None = Field(
-        default=None, description="HMAC key of webhook signatures; the secret key when unset."
+        default=None,
+        description="Webhook HMAC key of owners without their own secret (POST /keys/webhook-secret); "
+        "derived from the secret key when unset.",
     )
 
     # --- job engine ---
