@@ -27,7 +27,7 @@ from plastinka_jobs.tokens import sign_job_token
 from plastinka_schemas import ArtifactRef, Role
 from plastinka_storage.keys import job_artifact_key
 
-ADMIN_KEY = "pk_test_admin_" + "x" * 32
+ADMIN_KEY = "pk_test_admin_5lSBIyc6CpO7wHoykrzI96MDddbTxjdrOyP0ydK5p5w"  # strong enough to bootstrap
 
 
 @dataclass

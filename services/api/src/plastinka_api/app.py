@@ -31,6 +31,7 @@ from plastinka_api.runtime import DbRecorder, make_invoker, make_store
 from plastinka_api.secrets_file import load_keys
 from plastinka_api.settings import Settings
 from plastinka_api.status import endpoints as status
+from plastinka_api.throttle import FailureThrottle
 from plastinka_api.webhooks import WebhookSender
 from plastinka_jobs.db import create_engine, migrate
 from plastinka_jobs.policy import RetryPolicy
@@ -65,6 +66,7 @@ def build_context(settings: Settings, metrics: Metrics) -> AppContext:
         keys=keys,
         webhooks=WebhookSender(keys.webhooks, policy=EgressPolicy.parse(settings.webhook_allowed_hosts)),
         repo=JobRepository(engine, policy),
+        auth_throttle=FailureThrottle(settings.auth_throttle_burst, settings.auth_throttle_per_minute),
     )
 
 

@@ -13,6 +13,7 @@ from plastinka_api.keys.service import PrincipalCache
 from plastinka_api.metrics import Metrics
 from plastinka_api.secrets_file import ServerKeys
 from plastinka_api.settings import Settings
+from plastinka_api.throttle import FailureThrottle
 from plastinka_api.webhooks import WebhookSender
 from plastinka_jobs.repository import JobRepository
 
@@ -53,6 +54,7 @@ class AppContext:
     wake: asyncio.Event | None = None
     webhook_wake: asyncio.Event | None = None
     principals: PrincipalCache = field(default_factory=PrincipalCache)
+    auth_throttle: FailureThrottle = field(default_factory=lambda: FailureThrottle(0, 1.0))
     changes: JobChanges = field(default_factory=JobChanges)
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 

@@ -66,6 +66,13 @@ class UnprocessableUpload(ApiError):
     code = "invalid_upload"
 
 
+class TooManyAuthFailures(ApiError):
+    """Too many failed authentications from one client address; ``Retry-After`` says when to try again."""
+
+    status_code = 429
+    code = "too_many_auth_failures"
+
+
 class InvalidField(ApiError):
     """A request field that parses but breaks a rule checked later (a callback URL that resolves inside)."""
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from plastinka_api.keys.strength import weakness
 
 
 class Settings(BaseSettings):
@@ -133,6 +135,14 @@ class Settings(BaseSettings):
 
     # --- start-up ---
     sample_dataset: bool = Field(default=True, description="Register the sample shop dataset on first start.")
+
+    @field_validator("bootstrap_admin_key")
+    @classmethod
+    def _strong_bootstrap_key(cls, value: SecretStr | None) -> SecretStr | None:
+        problem = None if value is None else weakness(value.get_secret_value())
+        if problem is not None:
+            raise ValueError(f"PLASTINKA_BOOTSTRAP_ADMIN_KEY: {problem}")
+        return value
 
     @property
     def resolved_database_url(self) -> str:
