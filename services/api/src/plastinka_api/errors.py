@@ -106,10 +106,17 @@ _DESCRIPTIONS = {
     422: "Invalid parameters, body or upload: where and why",
     503: "A dependency is unavailable for a moment; retry after Retry-After",
 }
+_AUTH_THROTTLED = 429
+_DESCRIPTIONS.setdefault(_AUTH_THROTTLED, "Too many requests (or failed authentications); retry after Retry-After")
 
 
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` documenting these error statuses with the :class:`ErrorBody` schema."""
+    """OpenAPI ``responses`` documenting these error statuses with the :class:`ErrorBody` schema.
+
+    Wherever an API key is checked (401) the failed-authentication throttle may answer 429 too.
+    """
+    if 401 in codes and _AUTH_THROTTLED not in codes:
+        codes = (*codes, _AUTH_THROTTLED)
     return {code: {"model": ErrorBody, "description": _DESCRIPTIONS[code]} for code in codes}
 
 
