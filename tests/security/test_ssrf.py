@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import ssl
+import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +25,7 @@ from plastinka_api.egress import EgressPolicy
 from plastinka_api.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookSender, verify
 from plastinka_testing.security import SecureServer, event, secure_server, training_manifest
 from plastinka_testing.servers import API, post_dataset
-from plastinka_testing.yandex import CallbackSink
+from plastinka_testing.yandex import CallbackSink, loopback_certificate
 
 INSIDE = [
     "http://127.0.0.1:9911/x",
@@ -160,6 +163,55 @@ def test_delivery_connects_to_the_checked_address_with_the_original_host(callbac
     path, headers, body = callback_sink.requests[0]
     assert path == "/hook" and headers["host"] == f"hooks.pinned.test:{port}"
     assert body == b'{"job_id":"tj_1"}'
+
+
+@pytest.fixture
+def tls_listener(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[int, list[str]]]:
+    """An https listener on loopback whose certificate names ``localhost`` and 127.0.0.1; the webhook client
+    trusts it through SSL_CERT_FILE (as an operator with a private CA would). Yields (port, request hosts)."""
+    cert, key = loopback_certificate()
+    (tmp_path / "cert.pem").write_bytes(cert)
+    (tmp_path / "key.pem").write_bytes(key)
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "cert.pem"))
+    hosts: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            hosts.append(str(self.headers.get("Host")))
+            self.send_response(204)
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1], hosts
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_tls_checks_the_certificate_against_the_name_not_the_pinned_address(
+    tls_listener: tuple[int, list[str]],
+) -> None:
+    port, hosts = tls_listener
+    sender = WebhookSender(b"k" * 32, policy=EgressPolicy.parse("localhost, 127.0.0.1"), resolver=Answers(["127.0.0.1"]))
+    delivered, _, error = asyncio.run(sender.post_once(f"https://localhost:{port}/hook", "job.succeeded", {}))
+    assert delivered, error
+    assert hosts == [f"localhost:{port}"]
+    # The certificate covers 127.0.0.1, the address connected to, but not this name: refused by the client.
+    delivered, retryable, error = asyncio.run(
+        sender.post_once(f"https://hooks.other.test:{port}/hook", "job.succeeded", {})
+    )
+    assert not delivered and error is not None and "certificate" in error.lower(), error
+    assert hosts == [f"localhost:{port}"]
 
 
 def test_redirects_are_not_followed(callback_sink: CallbackSink) -> None:

@@ -89,7 +89,10 @@ class WebhookSender:
         options = destination.request_options()
         headers = {**self.headers(event, body, secret), **options.pop("headers")}
         try:
-            async with httpx.AsyncClient(timeout=self._timeout, follow_redirects=False, trust_env=False) as client:
+            # An explicit transport: no proxy from the environment (it would undo the pinning), while
+            # SSL_CERT_FILE / SSL_CERT_DIR still name the roots certificates are checked against.
+            transport = httpx.AsyncHTTPTransport(retries=0)
+            async with httpx.AsyncClient(timeout=self._timeout, follow_redirects=False, transport=transport) as client:
                 response = await client.post(destination.pinned_url, content=body, headers=headers, **options)
         except httpx.HTTPError as exc:
             return False, True, f"{type(exc).__name__}: {exc}"
