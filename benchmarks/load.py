@@ -48,7 +48,7 @@ from plastinka_testing.api_process import serve_api
 from plastinka_testing.postgres import resolve_server
 from plastinka_testing.yandex import FakeYandexCloud
 
-ADMIN_KEY = "pk_load_admin_" + "k" * 32
+ADMIN_KEY = "pk_load_admin_NW4_S5CuQr5EzNlhTmvIP3m7zYrPIPU1HmqMiYHe3lU"  # a bootstrap key must be strong
 SECRET = "load-shared-secret-" + "z" * 30
 
 

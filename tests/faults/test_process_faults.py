@@ -22,7 +22,8 @@ def test_api_sigkilled_mid_job_then_restarted(
 ) -> None:
     matrix.update(case="API SIGKILL mid-job + restart", backend=backend["name"])
     callback_sink.answers.extend([503, 503, 503])  # the receiver is down at first: the webhook must outlive us
-    env = env_for(backend, tmp_path, PLASTINKA_TEST_WORK_S="3")
+    # The sink listens on loopback, which webhooks may reach only when the operator allows it.
+    env = env_for(backend, tmp_path, PLASTINKA_TEST_WORK_S="3", PLASTINKA_WEBHOOK_ALLOWED_HOSTS="127.0.0.1")
     port, data = free_port(), tmp_path / "var"
     with api_server(data, env, "first", port=port) as first, first.client(ADMIN_KEY) as client:
         dataset = upload(client, *shop)["id"]

@@ -66,6 +66,7 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/keys"): Rule(
         "admin", "/api/v1/keys", ok(201), owned=False, body={"name": "m", "role": "viewer", "owner": "shop"}
     ),
+    ("POST", "/api/v1/keys/webhook-secret"): Rule("analyst", "/api/v1/keys/webhook-secret", ok(201), owned=False),
     # Keys are managed deployment-wide by admins (POST /keys names any owner), so not owner-scoped.
     ("DELETE", "/api/v1/keys/{key_id}"): Rule("admin", "/api/v1/keys/{key}", ok(204), owned=False),
     ("POST", "/api/v1/datasets"): Rule("analyst", "/api/v1/datasets", ok(200, 201), owned=False, files=True),

@@ -18,6 +18,7 @@ import fastexcel
 import polars as pl
 import pytest
 
+from plastinka_api.secrets_file import SIGNED_URLS, derive
 from plastinka_storage.signing import sign
 from plastinka_testing.security import (
     MAX_UPLOAD_BYTES,
@@ -32,6 +33,8 @@ from plastinka_testing.security import (
 from plastinka_testing.servers import API, SECRET, post_dataset
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: The key the server signs download URLs with (derived from its master secret).
+URL_KEY = derive(SECRET.encode(), SIGNED_URLS)
 
 
 @contextmanager
@@ -327,7 +330,7 @@ def _tampered(signed: dict[str, Any]) -> dict[str, tuple[str, dict[str, str]]]:
         "another key, same signature": (f"/files/{dataset_key}", params),
         "expired but genuinely signed": (
             path,
-            {"expires": str(past), "signature": sign(SECRET, method="GET", key=key, expires=past)},
+            {"expires": str(past), "signature": sign(URL_KEY, method="GET", key=key, expires=past)},
         ),
         "signed with another secret": (
             path,
@@ -338,7 +341,7 @@ def _tampered(signed: dict[str, Any]) -> dict[str, tuple[str, dict[str, str]]]:
         "absolute key": ("/files//etc/passwd", params),
         "signature of a PUT": (
             path,
-            {"expires": params["expires"], "signature": sign(SECRET, method="PUT", key=key, expires=expires)},
+            {"expires": params["expires"], "signature": sign(URL_KEY, method="PUT", key=key, expires=expires)},
         ),
     }
 

@@ -5,6 +5,9 @@ Every generated request (valid and invalid) must get no 5xx, a documented status
 type and a body matching the documented schema. Path ids are mostly random (-> 404); each case whose path has
 an id is sent a second time with the shop's real objects in it, so the success paths (results as CSV/XLSX,
 plots, accuracy, cancel, activate...) are fuzzed too. Examples per operation are bounded and derandomised.
+
+No fuzzed request makes the server resolve a public name: every generated ``callback_url`` is pointed at
+loopback before it is sent (:func:`loopback_callback`), and the server refuses loopback callbacks (422).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import AnyHttpUrl, TypeAdapter, ValidationError
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -30,6 +34,24 @@ from plastinka_testing.servers import ADMIN_KEY
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 EXAMPLES = 40
+_URL = TypeAdapter(AnyHttpUrl)
+
+
+def loopback_callback(case: Any) -> None:
+    """Point a generated ``callback_url`` at loopback, so the server never resolves a fuzzed (public) name.
+
+    A value the API's own URL type accepts keeps its scheme, port, path and query with the host made
+    127.0.0.1 (which the server refuses with 422: not allow-listed); a value it rejects is left alone (a 422
+    before any resolution).
+    """
+    if not isinstance(case.body, dict) or not isinstance(case.body.get("callback_url"), str):
+        return
+    try:
+        url = _URL.validate_python(case.body["callback_url"])
+    except ValidationError:
+        return
+    query = f"?{url.query}" if url.query else ""
+    case.body = {**case.body, "callback_url": f"{url.scheme}://127.0.0.1:{url.port}{url.path or '/'}{query}"}
 
 
 def _documented() -> list[tuple[str, str]]:
@@ -78,6 +100,7 @@ def test_live_schema(method: str, path: str, live_schema: Any, server: SecureSer
     @given(case=cases)
     @settings(max_examples=EXAMPLES, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
     def fuzz(case: Any) -> None:
+        loopback_callback(case)
         case.call_and_validate(base_url=server.url, headers=headers, checks=CHECKS)
         if ids and case.path_parameters:
             case.path_parameters = {**case.path_parameters, **ids}

@@ -22,7 +22,7 @@ def test_migrated_schema_matches_the_metadata(engine: Engine) -> None:
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
         assert compare_metadata(context, metadata) == []
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0002"
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0003"
         tables = set(sa.inspect(conn).get_table_names())
     assert tables == set(metadata.tables) | {"alembic_version"}
     assert {

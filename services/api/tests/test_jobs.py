@@ -62,6 +62,7 @@ async def test_cancel_then_late_events_are_ignored(api: Api, dataset_id: str) ->
 
 
 async def test_webhook_is_signed_and_retried(api: Api, dataset_id: str) -> None:
+    from plastinka_api.egress import EgressPolicy
     from plastinka_api.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 
     received: list[tuple[dict[str, str], bytes]] = []
@@ -87,6 +88,11 @@ async def test_webhook_is_signed_and_retried(api: Api, dataset_id: str) -> None:
         await asyncio.sleep(0.02)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
+        # A loopback receiver is reachable only because the operator trusts it (PLASTINKA_WEBHOOK_ALLOWED_HOSTS).
+        api.ctx.webhooks.policy = EgressPolicy.parse("127.0.0.1")
+        made = await api.analyst.post("/api/v1/keys/webhook-secret")  # the owner's own secret signs its webhooks
+        assert made.status_code == 201, made.text
+        owner_secret = made.json()["secret"].encode()
         url = f"http://127.0.0.1:{port}/hook"
         job = (await api.analyst.post("/api/v1/training", json={"dataset_id": dataset_id, "callback_url": url})).json()[
             "job_id"
@@ -103,9 +109,9 @@ async def test_webhook_is_signed_and_retried(api: Api, dataset_id: str) -> None:
         await serving
     assert len(received) == 2
     headers, body = received[-1]
-    assert verify(api.ctx.secret, int(headers[TIMESTAMP_HEADER.lower()]), body, headers[SIGNATURE_HEADER.lower()])
-    assert not verify(
-        b"another-secret-xxxxxxxx", int(headers[TIMESTAMP_HEADER.lower()]), body, headers[SIGNATURE_HEADER.lower()]
-    )
+    timestamp, signature = int(headers[TIMESTAMP_HEADER.lower()]), headers[SIGNATURE_HEADER.lower()]
+    assert verify(owner_secret, timestamp, body, signature)
+    assert not verify(api.ctx.keys.webhooks, timestamp, body, signature)
+    assert not verify(b"another-secret-xxxxxxxx", timestamp, body, signature)
     payload = json.loads(body)
     assert payload["job_id"] == job and payload["status"] == "succeeded"

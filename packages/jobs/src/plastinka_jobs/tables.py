@@ -26,6 +26,7 @@ __all__ = [
     "PredictionJob",
     "TrainingJob",
     "WebhookOutbox",
+    "WebhookSecret",
     "metadata",
 ]
 
@@ -227,6 +228,18 @@ class ApiKey(_Table, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     revoked_at: dt.datetime | None = _utc()
     last_used_at: dt.datetime | None = _utc()
+
+
+class WebhookSecret(_Table, table=True):
+    """An owner's webhook signing secret, sealed (AES-GCM under a key the API derives from its master secret,
+    the owner as associated data): the database alone does not reveal it. One per owner; rotation replaces it."""
+
+    __tablename__ = "webhook_secrets"
+
+    owner: str = Field(primary_key=True, max_length=200)
+    sealed: str = Field(max_length=200)
+    prefix: str = Field(max_length=16)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class WebhookOutbox(_Table, table=True):

@@ -21,6 +21,7 @@ from plastinka_schemas.api import (
     TrainingJobPublic,
     TrainingResult,
     ValidationIssue,
+    WebhookSecretCreated,
 )
 from plastinka_schemas.contracts import contract_schemas
 from plastinka_schemas.enums import TERMINAL_STATUSES, Frequency, JobKind, JobStatus, Role
@@ -79,6 +80,7 @@ __all__ = [
     "TrainingJobPublic",
     "TrainingResult",
     "ValidationIssue",
+    "WebhookSecretCreated",
     "contract_schemas",
     "parse_job_event",
     "sales",

@@ -58,6 +58,15 @@ class ApiKeyCreated(ApiKeyPublic):
     key: str
 
 
+class WebhookSecretCreated(OutputModel):
+    """The caller's owner's new webhook secret: shown this once; it replaces the previous one at once."""
+
+    owner: str
+    secret: str
+    prefix: str
+    created_at: datetime
+
+
 # --- Datasets -------------------------------------------------------------------------------------------
 
 

@@ -27,7 +27,7 @@ from plastinka_jobs.tokens import sign_job_token
 from plastinka_schemas import ArtifactRef, Role
 from plastinka_storage.keys import job_artifact_key
 
-ADMIN_KEY = "pk_test_admin_" + "x" * 32
+ADMIN_KEY = "pk_test_admin_5lSBIyc6CpO7wHoykrzI96MDddbTxjdrOyP0ydK5p5w"  # strong enough to bootstrap
 
 
 @dataclass
@@ -147,7 +147,7 @@ async def dataset_id(api: Api, shop_files: tuple[Path, Path]) -> str:
 
 
 def token(ctx: AppContext, job_id: str, attempt: int, *, expires_in: float = 3600) -> str:
-    return sign_job_token(ctx.secret, job_id, attempt, datetime.now(UTC) + timedelta(seconds=expires_in))
+    return sign_job_token(ctx.keys.callback_tokens, job_id, attempt, datetime.now(UTC) + timedelta(seconds=expires_in))
 
 
 def event(job_id: str, attempt: int, type_: str, **fields: Any) -> dict[str, Any]:

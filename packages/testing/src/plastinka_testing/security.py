@@ -48,6 +48,7 @@ TABLES = (
     "api_keys",
     "cloud_function_logs",
     "webhook_outbox",
+    "webhook_secrets",
 )
 
 
@@ -116,9 +117,11 @@ def secure_server(data_dir: Path, env: Mapping[str, str] | None = None) -> Itera
 
 
 def job_token(job_id: str, attempt: int, *, expires_in: float = 3600, secret: str = SECRET) -> str:
+    from plastinka_api.secrets_file import CALLBACK_TOKENS, derive  # noqa: PLC0415
     from plastinka_jobs.tokens import sign_job_token  # noqa: PLC0415
 
-    return sign_job_token(secret, job_id, attempt, datetime.now(UTC) + timedelta(seconds=expires_in))
+    key = derive(secret.encode(), CALLBACK_TOKENS)  # what the server derives from its master secret
+    return sign_job_token(key, job_id, attempt, datetime.now(UTC) + timedelta(seconds=expires_in))
 
 
 def event(job_id: str, attempt: int, type_: str, **fields: Any) -> dict[str, Any]:

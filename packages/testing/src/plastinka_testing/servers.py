@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 #: The bootstrap admin key and the master secret of every test server.
-ADMIN_KEY = "pk_test_admin_" + "k" * 32
+ADMIN_KEY = "pk_test_admin_L7mfj_CQrJB_NKPiY49ly0b7qjV4yvtjkCX8BCdo8Jg"
 SECRET = "plastinka-test-secret-" + "s" * 30
 API = "/api/v1"
 TERMINAL = frozenset({"succeeded", "failed", "cancelled", "dead_letter"})

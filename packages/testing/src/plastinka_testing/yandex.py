@@ -453,12 +453,15 @@ class FunctionsEmulator:
 class CallbackSink:
     """The API's callback endpoint in miniature: records every job event POSTed to it, answers 200.
 
-    ``answers`` scripts other statuses (e.g. 503 then 200) for the reporter's retry rules.
+    ``answers`` scripts other statuses (e.g. 503 then 200) for the reporter's retry rules; a 3xx answer
+    redirects to ``/redirected``. ``requests`` keeps the path, headers and body of every POST, whatever it was
+    answered.
     """
 
     def __init__(self) -> None:
         self.events: list[dict[str, Any]] = []
         self.authorizations: list[str | None] = []
+        self.requests: list[tuple[str, dict[str, str], bytes]] = []
         self.answers: deque[int] = deque()
         sink = self
 
@@ -468,11 +471,14 @@ class CallbackSink:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                sink.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
                 status = sink.answers.popleft() if sink.answers else 200
                 if status == 200:
                     sink.events.append(json.loads(body))
                     sink.authorizations.append(self.headers.get("Authorization"))
                 self.send_response(status)
+                if 300 <= status < 400:
+                    self.send_header("Location", "/redirected")
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"{}")

@@ -16,8 +16,10 @@ from plastinka_api import bootstrap
 from plastinka_api.context import AppContext
 from plastinka_api.database import Database
 from plastinka_api.datasets import endpoints as datasets
+from plastinka_api.egress import EgressPolicy
 from plastinka_api.engine import JobEngine
 from plastinka_api.errors import install_error_handlers
+from plastinka_api.headers import SecurityHeadersMiddleware
 from plastinka_api.jobs import endpoints as jobs
 from plastinka_api.keys import endpoints as keys
 from plastinka_api.limits import BodyLimitMiddleware
@@ -26,9 +28,10 @@ from plastinka_api.models import endpoints as models
 from plastinka_api.platform import files, health, internal
 from plastinka_api.results import endpoints as results
 from plastinka_api.runtime import DbRecorder, make_invoker, make_store
-from plastinka_api.secrets_file import load_secret
+from plastinka_api.secrets_file import load_keys
 from plastinka_api.settings import Settings
 from plastinka_api.status import endpoints as status
+from plastinka_api.throttle import FailureThrottle
 from plastinka_api.webhooks import WebhookSender
 from plastinka_jobs.db import create_engine, migrate
 from plastinka_jobs.policy import RetryPolicy
@@ -47,8 +50,7 @@ def build_context(settings: Settings, metrics: Metrics) -> AppContext:
     engine = create_engine(settings.resolved_database_url, pool_size=20, max_overflow=20)
     migrate(engine)
     metrics.watch_engine(engine)
-    secret = load_secret(settings)
-    webhook_secret = settings.webhook_secret.get_secret_value().encode() if settings.webhook_secret else secret
+    keys = load_keys(settings)  # one key per purpose, none of them the master secret
     policy = RetryPolicy(
         max_attempts=settings.max_attempts,
         base_delay_s=settings.retry_base_s,
@@ -60,10 +62,11 @@ def build_context(settings: Settings, metrics: Metrics) -> AppContext:
         settings=settings,
         metrics=metrics,
         db=Database(engine),
-        store=make_store(settings, secret),
-        secret=secret,
-        webhooks=WebhookSender(webhook_secret, attempts=settings.webhook_attempts),
+        store=make_store(settings, keys.signed_urls),
+        keys=keys,
+        webhooks=WebhookSender(keys.webhooks, policy=EgressPolicy.parse(settings.webhook_allowed_hosts)),
         repo=JobRepository(engine, policy),
+        auth_throttle=FailureThrottle(settings.auth_throttle_burst, settings.auth_throttle_per_minute),
     )
 
 
@@ -104,6 +107,7 @@ def create_app(settings: Settings | None = None, *, out: TextIO | None = None) -
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_upload_bytes=settings.max_upload_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: error and limit responses get the headers too
     app.include_router(health.router)
     app.include_router(files.router)
     api = APIRouter(prefix=API_PREFIX)

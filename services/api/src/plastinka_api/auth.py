@@ -1,4 +1,8 @@
-"""Authentication (``Authorization: Bearer <key>`` or ``X-API-Key``) and role checks as FastAPI dependencies."""
+"""Authentication (``Authorization: Bearer <key>`` or ``X-API-Key``) and role checks as FastAPI dependencies.
+
+Wrong keys are counted per client address (:mod:`plastinka_api.throttle`): past the allowance every key from
+that address is answered 429 with ``Retry-After`` before it is looked up.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from plastinka_api.context import AppContext, get_context
-from plastinka_api.errors import Forbidden, Unauthorized
+from plastinka_api.errors import Forbidden, TooManyAuthFailures, Unauthorized
 from plastinka_api.keys.service import Principal, lookup, role_at_least
 from plastinka_schemas import Role
 
@@ -17,6 +21,7 @@ _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: 
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key in the X-API-Key header")
 
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
+_HOW = "send it as `Authorization: Bearer <key>` or `X-API-Key`"
 
 
 async def current_principal(
@@ -27,15 +32,25 @@ async def current_principal(
     ctx: AppContext = get_context(request)
     secret = bearer.credentials if bearer is not None else header_key
     if not secret:
-        raise Unauthorized("an API key is required: Authorization: Bearer <key> or X-API-Key", headers=_CHALLENGE)
-    if len(secret) > 200:
-        raise Unauthorized("invalid API key", headers=_CHALLENGE)
-    hit, principal = ctx.principals.get(secret)
-    if not hit:
-        principal = await ctx.db.call(_lookup, ctx, secret)
-        if principal is not None:
-            ctx.principals.put(secret, principal)
+        if request.headers.get("authorization", "").strip():
+            raise Unauthorized(f"a key was sent without the Bearer scheme: {_HOW}", headers=_CHALLENGE)
+        raise Unauthorized(f"an API key is required: {_HOW}", headers=_CHALLENGE)
+    address = request.client.host if request.client is not None else "unknown"
+    wait = ctx.auth_throttle.retry_after(address)
+    if wait is not None:
+        ctx.metrics.auth_failures.labels("throttled").inc()
+        message = f"too many failed authentications from this address; retry after {wait} s"
+        raise TooManyAuthFailures(message, headers={"Retry-After": str(wait)})
+    principal = None
+    if len(secret) <= 200:
+        hit, principal = ctx.principals.get(secret)
+        if not hit:
+            principal = await ctx.db.call(_lookup, ctx, secret)
+            if principal is not None:
+                ctx.principals.put(secret, principal)
     if principal is None:
+        ctx.auth_throttle.failed(address)
+        ctx.metrics.auth_failures.labels("invalid").inc()
         raise Unauthorized("invalid or revoked API key", headers=_CHALLENGE)
     request.state.principal = principal
     return principal

@@ -12,6 +12,7 @@ from typing import Any
 
 import anyio.to_thread
 import uvicorn
+from pydantic import ValidationError
 
 from plastinka_api import bootstrap
 from plastinka_api.app import build_context, create_app
@@ -80,7 +81,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for k, v in {"host": getattr(args, "host", None), "port": getattr(args, "port", None)}.items()
         if v is not None
     }
-    settings = Settings(**overrides)
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:  # e.g. a weak bootstrap key: say what to change, without a traceback
+        problems = "; ".join(str(error["msg"]) for error in exc.errors(include_input=False))  # never echo a secret
+        print(f"invalid settings: {problems}", file=sys.stderr)
+        return 2
     if args.command == "serve":
         return serve(settings)
     return demo(settings, args.url, args.key, args.horizon)

@@ -12,7 +12,9 @@ from fastapi import Request
 from plastinka_api.database import Database
 from plastinka_api.keys.service import PrincipalCache
 from plastinka_api.metrics import Metrics
+from plastinka_api.secrets_file import ServerKeys
 from plastinka_api.settings import Settings
+from plastinka_api.throttle import FailureThrottle
 from plastinka_api.webhooks import WebhookSender
 from plastinka_jobs.repository import JobRepository
 
@@ -46,13 +48,14 @@ class AppContext:
     metrics: Metrics
     db: Database
     store: Any
-    secret: bytes
+    keys: ServerKeys
     webhooks: WebhookSender
     repo: JobRepository
     invoker: FunctionInvoker | None = None
     wake: asyncio.Event | None = None
     webhook_wake: asyncio.Event | None = None
     principals: PrincipalCache = field(default_factory=PrincipalCache)
+    auth_throttle: FailureThrottle = field(default_factory=lambda: FailureThrottle(0, 1.0))
     changes: JobChanges = field(default_factory=JobChanges)
     background: set[asyncio.Task[Any]] = field(default_factory=set)
     #: Set by the job engine: stop a cancelled job's run (never start it, kill a local process).

@@ -76,6 +76,23 @@ class QueueFull(ApiError):
         super().__init__(message, details=details, headers={"Retry-After": str(retry_after_s)})
 
 
+class TooManyAuthFailures(ApiError):
+    """Too many failed authentications from one client address; ``Retry-After`` says when to try again."""
+
+    status_code = 429
+    code = "too_many_auth_failures"
+
+
+class InvalidField(ApiError):
+    """A request field that parses but breaks a rule checked later (a callback URL that resolves inside)."""
+
+    status_code = 422
+    code = "validation_error"
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(f"invalid request: {where}: {message}", details=[{"where": where, "message": message}])
+
+
 class Unavailable(ApiError):
     status_code = 503
     code = "unavailable"
@@ -97,13 +114,18 @@ _DESCRIPTIONS = {
     409: "The object's current state does not allow this",
     413: "The request body is larger than the limit",
     422: "Invalid parameters, body or upload: where and why",
-    429: "A per-owner quota is used up; retry after Retry-After",
+    429: "Too many requests: a per-owner job quota is used up, or too many failed authentications; retry after Retry-After",
     503: "A dependency is unavailable for a moment; retry after Retry-After",
 }
 
 
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` documenting these error statuses with the :class:`ErrorBody` schema."""
+    """OpenAPI ``responses`` documenting these error statuses with the :class:`ErrorBody` schema.
+
+    Wherever an API key is checked (401) the failed-authentication throttle may answer 429 too.
+    """
+    if 401 in codes and 429 not in codes:
+        codes = (*codes, 429)
     return {code: {"model": ErrorBody, "description": _DESCRIPTIONS[code]} for code in codes}
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from plastinka_api.keys.strength import weakness
 
 
 class Settings(BaseSettings):
@@ -70,11 +72,17 @@ class Settings(BaseSettings):
 
     # --- secrets ---
     secret_key: SecretStr | None = Field(
-        default=None, description="Signs callback tokens and download URLs; generated into <data_dir> when unset."
+        default=None,
+        description="Master secret: the keys of callback tokens, download URLs, webhooks are derived from it (HKDF); "
+        "generated into <data_dir> when unset.",
     )
-    bootstrap_admin_key: SecretStr | None = Field(default=None, description="Made an admin key at start-up.")
+    bootstrap_admin_key: SecretStr | None = Field(
+        default=None, description="Made an admin key at start-up; at least 32 varied characters."
+    )
     webhook_secret: SecretStr | None = Field(
-        default=None, description="HMAC key of webhook signatures; the secret key when unset."
+        default=None,
+        description="Webhook HMAC key of owners without their own secret (POST /keys/webhook-secret); "
+        "derived from the secret key when unset.",
     )
 
     # --- job engine ---
@@ -117,6 +125,18 @@ class Settings(BaseSettings):
     )
     webhook_interval_s: float = Field(default=1.0, gt=0, description="Period of the webhook outbox pass.")
 
+    # --- hardening: callbacks, authentication (docs/security.md) ---
+    webhook_allowed_hosts: str = Field(
+        default="",
+        description="Callback hosts, IPs or networks (comma-separated) trusted though not public; empty: public only.",
+    )
+    auth_throttle_burst: int = Field(
+        default=30, ge=0, description="Failed authentications one client address may make at once (0: no throttle)."
+    )
+    auth_throttle_per_minute: float = Field(
+        default=30.0, gt=0, description="Failed-authentication tries a client address earns back per minute."
+    )
+
     workers: int = Field(
         default=1, ge=1, le=64, description="Server processes (uvicorn workers); each runs the job engine too."
     )
@@ -124,6 +144,14 @@ class Settings(BaseSettings):
 
     # --- start-up ---
     sample_dataset: bool = Field(default=True, description="Register the sample shop dataset on first start.")
+
+    @field_validator("bootstrap_admin_key")
+    @classmethod
+    def _strong_bootstrap_key(cls, value: SecretStr | None) -> SecretStr | None:
+        problem = None if value is None else weakness(value.get_secret_value())
+        if problem is not None:
+            raise ValueError(f"PLASTINKA_BOOTSTRAP_ADMIN_KEY: {problem}")
+        return value
 
     @property
     def resolved_database_url(self) -> str:

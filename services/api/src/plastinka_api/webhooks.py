@@ -1,4 +1,4 @@
-"""Webhooks: a job's end is POSTed to its ``callback_url``, signed with HMAC-SHA256, retried on transient errors.
+"""Webhooks: a job's end is POSTed to its ``callback_url``, signed with HMAC-SHA256 (the outbox retries).
 
 The receiver checks ``X-Plastinka-Signature: sha256=<hex>`` where the hex digest is
 ``HMAC-SHA256(secret, f"{X-Plastinka-Timestamp}.{body}")``; the timestamp lets it refuse stale replays.
@@ -9,14 +9,21 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import logging
 import time
 from typing import Any
 
 import httpx
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
-log = logging.getLogger(__name__)
+from plastinka_api import egress
+from plastinka_api.egress import (
+    Destination,
+    EgressPolicy,
+    RefusedDestination,
+    Resolver,
+    UnresolvedDestination,
+    system_resolver,
+)
+from plastinka_api.errors import InvalidField
 
 SIGNATURE_HEADER = "X-Plastinka-Signature"
 TIMESTAMP_HEADER = "X-Plastinka-Timestamp"
@@ -35,38 +42,58 @@ def verify(secret: bytes, timestamp: int, body: bytes, signature: str, *, max_ag
     return hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
-class _Retryable(Exception):
-    pass
-
-
-def _is_transient(exc: BaseException) -> bool:
-    return isinstance(exc, _Retryable | httpx.TransportError)
-
-
 class WebhookSender:
-    """Delivers signed JSON bodies; ``deliver`` returns True once a receiver answered 2xx."""
+    """Delivers signed JSON bodies to checked, pinned destinations (:mod:`plastinka_api.egress`); no redirects."""
 
-    def __init__(self, secret: bytes, *, attempts: int = 5, timeout_s: float = 10.0, max_wait_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        secret: bytes,
+        *,
+        policy: EgressPolicy | None = None,
+        resolver: Resolver = system_resolver,
+        timeout_s: float = 10.0,
+    ) -> None:
         self._secret = secret
-        self._attempts = attempts
+        self.policy = policy or EgressPolicy()
+        self._resolver = resolver
         self._timeout = timeout_s
-        self._max_wait = max_wait_s
 
-    def headers(self, event: str, body: bytes) -> dict[str, str]:
+    def headers(self, event: str, body: bytes, secret: bytes | None = None) -> dict[str, str]:
         timestamp = int(time.time())
         return {
             "Content-Type": "application/json",
             EVENT_HEADER: event,
             TIMESTAMP_HEADER: str(timestamp),
-            SIGNATURE_HEADER: sign(self._secret, timestamp, body),
+            SIGNATURE_HEADER: sign(secret or self._secret, timestamp, body),
         }
 
-    async def post_once(self, url: str, event: str, payload: dict[str, Any]) -> tuple[bool, bool, str | None]:
-        """One delivery try for the outbox: ``(delivered, worth_retrying, error)``."""
+    async def check(self, url: str) -> Destination:
+        """The destination ``url`` would be pinned to now; :class:`RefusedDestination` when it may not be called."""
+        return await egress.check(url, self.policy, self._resolver)
+
+    async def post_once(
+        self, url: str, event: str, payload: dict[str, Any], *, secret: bytes | None = None
+    ) -> tuple[bool, bool, str | None]:
+        """One delivery try for the outbox: ``(delivered, worth_retrying, error)``.
+
+        The destination is checked again here (not only at submission) and the connection goes to the address
+        that passed; ``secret`` is the owner's webhook secret (the sender's default key without one).
+        """
         body = json.dumps(payload, default=str, separators=(",", ":")).encode()
         try:
-            async with httpx.AsyncClient(timeout=self._timeout, follow_redirects=False) as client:
-                response = await client.post(url, content=body, headers=self.headers(event, body))
+            destination = await self.check(url)
+        except UnresolvedDestination as exc:
+            return False, True, str(exc)
+        except RefusedDestination as exc:
+            return False, False, f"refused destination: {exc}"
+        options = destination.request_options()
+        headers = {**self.headers(event, body, secret), **options.pop("headers")}
+        try:
+            # An explicit transport: no proxy from the environment (it would undo the pinning), while
+            # SSL_CERT_FILE / SSL_CERT_DIR still name the roots certificates are checked against.
+            transport = httpx.AsyncHTTPTransport(retries=0)
+            async with httpx.AsyncClient(timeout=self._timeout, follow_redirects=False, transport=transport) as client:
+                response = await client.post(destination.pinned_url, content=body, headers=headers, **options)
         except httpx.HTTPError as exc:
             return False, True, f"{type(exc).__name__}: {exc}"
         if response.status_code < 300:
@@ -74,25 +101,10 @@ class WebhookSender:
         retryable = response.status_code == 429 or response.status_code >= 500
         return False, retryable, f"answered {response.status_code}"
 
-    async def deliver(self, url: str, event: str, payload: dict[str, Any]) -> bool:
-        body = json.dumps(payload, default=str, separators=(",", ":")).encode()
-        try:
-            async with httpx.AsyncClient(timeout=self._timeout, follow_redirects=False) as client:
-                async for attempt in AsyncRetrying(
-                    stop=stop_after_attempt(self._attempts),
-                    wait=wait_random_exponential(multiplier=0.5, max=self._max_wait),
-                    retry=retry_if_exception(_is_transient),
-                    reraise=True,
-                ):
-                    with attempt:
-                        # Signed per attempt: the timestamp must be fresh when the receiver checks it.
-                        response = await client.post(url, content=body, headers=self.headers(event, body))
-                        if response.status_code == 429 or response.status_code >= 500:
-                            raise _Retryable(f"webhook {url} answered {response.status_code}")
-                        if response.status_code >= 400:
-                            log.warning("webhook %s refused with %s; not retried", url, response.status_code)
-                            return False
-            return True
-        except (_Retryable, httpx.HTTPError) as exc:
-            log.warning("webhook %s gave up: %s", url, exc)
-            return False
+
+async def check_callback_url(sender: WebhookSender, url: str, where: str = "body.callback_url") -> None:
+    """At submission: a 422 naming the field unless ``url`` resolves to an address webhooks may go to."""
+    try:
+        await sender.check(url)
+    except RefusedDestination as exc:
+        raise InvalidField(where, str(exc)) from None

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from plastinka_api.context import AppContext
 from plastinka_api.jobs.views import job_view, kind_of
+from plastinka_api.keys.service import webhook_signing_key
 from plastinka_jobs.repository import ALL_OWNERS
 from plastinka_jobs.tables import WebhookOutbox
 
@@ -51,7 +52,8 @@ async def _deliver(ctx: AppContext, row: WebhookOutbox) -> None:
         await ctx.db.call(ctx.repo.webhook_done, row.id, delivered=False, error="job no longer exists")
         return
     payload = job_view(job, []).model_dump(mode="json")
-    delivered, retryable, error = await ctx.webhooks.post_once(row.url, row.event, payload)
+    secret = await ctx.db.call(webhook_signing_key, ctx, job.owner)  # the owner's own, when it made one
+    delivered, retryable, error = await ctx.webhooks.post_once(row.url, row.event, payload, secret=secret)
     retry_at = None
     if not delivered and retryable and row.attempts < ctx.settings.webhook_attempts:
         backoff = min(ctx.settings.webhook_retry_base_s * 2 ** (row.attempts - 1), 600.0)

@@ -48,7 +48,7 @@ def build_request(ctx: AppContext, job: TrainingJob | PredictionJob) -> TrainReq
         "job_id": job.id,
         "attempt": job.attempt,
         "callback_url": callback_url(ctx, job.id),
-        "callback_token": sign_job_token(ctx.secret, job.id, job.attempt, expires),
+        "callback_token": sign_job_token(ctx.keys.callback_tokens, job.id, job.attempt, expires),
         "deadline": now + timeout,
         "output_prefix": job_attempt_prefix(job.id, job.attempt),
     }

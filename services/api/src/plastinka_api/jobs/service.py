@@ -12,6 +12,7 @@ from plastinka_api.jobs.submit import prediction_dataset, submit_prediction, sub
 from plastinka_api.jobs.views import JobPublic, job_view, kind_of
 from plastinka_api.keys.service import Principal
 from plastinka_api.pagination import Pagination
+from plastinka_api.webhooks import check_callback_url
 from plastinka_jobs.tables import JobRow
 from plastinka_schemas import JobKind, JobStatus, PredictionJobCreate, TrainingJobCreate
 
@@ -21,6 +22,8 @@ async def submit(
 ) -> tuple[JobRow, bool]:
     """Queue a job of the body's kind and wake the dispatcher; ``(job, created)``."""
     job: JobRow
+    if body.callback_url is not None:
+        await check_callback_url(ctx.webhooks, str(body.callback_url))
     if isinstance(body, TrainingJobCreate):
         job, created = await ctx.db.call(submit_training, ctx, principal, body, idempotency_key)
     else:

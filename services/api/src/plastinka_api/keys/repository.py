@@ -1,4 +1,4 @@
-"""SQL of the ``api_keys`` table.
+"""SQL of the ``api_keys`` and ``webhook_secrets`` tables.
 
 Keys are the one deployment-wide table: an admin is the operator, who lists and revokes every owner's keys, so
 these queries are not owner-scoped (the documented exception); a key is found by its sha256 digest.
@@ -10,7 +10,7 @@ from sqlmodel import Session, col, func, select
 
 from plastinka_api.pagination import Pagination
 from plastinka_jobs.columns import utcnow
-from plastinka_jobs.tables import ApiKey
+from plastinka_jobs.tables import ApiKey, WebhookSecret
 
 
 def add(session: Session, row: ApiKey) -> ApiKey:
@@ -53,4 +53,15 @@ def revoke(session: Session, key_id: str) -> ApiKey | None:
         row.revoked_at = utcnow()
         session.add(row)
         session.commit()
+    return row
+
+
+def webhook_secret(session: Session, owner: str) -> WebhookSecret | None:
+    return session.get(WebhookSecret, owner)
+
+
+def put_webhook_secret(session: Session, row: WebhookSecret) -> WebhookSecret:
+    """Insert or replace the owner's secret (one row per owner)."""
+    row = session.merge(row)
+    session.commit()
     return row

@@ -6,25 +6,35 @@ is nothing to brute-force that a slow hash would protect. Lookups are by digest,
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import os
 import secrets
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlmodel import Session
 
 from plastinka_api.errors import BadRequest, NotFound
 from plastinka_api.keys import repository
 from plastinka_api.pagination import Pagination
+from plastinka_jobs.columns import utcnow
 from plastinka_jobs.ids import new_id
-from plastinka_jobs.tables import ApiKey
+from plastinka_jobs.tables import ApiKey, WebhookSecret
 from plastinka_schemas import Role
 
 if TYPE_CHECKING:
     from plastinka_api.context import AppContext
 
 KEY_PREFIX = "pk_"
+WEBHOOK_SECRET_PREFIX = "whsec_"  # noqa: S105 - a label, not a secret
+#: A listing shows a key's first characters only when the key is at least this long (the prefix then leaves
+#: over 200 bits unknown); a shorter key (a bootstrap key from before the strength check) shows none.
+MIN_KEY_FOR_PREFIX = 32
+PREFIX_LENGTH = 10
 _ROLE_RANK = {Role.VIEWER: 0, Role.ANALYST: 1, Role.ADMIN: 2}
 
 
@@ -37,8 +47,8 @@ def hash_key(secret: str) -> str:
 
 
 def display_prefix(secret: str) -> str:
-    """The first characters, safe to show in listings and logs."""
-    return secret[:10]
+    """The first characters, safe to show in listings and logs: empty for a key too short to spare them."""
+    return secret[:PREFIX_LENGTH] if len(secret) >= MIN_KEY_FOR_PREFIX else ""
 
 
 def role_at_least(role: Role, minimum: Role) -> bool:
@@ -110,6 +120,45 @@ def revoke(ctx: AppContext, principal: Principal, key_id: str) -> None:
     if found is None:
         raise NotFound("key", key_id)
     ctx.principals.clear()
+
+
+# --- per-owner webhook secrets ---------------------------------------------------------------------------
+
+
+def _seal(key: bytes, owner: str, secret: str) -> str:
+    nonce = os.urandom(12)
+    return base64.urlsafe_b64encode(nonce + AESGCM(key).encrypt(nonce, secret.encode(), owner.encode())).decode()
+
+
+def _unseal(key: bytes, owner: str, sealed: str) -> str | None:
+    raw = base64.urlsafe_b64decode(sealed.encode())
+    try:
+        return AESGCM(key).decrypt(raw[:12], raw[12:], owner.encode()).decode()
+    except InvalidTag:  # sealed under another master secret
+        return None
+
+
+def rotate_webhook_secret(ctx: AppContext, owner: str) -> tuple[WebhookSecret, str]:
+    """A new secret for ``owner``, replacing the old one at once: the stored row (sealed) and the secret."""
+    secret = WEBHOOK_SECRET_PREFIX + secrets.token_urlsafe(32)
+    row = WebhookSecret(
+        owner=owner,
+        sealed=_seal(ctx.keys.webhook_storage, owner, secret),
+        prefix=secret[: len(WEBHOOK_SECRET_PREFIX) + 4],
+        created_at=utcnow(),
+    )
+    with ctx.db.write_session() as session:
+        return repository.put_webhook_secret(session, row), secret
+
+
+def webhook_signing_key(ctx: AppContext, owner: str) -> bytes | None:
+    """The key that signs ``owner``'s webhooks: its own secret, or None (the server's webhook key) without one."""
+    with ctx.db.session() as session:
+        row = repository.webhook_secret(session, owner)
+    if row is None:
+        return None
+    secret = _unseal(ctx.keys.webhook_storage, owner, row.sealed)
+    return None if secret is None else secret.encode()
 
 
 class PrincipalCache:

@@ -41,7 +41,7 @@ async def post_event(
     # learns nothing, not even what a valid event looks like.
     token = credentials.credentials
     try:
-        verify_job_token(ctx.secret, token, _claimed_job(token))
+        verify_job_token(ctx.keys.callback_tokens, token, _claimed_job(token))
     except InvalidJobToken as exc:
         ctx.metrics.events.labels("unknown", "refused").inc()
         raise Unauthorized(str(exc)) from None
@@ -53,7 +53,7 @@ async def post_event(
     if event.job_id != job_id:
         raise BadRequest(f"event is for job {event.job_id!r}, posted to {job_id!r}")
     try:
-        verify_job_token(ctx.secret, token, job_id, attempt=event.attempt)
+        verify_job_token(ctx.keys.callback_tokens, token, job_id, attempt=event.attempt)
     except InvalidJobToken as exc:
         ctx.metrics.events.labels(event.type, "refused").inc()
         raise Unauthorized(str(exc)) from None
