@@ -114,7 +114,7 @@ _DESCRIPTIONS = {
     409: "The object's current state does not allow this",
     413: "The request body is larger than the limit",
     422: "Invalid parameters, body or upload: where and why",
-    429: "Too many requests: a per-owner job quota is used up, or too many failed authentications; retry after Retry-After",
+    429: "Too many jobs waiting for this owner, or too many failed authentications; retry after Retry-After",
     503: "A dependency is unavailable for a moment; retry after Retry-After",
 }
 
