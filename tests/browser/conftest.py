@@ -72,6 +72,9 @@ def _watched(page: Any, origin: str) -> tuple[Any, Watch]:
             watch.foreign.append(route.request.url)
             route.abort()
             return
+        if route.request.method != "GET":  # an upload's body cannot be re-sent from here: let it through as is
+            route.continue_()
+            return
         response = route.fetch()
         # A route's own policy (/redoc's style nonce) stands, as it does with the API's security middleware.
         headers = {"content-security-policy": CSP, **response.headers}

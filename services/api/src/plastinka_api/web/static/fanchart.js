@@ -66,10 +66,11 @@ const FanChart = (() => {
       svg.append(el("line", { x1: PAD.left, x2: WIDTH - PAD.right, y1: y(tick), y2: y(tick), class: "grid" }));
       svg.append(el("text", { x: PAD.left - 8, y: y(tick) + 4, class: "tick y-tick" }, I18N.number(tick, 0)));
     }
+    // At most ~12 labels, counted back from the last period so the forecast's months are always labelled.
     const every = Math.max(1, Math.ceil(unique.length / 12));
     unique.forEach((period, i) => {
-      if (i % every !== 0 && i !== unique.length - 1) return;
-      svg.append(el("text", { x: x(period), y: HEIGHT - PAD.bottom + 18, class: "tick x-tick" }, I18N.date(period)));
+      if ((unique.length - 1 - i) % every !== 0) return;
+      svg.append(el("text", { x: x(period), y: HEIGHT - PAD.bottom + 18, class: "tick x-tick" }, I18N.date(period, false, true)));
     });
     svg.append(el("line", { x1: PAD.left, x2: PAD.left, y1: PAD.top, y2: PAD.top + plotH, class: "axis" }));
     svg.append(el("line", { x1: PAD.left, x2: WIDTH - PAD.right, y1: PAD.top + plotH, y2: PAD.top + plotH, class: "axis" }));

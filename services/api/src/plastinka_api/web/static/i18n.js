@@ -194,6 +194,11 @@ const WORDS = {
   },
 };
 
+const MONTHS = {
+  ru: ["янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"],
+  en: ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
+};
+
 const I18N = {
   lang: localStorage.getItem("plastinka.lang") === "en" ? "en" : "ru",
 
@@ -225,15 +230,15 @@ const I18N = {
     return new Intl.NumberFormat(locale, { maximumFractionDigits: digits === undefined ? 1 : digits }).format(value);
   },
 
-  /** "2024-03-01" -> "мар 2024" (or "01.03.2024" with day=true). */
-  date(iso, day) {
-    const locale = I18N.lang === "en" ? "en-GB" : "ru-RU";
+  /** "2024-03-01" -> "мар 2024" (or "01.03.2024" with day=true, "мар 24" with short=true). */
+  date(iso, day, short) {
     const [y, m, d] = iso.split("-").map(Number);
-    const when = new Date(Date.UTC(y, m - 1, d || 1));
-    const options = day
-      ? { day: "2-digit", month: "2-digit", year: "numeric", timeZone: "UTC" }
-      : { month: "short", year: "numeric", timeZone: "UTC" };
-    return new Intl.DateTimeFormat(locale, options).format(when);
+    if (day) {
+      const [dd, mm] = [d, m].map((n) => String(n).padStart(2, "0"));
+      return I18N.lang === "en" ? `${dd}/${mm}/${y}` : `${dd}.${mm}.${y}`;
+    }
+    const month = MONTHS[I18N.lang][m - 1];
+    return short ? `${month} ${String(y).slice(2)}` : `${month} ${y}`;
   },
 };
 
