@@ -420,7 +420,7 @@
       const tr = document.createElement("tr");
       tr.tabIndex = 0;
       tr.dataset.item = row.item_id;
-      tr.append(cell(row.artist || "", "text"), cell(row.album || "", "text"), cell(row.barcode || row.item_id, "code"));
+      tr.append(cell(row.artist || "", "text"), cell(row.album || "", "text"), cell(row.barcode || "—", "code"));
       tr.append(cell(row.stock === null || row.stock === undefined ? "—" : I18N.number(row.stock, 0), "num"));
       page.periods.forEach((_, i) => {
         const td = cell(sales(row.mean[i]), "num");
