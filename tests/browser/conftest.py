@@ -21,8 +21,10 @@ CHROMIUM = os.environ.get("PLASTINKA_TEST_CHROMIUM") or shutil.which("chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "browser"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Module-scoped: Playwright's sync API runs its own event loop, which must be gone before any asyncio test
+    of a later module starts."""
     if not Path(CHROMIUM).exists():
         message = f"no chromium at {CHROMIUM}: apt-get install chromium (.ci/run does)"
         if os.environ.get("CI") == "true":
