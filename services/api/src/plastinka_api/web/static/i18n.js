@@ -95,6 +95,9 @@ const WORDS = {
     err_internal_error: "На сервере произошла ошибка. Ничего не потеряно, попробуйте ещё раз.",
     err_bad_request: "Запрос не подошёл: {message}",
     err_network: "Нет связи с сервером. Проверьте подключение и попробуйте ещё раз.",
+    err_too_many_auth_failures: "Слишком много неудачных попыток входа. Подождите немного и попробуйте снова.",
+    err_cover_beyond_horizon: "Период заказа длиннее прогноза: {message}",
+    err_method_not_allowed: "Сервер не поддерживает это действие.",
     err_other: "Ошибка {status}: {message}",
   },
   en: {
@@ -190,6 +193,9 @@ const WORDS = {
     err_internal_error: "The server failed. Nothing was lost; try again.",
     err_bad_request: "The request was not usable: {message}",
     err_network: "The server cannot be reached. Check the connection and try again.",
+    err_too_many_auth_failures: "Too many failed sign-ins. Wait a little and try again.",
+    err_cover_beyond_horizon: "The order period is longer than the forecast: {message}",
+    err_method_not_allowed: "The server does not support this action.",
     err_other: "Error {status}: {message}",
   },
 };
