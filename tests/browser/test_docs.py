@@ -78,3 +78,15 @@ def test_static_files_come_from_the_package(server: ApiServer) -> None:
 
     body = httpx.get(server.url + "/static/app.js").content
     assert body == (Path(STATIC_DIR) / "app.js").read_bytes()
+
+
+def test_redoc_allows_only_its_own_fresh_style_nonce(server: ApiServer) -> None:
+    first, second = httpx.get(server.url + "/redoc"), httpx.get(server.url + "/redoc")
+    nonces = []
+    for response in (first, second):
+        policy = response.headers["content-security-policy"]
+        (nonce,) = re.findall(r"'nonce-([\w-]+)'", policy)
+        assert f'data-nonce="{nonce}"' in response.text
+        assert "script-src 'self';" in policy and "unsafe" not in policy
+        nonces.append(nonce)
+    assert nonces[0] != nonces[1] and len(nonces[0]) >= 20
