@@ -401,11 +401,15 @@
     if (!page) return;
     $("records").hidden = false;
     const months = page.cover_months || page.periods.length;
-    $("results-summary").textContent = t("results_summary", {
+    let summary = t("results_summary", {
       total: I18N.number(page.total, 0),
       months,
       level: Math.round((page.service_level || 0.8) * 100),
     });
+    if (typeof page.low_level === "number" && typeof page.high_level === "number") {
+      summary += ` ${t("range_note", { share: Math.round((page.high_level - page.low_level) * 100) })}`;
+    }
+    $("results-summary").textContent = summary;
     const head = [
       headerCell(t("col_artist"), "artist"),
       headerCell(t("col_album"), "album"),
