@@ -150,6 +150,8 @@ def test_first_time_owner_goes_from_two_files_to_an_order_list(
     shot(page, "03-training")
     page.reload()
     _wait(page, "#progress-block:not([hidden])", 30)
+    if not page.is_visible("#accuracy"):  # still training: the job is followed, not submitted again
+        assert page.is_disabled("#train-button")
     _wait(page, "#accuracy:not([hidden])", 180)
     accuracy = page.inner_text("#accuracy")
     assert re.search(r"За последние \d+ мес\. прогноз ошибался в среднем на [\d,]+ копии", accuracy), accuracy

@@ -550,8 +550,13 @@
     const datasetId = store.get("dataset");
     if (!datasetId) return;
     showDataset(await call(`${API}/datasets/${encodeURIComponent(datasetId)}`));
-    if (store.get("prediction")) await runFrom("prediction");
-    else if (store.get("training")) await runFrom("training");
+    $("train-button").disabled = true; // a job picked up again must not be submitted twice
+    try {
+      if (store.get("prediction")) await runFrom("prediction");
+      else if (store.get("training")) await runFrom("training");
+    } finally {
+      $("train-button").disabled = false;
+    }
   }
 
   function start() {
