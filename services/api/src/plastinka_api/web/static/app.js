@@ -356,6 +356,13 @@
     return I18N.number(value, Math.abs(value) < 10 ? 1 : 0);
   }
 
+  /** The barcode as the shop wrote it; a record without one is named by an internal "a:artist|album|type" key,
+   * which means nothing to a person: a dash instead. */
+  function barcodeText(row) {
+    const code = row.barcode || "";
+    return !code || code.startsWith("a:") ? "—" : code;
+  }
+
   function headerCell(label, sortKey) {
     const th = document.createElement("th");
     if (!sortKey) {
@@ -424,7 +431,7 @@
       const tr = document.createElement("tr");
       tr.tabIndex = 0;
       tr.dataset.item = row.item_id;
-      tr.append(cell(row.artist || "", "text"), cell(row.album || "", "text"), cell(row.barcode || "—", "code"));
+      tr.append(cell(row.artist || "", "text"), cell(row.album || "", "text"), cell(barcodeText(row), "code"));
       tr.append(cell(row.stock === null || row.stock === undefined ? "—" : I18N.number(row.stock, 0), "num"));
       page.periods.forEach((_, i) => {
         const td = cell(sales(row.mean[i]), "num");
