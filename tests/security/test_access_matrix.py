@@ -56,8 +56,8 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("GET", "/metrics"): Rule("admin", "/metrics", owned=False),
     ("GET", "/openapi.json"): Rule(PUBLIC, "/openapi.json", owned=False),
     ("GET", "/docs"): Rule(PUBLIC, "/docs", owned=False),
-    ("GET", "/docs/oauth2-redirect"): Rule(PUBLIC, "/docs/oauth2-redirect", owned=False),
     ("GET", "/redoc"): Rule(PUBLIC, "/redoc", owned=False),
+    ("GET", "/"): Rule(PUBLIC, "/", owned=False),  # the web page: static HTML, its data comes with the key
     ("GET", "/files/{key}"): Rule(SIGNED, "{download}"),
     ("POST", "/api/v1/internal/jobs/{job_id}/events"): Rule(
         CALLBACK, "/api/v1/internal/jobs/{tq}/events", body=RUNNING
@@ -91,6 +91,7 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/results/{job_id}/accuracy"): Rule(
         "viewer", "/api/v1/results/{pj}/accuracy?dataset_id={ds}", ok(200, 409)
     ),
+    ("GET", "/api/v1/results/{job_id}/series"): Rule("viewer", "/api/v1/results/{pj}/series"),
     ("GET", "/api/v1/models"): Rule("viewer", "/api/v1/models", owned=False),
     ("GET", "/api/v1/models/{model_id}"): Rule("viewer", "/api/v1/models/{model}"),
     ("POST", "/api/v1/models/{model_id}/activate"): Rule("analyst", "/api/v1/models/{model}/activate"),

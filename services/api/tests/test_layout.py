@@ -8,7 +8,7 @@ from pathlib import Path
 import plastinka_api
 
 ROOT = Path(plastinka_api.__file__).parent
-DOMAINS = ("keys", "datasets", "jobs", "models", "results", "status")
+DOMAINS = ("keys", "datasets", "jobs", "models", "results", "status", "web")
 #: Names that build SQL; only repositories (and database.py, the engine's handle) may import them.
 SQL_NAMES = {"select", "update", "delete", "insert", "func", "col", "text"}
 

@@ -32,6 +32,8 @@ from plastinka_api.secrets_file import load_keys
 from plastinka_api.settings import Settings
 from plastinka_api.status import endpoints as status
 from plastinka_api.throttle import FailureThrottle
+from plastinka_api.web import endpoints as web
+from plastinka_api.web.service import STATIC_URL
 from plastinka_api.webhooks import WebhookSender
 from plastinka_jobs.db import create_engine, migrate
 from plastinka_jobs.policy import RetryPolicy
@@ -103,6 +105,8 @@ def create_app(settings: Settings | None = None, *, out: TextIO | None = None) -
         version="0.1.0",
         summary="Probabilistic monthly sales forecasts per record, from the shop's sales exports.",
         lifespan=lifespan,
+        docs_url=None,  # /docs and /redoc are served from the package's own files (plastinka_api.web): no CDN
+        redoc_url=None,
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_upload_bytes=settings.max_upload_bytes)
@@ -116,4 +120,6 @@ def create_app(settings: Settings | None = None, *, out: TextIO | None = None) -
     if settings.engine_tick_enabled:  # the timer-driven engine host only (infra/terraform/api.tf)
         api.include_router(internal.engine_router)
     app.include_router(api)
+    app.include_router(web.router)
+    app.mount(STATIC_URL, web.static_files(), name="static")
     return app

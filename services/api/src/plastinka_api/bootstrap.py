@@ -57,6 +57,7 @@ async def run(ctx: AppContext, out: TextIO) -> None:
     sample = await ensure_sample_dataset(ctx)
     url = ctx.settings.resolved_public_url
     lines = [f"Plastinka API on {url}  (docs: {url}/docs)"]
+    lines.append(f"The shop's web page: {url}/  (sign in with an API key; Russian, English on the switch)")
     if secret is not None:
         lines += [
             f"First run: created an admin key for owner {DEFAULT_OWNER!r}. It is shown only this once:",

@@ -13,7 +13,7 @@ from plastinka_api.auth import Viewer
 from plastinka_api.context import get_context
 from plastinka_api.errors import BadRequest, NotFound, error_responses
 from plastinka_api.pagination import Paginated100
-from plastinka_api.results import exports, service
+from plastinka_api.results import exports, series, service
 from plastinka_api.results.plots import fan_chart_png, history_panel
 from plastinka_api.results.schemas import DownloadLink
 from plastinka_api.results.service import artifact, forecast_frame, forecast_rows, succeeded_job, training_summary
@@ -118,3 +118,19 @@ async def accuracy(
     dataset_id: Annotated[str, Query(min_length=1, max_length=100)],
 ) -> dict[str, Any]:
     return await service.accuracy(get_context(request), principal, job_id, dataset_id)
+
+
+@router.get(
+    "/{job_id}/series",
+    response_model=series.ChartSeries,
+    summary="Chart data of a prediction: a record's (or the shop's) history, median and likely range",
+)
+async def chart_series(
+    job_id: str,
+    request: Request,
+    principal: Viewer,
+    item_id: Annotated[
+        str | None, Query(max_length=200, description="A record's barcode or id; omitted: the shop's total")
+    ] = None,
+) -> series.ChartSeries:
+    return await series.chart(get_context(request), principal, job_id, item_id)
