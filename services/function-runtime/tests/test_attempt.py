@@ -7,7 +7,7 @@ import time
 import pytest
 
 from plastinka_function_runtime import Outcome, run_attempt
-from plastinka_schemas import TrainRequest, parse_job_event
+from plastinka_schemas import Artifact, RunSummary, TrainRequest, parse_job_event
 from plastinka_storage import LocalObjectStore, TransientStorageError, dataset_key, job_attempt_prefix, job_status_key
 
 
@@ -50,7 +50,8 @@ def request_body(store, callback_sink):
 def echo_work(attempt):
     data = attempt.read(attempt.request.dataset)
     attempt.progress(0.5, "halfway")
-    return Outcome(artifacts={"copy": attempt.write("copy", ".csv", data, "text/csv")}, summary={"bytes": len(data)})
+    copy = attempt.write_artifact(Artifact.FORECAST, data)
+    return Outcome(artifacts={Artifact.FORECAST: copy}, summary=RunSummary(rows=len(data)))
 
 
 def status_of(store, job_id, attempt):
@@ -66,10 +67,10 @@ def test_success_reports_running_progress_and_the_manifest_and_stores_the_status
     running, _, succeeded = callback_sink.events
     assert running["cold_start"] in (True, False)
     assert succeeded["invocation_id"] == "req-1"
-    assert succeeded["summary"] == {"bytes": 13}
+    assert succeeded["summary"]["rows"] == 13
     assert succeeded["stats"]["duration_s"] >= 0 and succeeded["stats"]["peak_memory_mb"] > 0
-    copy = succeeded["manifest"]["artifacts"]["copy"]
-    assert copy["key"].startswith("jobs/job-9/attempt-2/copy-")
+    copy = succeeded["manifest"]["artifacts"]["forecast"]
+    assert copy["key"].startswith("jobs/job-9/attempt-2/forecast-") and copy["key"].endswith(".parquet")
     assert asyncio.run(store.get_bytes(copy["key"], expected_sha256=copy["sha256"])) == b"item;qty\n1;2\n"
     assert status_of(store, "job-9", 2).model_dump(mode="json") == succeeded
 

@@ -15,7 +15,7 @@ import os
 import time
 import traceback
 from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -25,7 +25,15 @@ from plastinka_function_runtime.stats import Meter, next_invocation_is_cold
 
 if TYPE_CHECKING:
     from plastinka_jobs import JobReporter
-    from plastinka_schemas import AnyJobEvent, ArtifactRef, PredictRequest, RunStats, TrainRequest
+    from plastinka_schemas import (
+        AnyJobEvent,
+        Artifact,
+        ArtifactRef,
+        PredictRequest,
+        RunStats,
+        RunSummary,
+        TrainRequest,
+    )
     from plastinka_storage import ObjectStore
 
 _T = TypeVar("_T")
@@ -47,8 +55,8 @@ class FunctionContext(Protocol):
 class Outcome:
     """What a successful attempt produced: named artifacts (the manifest) and a small summary."""
 
-    artifacts: dict[str, ArtifactRef]
-    summary: dict[str, Any] = field(default_factory=dict)
+    artifacts: dict[Artifact, ArtifactRef]
+    summary: RunSummary | None = None
 
 
 class Attempt:
@@ -110,6 +118,10 @@ class Attempt:
         digest = hashlib.sha256(data).hexdigest()
         key = job_artifact_key(self.request.job_id, self.request.attempt, f"{stem}-{digest[:16]}{suffix}")
         return self.run(self.store.put_bytes(key, data, content_type=content_type))
+
+    def write_artifact(self, artifact: Artifact, data: bytes) -> ArtifactRef:
+        """Store one of the contract's artifacts under its name, suffix and media type."""
+        return self.write(artifact.stem, artifact.suffix, data, artifact.media_type)
 
 
 Work = Callable[[Attempt], Outcome]
@@ -173,7 +185,7 @@ def run_attempt(
 
 def _work(attempt: Attempt, work: Work, reporter: JobReporter, meter: Meter) -> dict[str, Any]:
     from plastinka_jobs import CallbackRejected  # noqa: PLC0415
-    from plastinka_schemas import ArtifactManifest, FailedEvent, SucceededEvent  # noqa: PLC0415
+    from plastinka_schemas import ArtifactManifest, FailedEvent, RunSummary, SucceededEvent  # noqa: PLC0415
 
     request = attempt.request
     common = {"job_id": request.job_id, "attempt": request.attempt, "invocation_id": reporter.invocation_id}
@@ -197,7 +209,7 @@ def _work(attempt: Attempt, work: Work, reporter: JobReporter, meter: Meter) -> 
             at=datetime.now(UTC),
             manifest=ArtifactManifest(artifacts=outcome.artifacts),
             stats=meter.stats(),
-            summary=outcome.summary,
+            summary=outcome.summary or RunSummary(),
         )
     _store_status(attempt, final)
     try:

@@ -9,7 +9,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from plastinka_function_runtime import Attempt, FunctionContext, Outcome, run_attempt, unpack_archive
-from plastinka_schemas import PredictRequest
+from plastinka_schemas import Artifact, PredictRequest, RunSummary
 
 
 class ModelMismatchError(ValueError):
@@ -51,14 +51,14 @@ def predict_job(attempt: Attempt) -> Outcome:
     forecast = predict(model, sales, horizon=request.horizon, items=request.items)
     buffer = io.BytesIO()
     forecast.write_parquet(buffer, statistics=False)
-    ref = attempt.write("forecast", ".parquet", buffer.getvalue(), "application/vnd.apache.parquet")
+    ref = attempt.write_artifact(Artifact.FORECAST, buffer.getvalue())
     periods = forecast.get_column("period")
-    summary = {
-        "rows": forecast.height,
-        "items": forecast.get_column("item_id").n_unique(),
-        "horizon": request.horizon or model.horizon,
-        "first_period": str(periods.min()) if forecast.height else None,
-        "last_period": str(periods.max()) if forecast.height else None,
-        "quantiles": list(model.quantiles),
-    }
-    return Outcome(artifacts={"forecast": ref}, summary=summary)
+    summary = RunSummary(
+        rows=forecast.height,
+        items=forecast.get_column("item_id").n_unique(),
+        horizon=request.horizon or model.horizon,
+        first_period=str(periods.min()) if forecast.height else None,
+        last_period=str(periods.max()) if forecast.height else None,
+        quantiles=list(model.quantiles),
+    )
+    return Outcome(artifacts={Artifact.FORECAST: ref}, summary=summary)
