@@ -17,8 +17,8 @@ from plastinka_api.invokers import (
     YandexInvokerSettings,
 )
 from plastinka_forecasting.synthetic import generate_shop, write_shop
-from plastinka_schemas import TrainRequest
-from plastinka_storage import LocalObjectStore, dataset_key, job_attempt_prefix, job_status_key
+from plastinka_storage import LocalObjectStore, dataset_key, job_status_key
+from plastinka_testing.handlers import train_request
 from plastinka_testing.yandex import Scripted
 
 TRAIN_DIR = Path(__file__).resolve().parents[2] / "services" / "train-function"
@@ -46,15 +46,7 @@ async def test_train_through_the_yandex_invoker_and_the_emulated_platform(
         ),
         recorder=recorder,
     )
-    request = TrainRequest(
-        job_id="yc-train",
-        attempt=1,
-        callback_url=callback_sink.url,
-        callback_token="yandex-path-token-0123456789",
-        output_prefix=job_attempt_prefix("yc-train", 1),
-        dataset=sales,
-        horizon=2,
-    )
+    request = train_request("yc-train", sales, callback_sink.url, horizon=2)
     try:
         result = await invoker.invoke("train", request.model_dump(mode="json"))
     finally:
