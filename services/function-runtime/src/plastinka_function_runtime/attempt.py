@@ -17,6 +17,7 @@ import traceback
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from plastinka_function_runtime.environment import ConfigurationError, storage_settings
@@ -106,6 +107,14 @@ class Attempt:
     def read(self, ref: ArtifactRef) -> bytes:
         """An input object, verified against the sha256 (and size) the request carries."""
         return self.run(self.store.get_artifact(ref))
+
+    def read_inputs(
+        self, dataset: ArtifactRef, stock: ArtifactRef | None
+    ) -> tuple[bytes, str, bytes | None, str | None]:
+        """The dataset and the optional stock snapshot, verified, each with its file name (which names the format)."""
+        if stock is None:
+            return self.read(dataset), PurePosixPath(dataset.key).name, None, None
+        return self.read(dataset), PurePosixPath(dataset.key).name, self.read(stock), PurePosixPath(stock.key).name
 
     def write(self, stem: str, suffix: str, data: bytes, content_type: str) -> ArtifactRef:
         """Store an output under this attempt's prefix, named by its content.

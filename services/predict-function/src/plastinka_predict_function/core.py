@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import tempfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from plastinka_function_runtime import Attempt, FunctionContext, Outcome, run_attempt, unpack_archive
@@ -39,14 +39,7 @@ def predict_job(attempt: Attempt) -> Outcome:
             raise ModelMismatchError(f"{request.model.key} holds metadata {inside[:12]}, the request names {named}")
         model = load_model(directory)  # verifies every file against the metadata's checksums
     attempt.progress(0.3, "reading the dataset")
-    data = attempt.read(request.dataset)
-    stock = attempt.read(request.stock) if request.stock is not None else None
-    sales = load_sales_bytes(
-        data,
-        PurePosixPath(request.dataset.key).name,
-        stock,
-        PurePosixPath(request.stock.key).name if request.stock is not None else None,
-    )
+    sales = load_sales_bytes(*attempt.read_inputs(request.dataset, request.stock))
     attempt.progress(0.5, "forecasting")
     forecast = predict(model, sales, horizon=request.horizon, items=request.items)
     buffer = io.BytesIO()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from plastinka_function_runtime import Attempt, FunctionContext, Outcome, pack_directory, run_attempt
@@ -52,14 +52,7 @@ def train_job(attempt: Attempt) -> Outcome:
     request = attempt.request
     assert isinstance(request, TrainRequest)
     attempt.progress(0.0, "reading the dataset")
-    data = attempt.read(request.dataset)
-    stock = attempt.read(request.stock) if request.stock is not None else None
-    sales = load_sales_bytes(
-        data,
-        PurePosixPath(request.dataset.key).name,
-        stock,
-        PurePosixPath(request.stock.key).name if request.stock is not None else None,
-    )
+    sales = load_sales_bytes(*attempt.read_inputs(request.dataset, request.stock))
     attempt.progress(0.05, f"{sales.report.rows_used} rows loaded")
     tune, budget = plan_time(attempt.remaining_s(), request)
     model = train(

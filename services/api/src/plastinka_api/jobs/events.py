@@ -127,25 +127,18 @@ async def apply_event(ctx: AppContext, event: AnyJobEvent) -> Outcome:
 async def _failed(ctx: AppContext, event: FailedEvent, kind: JobKind) -> Outcome:
     repo = ctx.repo
     _stats(ctx, kind, event.stats)
-    if event.retryable:
-        status = await ctx.db.call(
-            repo.retry,
-            event.job_id,
-            event.attempt,
-            error_type=event.error_type,
-            message=event.message,
-            traceback=event.traceback,
-        )
-        return Outcome(status is not None, status)
-    ok = await ctx.db.call(
-        repo.fail,
+    # A retryable failure answers the job's next status (None: not applied); a final one whether it applied.
+    recorded = await ctx.db.call(
+        repo.retry if event.retryable else repo.fail,
         event.job_id,
         event.attempt,
         error_type=event.error_type,
         message=event.message,
         traceback=event.traceback,
     )
-    return Outcome(ok, JobStatus.FAILED if ok else None)
+    if isinstance(recorded, JobStatus) or recorded is None:
+        return Outcome(recorded is not None, recorded)
+    return Outcome(recorded, JobStatus.FAILED if recorded else None)
 
 
 async def _succeeded(ctx: AppContext, event: SucceededEvent, kind: JobKind) -> Outcome:
