@@ -26,15 +26,8 @@ FAST = RetryPolicy(max_attempts=4, initial_s=0.01, max_backoff_s=0.05, total_s=1
 
 
 def make_invoker(cloud, recorder=None, *, key=None, tag="$latest", function_id="d4eecho", **overrides):
-    settings = YandexInvokerSettings(
-        functions={"echo": YandexFunction(function_id, tag)},
-        credentials=CloudCredentials(service_account_key=key or cloud.new_service_account_key()),
-        api_endpoint=cloud.address,
-        root_certificates=cloud.root_certificates,
-        retry=overrides.pop("retry", FAST),
-        **overrides,
-    )
-    return YandexFunctionInvoker(settings, recorder=recorder)
+    functions = {"echo": YandexFunction(function_id, tag)}
+    return cloud.invoker(functions, recorder, key=key, retry=overrides.pop("retry", FAST), **overrides)
 
 
 @pytest.fixture
