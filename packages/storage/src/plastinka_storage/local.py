@@ -34,7 +34,7 @@ from plastinka_storage.checksums import expected_digest, verify_digest
 from plastinka_storage.errors import ChecksumMismatch, ObjectNotFound, StorageError
 from plastinka_storage.keys import validate_key, validate_prefix
 from plastinka_storage.settings import LocalSettings
-from plastinka_storage.signing import SignedRequest, build_signed_url, verify_signature, verify_signed_url
+from plastinka_storage.signing import SignedRequest, build_signed_url, verify_signed_url
 
 __all__ = ["LocalObjectStore"]
 
@@ -365,26 +365,6 @@ class LocalObjectStore(ObjectStore):
         url = build_signed_url(secret, base_url, method=method, key=key, expires=expires, sha256=sha256)
         headers = {"Content-Type": content_type} if content_type else {}
         return PresignedRequest(method, url, datetime.fromtimestamp(expires, UTC), headers)
-
-    def verify_signature(
-        self,
-        *,
-        method: str,
-        key: str,
-        expires: int | str,
-        signature: str,
-        sha256: str | None = None,
-        now: float | None = None,
-    ) -> SignedRequest:
-        """Check a signed grant from a request's parts (raises ``InvalidSignature``).
-
-        For an allowed PUT, store the body with ``put_stream(key, body, sha256=grant.sha256)`` so a body that
-        differs from the declared checksum is refused.
-        """
-        secret, _ = self._signing()
-        return verify_signature(
-            secret, method=method, key=key, expires=expires, signature=signature, sha256=sha256, now=now
-        )
 
     def verify_signed_url(self, url: str, *, method: str, now: float | None = None) -> SignedRequest:
         """Check a whole signed URL as received (raises ``InvalidSignature``)."""
