@@ -9,6 +9,7 @@ import re
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterable, AsyncIterator, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,7 +17,7 @@ from types import TracebackType
 from typing import IO, Self
 
 from plastinka_schemas import ArtifactRef
-from plastinka_storage.checksums import normalize_sha256
+from plastinka_storage.checksums import expected_digest, normalize_sha256, verify_digest
 from plastinka_storage.errors import MissingChecksum, StorageError
 from plastinka_storage.keys import validate_key
 
@@ -209,8 +210,7 @@ class ObjectStore(ABC):
 
     # --- reads ---
 
-    @abstractmethod
-    def get_stream(
+    async def get_stream(
         self, key: str, *, expected_sha256: str | None = None, verify: bool = True, chunk_size: int | None = None
     ) -> AsyncIterator[bytes]:
         """Yield the object's bytes in chunks.
@@ -218,6 +218,19 @@ class ObjectStore(ABC):
         The checksum is known only at the end: a mismatch raises ``ChecksumMismatch`` after the last chunk, so
         treat streamed bytes as unverified until the iteration completes.
         """
+        validate_key(key)
+        async with self._reading(key, chunk_size or self.chunk_size) as (stored, chunks):
+            expected = expected_digest(key, expected=expected_sha256, stored=stored, verify=verify)
+            digest = hashlib.sha256()
+            async for chunk in chunks:
+                digest.update(chunk)
+                yield chunk
+            verify_digest(key, expected, digest.hexdigest())
+
+    @abstractmethod
+    def _reading(self, key: str, size: int) -> AbstractAsyncContextManager[tuple[str | None, AsyncIterator[bytes]]]:
+        """The backend's read of a valid key: the stored sha256 (None if the object has none) and its chunks,
+        open for as long as the context lasts (``ObjectNotFound`` when absent)."""
 
     async def get_bytes(self, key: str, *, expected_sha256: str | None = None, verify: bool = True) -> bytes:
         """The whole object, verified."""

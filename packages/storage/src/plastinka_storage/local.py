@@ -30,11 +30,10 @@ from plastinka_storage.base import (
     ObjectStore,
     PresignedRequest,
 )
-from plastinka_storage.checksums import expected_digest, verify_digest
 from plastinka_storage.errors import ChecksumMismatch, ObjectNotFound, StorageError
 from plastinka_storage.keys import validate_key, validate_prefix
 from plastinka_storage.settings import LocalSettings
-from plastinka_storage.signing import SignedRequest, build_signed_url, verify_signed_url
+from plastinka_storage.signing import SignedRequest, build_signed_url, verify_signature, verify_signed_url
 
 __all__ = ["LocalObjectStore"]
 
@@ -251,22 +250,12 @@ class LocalObjectStore(ObjectStore):
             time.sleep(0.001 * 2**attempt)  # up to ~0.25 s in all: a writer is two renames from done
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def get_stream(
-        self, key: str, *, expected_sha256: str | None = None, verify: bool = True, chunk_size: int | None = None
-    ) -> AsyncIterator[bytes]:
-        validate_key(key)
-        size = chunk_size or self.chunk_size
+    @contextlib.asynccontextmanager
+    async def _reading(self, key: str, size: int) -> AsyncIterator[tuple[str | None, AsyncIterator[bytes]]]:
         fh, _, meta = await asyncio.to_thread(self._open_consistent, key)
         try:
             stored = meta.get("sha256") if meta else None
-            expected = expected_digest(
-                key, expected=expected_sha256, stored=stored if isinstance(stored, str) else None, verify=verify
-            )
-            digest = hashlib.sha256()
-            while chunk := await asyncio.to_thread(fh.read, size):
-                digest.update(chunk)
-                yield chunk
-            verify_digest(key, expected, digest.hexdigest())
+            yield (stored if isinstance(stored, str) else None), _file_chunks(fh, size)
         finally:
             fh.close()
 
@@ -366,7 +355,32 @@ class LocalObjectStore(ObjectStore):
         headers = {"Content-Type": content_type} if content_type else {}
         return PresignedRequest(method, url, datetime.fromtimestamp(expires, UTC), headers)
 
+    def verify_signature(
+        self,
+        *,
+        method: str,
+        key: str,
+        expires: int | str,
+        signature: str,
+        sha256: str | None = None,
+        now: float | None = None,
+    ) -> SignedRequest:
+        """Check a signed grant from a request's parts (raises ``InvalidSignature``).
+
+        For an allowed PUT, store the body with ``put_stream(key, body, sha256=grant.sha256)`` so a body that
+        differs from the declared checksum is refused.
+        """
+        secret, _ = self._signing()
+        return verify_signature(
+            secret, method=method, key=key, expires=expires, signature=signature, sha256=sha256, now=now
+        )
+
     def verify_signed_url(self, url: str, *, method: str, now: float | None = None) -> SignedRequest:
         """Check a whole signed URL as received (raises ``InvalidSignature``)."""
         secret, base_url = self._signing()
         return verify_signed_url(secret, url, method=method, base_url=base_url, now=now)
+
+
+async def _file_chunks(fh: IO[bytes], size: int) -> AsyncIterator[bytes]:
+    while chunk := await asyncio.to_thread(fh.read, size):
+        yield chunk

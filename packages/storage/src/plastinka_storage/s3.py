@@ -39,7 +39,6 @@ from plastinka_storage.base import (
 )
 from plastinka_storage.checksums import (
     content_md5,
-    expected_digest,
     file_sha256,
     sha256_hex,
     verify_digest,
@@ -326,46 +325,40 @@ class S3ObjectStore(ObjectStore):
 
     # --- reads ---
 
-    async def get_stream(
-        self, key: str, *, expected_sha256: str | None = None, verify: bool = True, chunk_size: int | None = None
-    ) -> AsyncIterator[bytes]:
-        validate_key(key)
-        size = chunk_size or self.chunk_size
+    @contextlib.asynccontextmanager
+    async def _reading(self, key: str, size: int) -> AsyncIterator[tuple[str | None, AsyncIterator[bytes]]]:
         answer = await self._request("get_object", key=key, Key=key)
-        body = answer["Body"]
+        bodies = [answer["Body"]]
         try:
-            expected = expected_digest(
-                key, expected=expected_sha256, stored=(answer.get("Metadata") or {}).get("sha256"), verify=verify
-            )
-            etag = answer.get("ETag")
-            digest = hashlib.sha256()
-            offset = 0
-            resumes = 0
-            while True:
-                try:
-                    chunk = await body.read(size)
-                except Exception as exc:
-                    if not is_transient(exc):
-                        raise StorageError(f"reading {key!r} failed: {exc}", key=key) from exc
-                    resumes += 1
-                    if resumes >= self._policy.max_attempts:
-                        raise TransientStorageError(
-                            f"reading {key!r} broke off {resumes} times: {exc}", key=key, attempts=resumes
-                        ) from exc
-                    body.close()
-                    # Carry on from where the connection broke, and only if the object is still the same one.
-                    params = {"IfMatch": etag} if etag else {}
-                    answer = await self._request("get_object", key=key, Key=key, Range=f"bytes={offset}-", **params)
-                    body = answer["Body"]
-                    continue
-                if not chunk:
-                    break
-                digest.update(chunk)
-                offset += len(chunk)
-                yield chunk
-            verify_digest(key, expected, digest.hexdigest())
+            yield (answer.get("Metadata") or {}).get("sha256"), self._body_chunks(key, answer.get("ETag"), size, bodies)
         finally:
-            body.close()
+            bodies[-1].close()
+
+    async def _body_chunks(self, key: str, etag: str | None, size: int, bodies: list[Any]) -> AsyncIterator[bytes]:
+        """The body's chunks, resuming a broken connection where it broke; the open body is ``bodies[-1]``."""
+        offset = 0
+        resumes = 0
+        while True:
+            try:
+                chunk = await bodies[-1].read(size)
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise StorageError(f"reading {key!r} failed: {exc}", key=key) from exc
+                resumes += 1
+                if resumes >= self._policy.max_attempts:
+                    raise TransientStorageError(
+                        f"reading {key!r} broke off {resumes} times: {exc}", key=key, attempts=resumes
+                    ) from exc
+                bodies[-1].close()
+                # Carry on from where the connection broke, and only if the object is still the same one.
+                params = {"IfMatch": etag} if etag else {}
+                answer = await self._request("get_object", key=key, Key=key, Range=f"bytes={offset}-", **params)
+                bodies.append(answer["Body"])
+                continue
+            if not chunk:
+                return
+            offset += len(chunk)
+            yield chunk
 
     async def head(self, key: str) -> ObjectInfo:
         validate_key(key)
