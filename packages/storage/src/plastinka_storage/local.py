@@ -355,25 +355,15 @@ class LocalObjectStore(ObjectStore):
         headers = {"Content-Type": content_type} if content_type else {}
         return PresignedRequest(method, url, datetime.fromtimestamp(expires, UTC), headers)
 
-    def verify_signature(
-        self,
-        *,
-        method: str,
-        key: str,
-        expires: int | str,
-        signature: str,
-        sha256: str | None = None,
-        now: float | None = None,
-    ) -> SignedRequest:
-        """Check a signed grant from a request's parts (raises ``InvalidSignature``).
+    def verify_signature(self, **grant: Any) -> SignedRequest:
+        """Check a signed grant from a request's parts (raises ``InvalidSignature``): the keywords of
+        :func:`plastinka_storage.signing.verify_signature` (``method``, ``key``, ``expires``, ``signature``, ...).
 
         For an allowed PUT, store the body with ``put_stream(key, body, sha256=grant.sha256)`` so a body that
         differs from the declared checksum is refused.
         """
         secret, _ = self._signing()
-        return verify_signature(
-            secret, method=method, key=key, expires=expires, signature=signature, sha256=sha256, now=now
-        )
+        return verify_signature(secret, **grant)
 
     def verify_signed_url(self, url: str, *, method: str, now: float | None = None) -> SignedRequest:
         """Check a whole signed URL as received (raises ``InvalidSignature``)."""
