@@ -9,16 +9,12 @@ import os
 from pathlib import Path
 
 from plastinka_api.invokers import (
-    CloudCredentials,
     MemoryRecorder,
-    RetryPolicy,
     YandexFunction,
-    YandexFunctionInvoker,
-    YandexInvokerSettings,
 )
 from plastinka_forecasting.synthetic import generate_shop, write_shop
-from plastinka_schemas import TrainRequest
-from plastinka_storage import LocalObjectStore, dataset_key, job_attempt_prefix, job_status_key
+from plastinka_storage import LocalObjectStore, dataset_key, job_status_key
+from plastinka_testing.handlers import train_request
 from plastinka_testing.yandex import Scripted
 
 TRAIN_DIR = Path(__file__).resolve().parents[2] / "services" / "train-function"
@@ -36,25 +32,8 @@ async def test_train_through_the_yandex_invoker_and_the_emulated_platform(
     yandex_cloud.add_function("d4etrain", functions_emulator.register("d4etrain", TRAIN_DIR), {"$latest": "v7"})
     functions_emulator.script("d4etrain", Scripted(503))  # one transient refusal before the platform accepts
     recorder = MemoryRecorder()
-    invoker = YandexFunctionInvoker(
-        YandexInvokerSettings(
-            functions={"train": YandexFunction("d4etrain")},
-            credentials=CloudCredentials(service_account_key=yandex_cloud.new_service_account_key()),
-            api_endpoint=yandex_cloud.address,
-            root_certificates=yandex_cloud.root_certificates,
-            retry=RetryPolicy(initial_s=0.01, max_backoff_s=0.05, total_s=10),
-        ),
-        recorder=recorder,
-    )
-    request = TrainRequest(
-        job_id="yc-train",
-        attempt=1,
-        callback_url=callback_sink.url,
-        callback_token="yandex-path-token-0123456789",
-        output_prefix=job_attempt_prefix("yc-train", 1),
-        dataset=sales,
-        horizon=2,
-    )
+    invoker = yandex_cloud.invoker({"train": YandexFunction("d4etrain")}, recorder)
+    request = train_request("yc-train", sales, callback_sink.url, horizon=2)
     try:
         result = await invoker.invoke("train", request.model_dump(mode="json"))
     finally:

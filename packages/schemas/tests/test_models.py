@@ -4,8 +4,10 @@ import pytest
 from pydantic import ValidationError
 
 from plastinka_schemas import (
+    Artifact,
     ArtifactRef,
     Frequency,
+    JobKind,
     JobStatus,
     PredictRequest,
     SucceededEvent,
@@ -92,9 +94,10 @@ class TestJobEvents:
         )
         parsed = parse_job_event(event.model_dump_json())
         assert parsed == event
-        assert parsed.manifest.get("model").size == 5
+        assert parsed.manifest.get(Artifact.MODEL).size == 5
+        assert parsed.manifest.missing(JobKind.TRAINING) == [Artifact.MODEL_META]
         with pytest.raises(KeyError, match="metrics"):
-            parsed.manifest.get("metrics")
+            parsed.manifest.get(Artifact.METRICS)
 
     def test_unknown_event_type_refused(self):
         with pytest.raises(ValidationError):

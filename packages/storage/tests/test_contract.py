@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -22,10 +21,7 @@ from plastinka_storage import (
     job_artifact_key,
     job_status_key,
 )
-
-
-def sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+from plastinka_storage.checksums import sha256_hex as sha
 
 
 async def chunks_of(data: bytes, size: int = 7_001) -> AsyncIterator[bytes]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import time
 from collections.abc import AsyncIterator
@@ -18,10 +17,7 @@ from plastinka_storage import (
     LocalObjectStore,
     StorageError,
 )
-
-
-def sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+from plastinka_storage.checksums import sha256_hex as sha
 
 
 def files_under(root: Path) -> list[str]:

@@ -52,24 +52,22 @@ def generated_sha(total: int, seed: int, chunk: int = 256 * 1024) -> str:
     return digest.hexdigest()
 
 
-@pytest.fixture
-async def proxied(
-    s3_settings_for: Callable[..., S3Settings], s3_fault_proxy: FaultProxy
-) -> AsyncIterator[tuple[S3ObjectStore, FaultProxy]]:
-    """A store that talks through the fault proxy, with a 3 s retry budget."""
-    settings = s3_settings_for(s3_fault_proxy.endpoint_url, read_timeout_s=2.0, retry_total_s=3.0)
-    async with S3ObjectStore(settings) as store:
-        yield store, s3_fault_proxy
+def _store_through_proxy(read_timeout_s: float, retry_total_s: float, doc: str) -> Any:
+    @pytest.fixture
+    async def fixture(
+        s3_settings_for: Callable[..., S3Settings], s3_fault_proxy: FaultProxy
+    ) -> AsyncIterator[tuple[S3ObjectStore, FaultProxy]]:
+        timeouts = {"read_timeout_s": read_timeout_s, "retry_total_s": retry_total_s}
+        settings = s3_settings_for(s3_fault_proxy.endpoint_url, **timeouts)
+        async with S3ObjectStore(settings) as store:
+            yield store, s3_fault_proxy
+
+    fixture.__doc__ = doc
+    return fixture
 
 
-@pytest.fixture
-async def impatient(
-    s3_settings_for: Callable[..., S3Settings], s3_fault_proxy: FaultProxy
-) -> AsyncIterator[tuple[S3ObjectStore, FaultProxy]]:
-    """Like ``proxied`` but with a 1 s read timeout and a 2 s budget, for stalls."""
-    settings = s3_settings_for(s3_fault_proxy.endpoint_url, read_timeout_s=1.0, retry_total_s=2.0)
-    async with S3ObjectStore(settings) as store:
-        yield store, s3_fault_proxy
+proxied = _store_through_proxy(2.0, 3.0, "A store that talks through the fault proxy, with a 3 s retry budget.")
+impatient = _store_through_proxy(1.0, 2.0, "Like ``proxied`` but with a 1 s read timeout and a 2 s budget, for stalls.")
 
 
 @pytest.mark.slow

@@ -5,16 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from plastinka_storage import (
     LocalObjectStore,
     LocalSettings,
+    S3Environment,
     S3ObjectStore,
     S3Settings,
     StorageSettings,
     open_store,
 )
+from plastinka_storage.settings import YANDEX_ENDPOINT
 
 
 def test_s3_defaults_fit_yandex_object_storage() -> None:
@@ -67,3 +69,22 @@ async def test_open_store_gives_a_working_local_store(tmp_path: Path) -> None:
     async with open_store(StorageSettings(local=LocalSettings(root=tmp_path / "data"))) as store:
         ref = await store.put_bytes("a/b", b"x")
         assert await store.get_artifact(ref) == b"x"
+
+
+def test_the_s3_variables_are_read_and_handed_on_by_one_model() -> None:
+    env = {
+        "PLASTINKA_S3_BUCKET": "plastinka-data",
+        "PLASTINKA_S3_REGION": "ru-central1",
+        "PLASTINKA_S3_ACCESS_KEY_ID": "id",
+        "PLASTINKA_S3_SECRET_ACCESS_KEY": "secret",
+        "PLASTINKA_S3_ENDPOINT_URL": "",  # empty is unset: the default endpoint
+    }
+    read = S3Environment.from_env(env)
+    assert read.s3_endpoint_url == YANDEX_ENDPOINT
+    settings = read.s3_settings(presign_expiry_s=60)
+    assert (settings.bucket, settings.presign_expiry_s) == ("plastinka-data", 60)
+    assert settings.secret_access_key is not None and settings.secret_access_key.get_secret_value() == "secret"
+    handed_on = read.s3_env()
+    assert S3Environment.from_env(handed_on) == read
+    assert handed_on["AWS_ACCESS_KEY_ID"] == "id"
+    assert "PLASTINKA_S3_ACCESS_KEY_ID" not in S3Environment(s3_access_key_id=SecretStr("id")).s3_env()

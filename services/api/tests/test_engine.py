@@ -8,6 +8,8 @@ import asyncio
 import os
 import signal
 import time
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,12 +31,19 @@ async def _queued(api: Api, shop_files: tuple[Path, Path], **body: Any) -> str:
     return str(response.json()["job_id"])
 
 
+@contextlib.asynccontextmanager
+async def _claimed(tmp_path: Path, shop_files: tuple[Path, Path], **settings: Any) -> AsyncIterator[tuple[Api, str]]:
+    """An API without its engine loops, and one training job the test claimed as the dispatcher would."""
+    async with running_api(make_settings(tmp_path, engine_enabled=False, **settings)) as api:
+        job = await _queued(api, shop_files)
+        await claim(api.ctx)
+        yield api, job
+
+
 async def test_a_lost_callback_is_reconciled_from_the_status_object(
     tmp_path: Path, shop_files: tuple[Path, Path]
 ) -> None:
-    async with running_api(make_settings(tmp_path, reconcile_after_s=0, engine_enabled=False)) as api:
-        job = await _queued(api, shop_files)
-        await claim(api.ctx)
+    async with _claimed(tmp_path, shop_files, reconcile_after_s=0) as (api, job):
         assert (
             await api.app.state.engine.reconcile(await api.ctx.db.call(api.ctx.repo.get, job, owner="shop")) is False
         )  # nothing stored yet
@@ -70,9 +79,7 @@ async def test_expired_leases_retry_with_backoff_then_dead_letter(
 async def test_a_crashed_run_is_retried_without_waiting_for_the_lease(
     tmp_path: Path, shop_files: tuple[Path, Path]
 ) -> None:
-    async with running_api(make_settings(tmp_path, retry_base_s=0, engine_enabled=False)) as api:
-        job = await _queued(api, shop_files)
-        await claim(api.ctx)
+    async with _claimed(tmp_path, shop_files, retry_base_s=0) as (api, job):
         now = datetime.now(UTC)
         crash = AttemptRecord("train", job, 1, "req-1", now, now, 502, error="MemoryError: killed")
         await api.app.state.engine.attempt_finished(crash)
@@ -89,9 +96,7 @@ async def test_a_crashed_run_is_retried_without_waiting_for_the_lease(
 async def test_a_run_that_returned_normally_is_left_to_its_events(
     tmp_path: Path, shop_files: tuple[Path, Path], status: int
 ) -> None:
-    async with running_api(make_settings(tmp_path, engine_enabled=False)) as api:
-        job = await _queued(api, shop_files)
-        await claim(api.ctx)
+    async with _claimed(tmp_path, shop_files) as (api, job):
         now = datetime.now(UTC)
         await api.app.state.engine.attempt_finished(AttemptRecord("train", job, 1, "r", now, now, status))
         assert (await api.viewer.get(f"/api/v1/status/{job}")).json()["status"] == "dispatched"

@@ -8,16 +8,12 @@ from pathlib import Path
 import pytest
 
 from plastinka_api.invokers import (
-    CloudCredentials,
     FunctionInvoker,
     LocalFunction,
     LocalFunctionInvoker,
     MemoryRecorder,
-    RetryPolicy,
     UnknownFunctionError,
     YandexFunction,
-    YandexFunctionInvoker,
-    YandexInvokerSettings,
 )
 
 ECHO = Path(__file__).parent / "functions" / "echo"
@@ -46,16 +42,7 @@ async def harness(request, tmp_path) -> AsyncIterator[Harness]:
     cloud = request.getfixturevalue("yandex_cloud")
     emulator = request.getfixturevalue("functions_emulator")
     cloud.add_function("d4eecho", emulator.register("d4eecho", ECHO))
-    invoker = YandexFunctionInvoker(
-        YandexInvokerSettings(
-            functions={"echo": YandexFunction("d4eecho")},
-            credentials=CloudCredentials(service_account_key=cloud.new_service_account_key()),
-            api_endpoint=cloud.address,
-            root_certificates=cloud.root_certificates,
-            retry=RetryPolicy(initial_s=0.01, max_backoff_s=0.05, total_s=10),
-        ),
-        recorder=recorder,
-    )
+    invoker = cloud.invoker({"echo": YandexFunction("d4eecho")}, recorder)
 
     async def finish_yandex() -> None:
         emulator.wait(timeout=60)

@@ -9,15 +9,7 @@ import httpx
 import pytest
 from tenacity import RetryCallState
 
-from plastinka_api.invokers.retry import (
-    RetryPolicy,
-    TransientHttpError,
-    backoff,
-    is_function_error,
-    is_transient_exception,
-    is_transient_status,
-    retry_after_seconds,
-)
+from plastinka_api.invokers import retry
 
 
 def response(status, **headers):
@@ -41,12 +33,12 @@ def response(status, **headers):
     ],
 )
 def test_which_statuses_are_retried(status, headers, transient):
-    assert is_transient_status(response(status, **headers)) is transient
+    assert retry.is_transient_status(response(status, **headers)) is transient
 
 
 def test_function_error_header():
-    assert is_function_error(response(502, **{"X-Function-Error": "true"}))
-    assert not is_function_error(response(502, **{"X-Function-Error": "false"}))
+    assert retry.is_function_error(response(502, **{"X-Function-Error": "true"}))
+    assert not retry.is_function_error(response(502, **{"X-Function-Error": "false"}))
 
 
 class _Rpc(grpc.RpcError):
@@ -63,7 +55,7 @@ class _Rpc(grpc.RpcError):
         (httpx.ConnectError("refused"), True),
         (httpx.ReadTimeout("slow"), True),
         (TimeoutError(), True),
-        (TransientHttpError(503, None, ""), True),
+        (retry.TransientHttpError(503, None, ""), True),
         (_Rpc(grpc.StatusCode.UNAVAILABLE), True),
         (_Rpc(grpc.StatusCode.DEADLINE_EXCEEDED), True),
         (_Rpc(grpc.StatusCode.UNAUTHENTICATED), False),
@@ -72,16 +64,16 @@ class _Rpc(grpc.RpcError):
     ],
 )
 def test_which_exceptions_are_retried(exc, transient):
-    assert is_transient_exception(exc) is transient
+    assert retry.is_transient_exception(exc) is transient
 
 
 def test_retry_after_as_seconds_or_http_date():
-    assert retry_after_seconds("7") == 7.0
-    assert retry_after_seconds("-3") == 0.0
-    assert retry_after_seconds(None) is None
-    assert retry_after_seconds("soon") is None
+    assert retry.retry_after_seconds("7") == 7.0
+    assert retry.retry_after_seconds("-3") == 0.0
+    assert retry.retry_after_seconds(None) is None
+    assert retry.retry_after_seconds("soon") is None
     later = format_datetime(datetime.now(UTC) + timedelta(seconds=120), usegmt=True)
-    assert 100 < retry_after_seconds(later) <= 120
+    assert 100 < retry.retry_after_seconds(later) <= 120
 
 
 def state(attempt, exc):
@@ -92,8 +84,8 @@ def state(attempt, exc):
 
 
 def test_backoff_grows_with_jitter_and_stays_under_the_cap():
-    policy = RetryPolicy(initial_s=0.5, max_backoff_s=4.0)
-    wait = backoff(policy, random.Random(1))
+    policy = retry.RetryPolicy(initial_s=0.5, max_backoff_s=4.0)
+    wait = retry.backoff(policy, random.Random(1))
     for attempt in range(1, 12):
         ceiling = min(4.0, 0.5 * 2 ** (attempt - 1))
         delays = [wait(state(attempt, httpx.ConnectError("x"))) for _ in range(50)]
@@ -102,6 +94,6 @@ def test_backoff_grows_with_jitter_and_stays_under_the_cap():
 
 
 def test_backoff_honours_retry_after_up_to_the_cap():
-    wait = backoff(RetryPolicy(initial_s=0.01, max_backoff_s=5.0), random.Random(2))
-    assert wait(state(1, TransientHttpError(429, 3.0, ""))) >= 3.0
-    assert wait(state(1, TransientHttpError(429, 60.0, ""))) == 5.0
+    wait = retry.backoff(retry.RetryPolicy(initial_s=0.01, max_backoff_s=5.0), random.Random(2))
+    assert wait(state(1, retry.TransientHttpError(429, 3.0, ""))) >= 3.0
+    assert wait(state(1, retry.TransientHttpError(429, 60.0, ""))) == 5.0

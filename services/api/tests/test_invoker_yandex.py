@@ -1,5 +1,6 @@
 """YandexFunctionInvoker against the loopback fakes: SDK auth, resolution, and the retry rules over real HTTP."""
 
+import contextlib
 import json
 import socket
 from datetime import timedelta
@@ -26,15 +27,8 @@ FAST = RetryPolicy(max_attempts=4, initial_s=0.01, max_backoff_s=0.05, total_s=1
 
 
 def make_invoker(cloud, recorder=None, *, key=None, tag="$latest", function_id="d4eecho", **overrides):
-    settings = YandexInvokerSettings(
-        functions={"echo": YandexFunction(function_id, tag)},
-        credentials=CloudCredentials(service_account_key=key or cloud.new_service_account_key()),
-        api_endpoint=cloud.address,
-        root_certificates=cloud.root_certificates,
-        retry=overrides.pop("retry", FAST),
-        **overrides,
-    )
-    return YandexFunctionInvoker(settings, recorder=recorder)
+    functions = {"echo": YandexFunction(function_id, tag)}
+    return cloud.invoker(functions, recorder, key=key, retry=overrides.pop("retry", FAST), **overrides)
 
 
 @pytest.fixture
@@ -44,11 +38,8 @@ def echo(yandex_cloud, functions_emulator):
 
 
 async def test_sa_key_becomes_the_bearer_token_of_the_invoke_call(yandex_cloud, functions_emulator, echo, tmp_path):
-    invoker = make_invoker(yandex_cloud, tag="prod")
-    try:
+    async with contextlib.aclosing(make_invoker(yandex_cloud, tag="prod")) as invoker:
         result = await invoker.invoke("echo", {"job_id": "j1", "out": str(tmp_path / "o.json")})
-    finally:
-        await invoker.aclose()
     functions_emulator.wait()
 
     assert result.version_id == "v0"
@@ -62,12 +53,9 @@ async def test_sa_key_becomes_the_bearer_token_of_the_invoke_call(yandex_cloud, 
 
 
 async def test_token_and_resolution_are_cached_between_invocations(yandex_cloud, functions_emulator, echo, tmp_path):
-    invoker = make_invoker(yandex_cloud)
-    try:
+    async with contextlib.aclosing(make_invoker(yandex_cloud)) as invoker:
         for n in range(3):
             await invoker.invoke("echo", {"out": str(tmp_path / f"{n}.json")})
-    finally:
-        await invoker.aclose()
     functions_emulator.wait()
 
     assert yandex_cloud.calls.count("IamTokenService.Create") == 1
@@ -77,12 +65,9 @@ async def test_token_and_resolution_are_cached_between_invocations(yandex_cloud,
 
 async def test_a_token_close_to_expiry_is_replaced(yandex_cloud, functions_emulator, echo, tmp_path):
     yandex_cloud.token_ttl = timedelta(minutes=5)  # inside the 10-minute refresh margin
-    invoker = make_invoker(yandex_cloud)
-    try:
+    async with contextlib.aclosing(make_invoker(yandex_cloud)) as invoker:
         await invoker.invoke("echo", {"out": str(tmp_path / "a.json")})
         await invoker.invoke("echo", {"out": str(tmp_path / "b.json")})
-    finally:
-        await invoker.aclose()
     functions_emulator.wait()
 
     assert yandex_cloud.calls.count("IamTokenService.Create") == 2
@@ -93,11 +78,8 @@ async def test_a_token_close_to_expiry_is_replaced(yandex_cloud, functions_emula
 async def test_429_and_503_are_retried_then_accepted(yandex_cloud, functions_emulator, echo, tmp_path):
     functions_emulator.script("d4eecho", Scripted(429, retry_after="0"), Scripted(503))
     recorder = MemoryRecorder()
-    invoker = make_invoker(yandex_cloud, recorder)
-    try:
+    async with contextlib.aclosing(make_invoker(yandex_cloud, recorder)) as invoker:
         result = await invoker.invoke("echo", {"job_id": "j2", "out": str(tmp_path / "o.json")})
-    finally:
-        await invoker.aclose()
     runs = functions_emulator.wait()
 
     assert result.attempts == 3
@@ -112,12 +94,9 @@ async def test_429_and_503_are_retried_then_accepted(yandex_cloud, functions_emu
 async def test_a_function_error_502_is_never_retried(yandex_cloud, functions_emulator, echo):
     functions_emulator.script("d4eecho", Scripted(502, function_error=True, body='{"errorMessage":"boom"}'))
     recorder = MemoryRecorder()
-    invoker = make_invoker(yandex_cloud, recorder)
-    try:
+    async with contextlib.aclosing(make_invoker(yandex_cloud, recorder)) as invoker:
         with pytest.raises(InvocationRejectedError) as caught:
             await invoker.invoke("echo", {"job_id": "j3"})
-    finally:
-        await invoker.aclose()
 
     assert caught.value.status == 502
     assert "function error" in str(caught.value)
@@ -128,11 +107,8 @@ async def test_a_function_error_502_is_never_retried(yandex_cloud, functions_emu
 async def test_a_gateway_502_without_function_error_is_retried(yandex_cloud, functions_emulator, echo, tmp_path):
     functions_emulator.script("d4eecho", Scripted(502))
     recorder = MemoryRecorder()
-    invoker = make_invoker(yandex_cloud, recorder)
-    try:
+    async with contextlib.aclosing(make_invoker(yandex_cloud, recorder)) as invoker:
         result = await invoker.invoke("echo", {"out": str(tmp_path / "o.json")})
-    finally:
-        await invoker.aclose()
     functions_emulator.wait()
     assert result.attempts == 2
     assert [e.status for e in recorder.entries] == [502, 202]
@@ -142,12 +118,9 @@ async def test_a_gateway_502_without_function_error_is_retried(yandex_cloud, fun
 async def test_client_errors_are_final(yandex_cloud, functions_emulator, echo, status):
     functions_emulator.script("d4eecho", Scripted(status))
     recorder = MemoryRecorder()
-    invoker = make_invoker(yandex_cloud, recorder)
-    try:
+    async with contextlib.aclosing(make_invoker(yandex_cloud, recorder)) as invoker:
         with pytest.raises(InvocationRejectedError) as caught:
             await invoker.invoke("echo", {"job_id": "j4"})
-    finally:
-        await invoker.aclose()
     assert caught.value.status == status
     assert len(recorder.entries) == 1
 
@@ -155,12 +128,9 @@ async def test_client_errors_are_final(yandex_cloud, functions_emulator, echo, s
 async def test_persistent_504_exhausts_the_attempts(yandex_cloud, functions_emulator, echo):
     functions_emulator.script("d4eecho", *[Scripted(504)] * 10)
     recorder = MemoryRecorder()
-    invoker = make_invoker(yandex_cloud, recorder)
-    try:
+    async with contextlib.aclosing(make_invoker(yandex_cloud, recorder)) as invoker:
         with pytest.raises(InvocationUnavailableError) as caught:
             await invoker.invoke("echo", {"job_id": "j5"})
-    finally:
-        await invoker.aclose()
     assert caught.value.retryable
     assert caught.value.attempts == FAST.max_attempts
     assert [e.status for e in recorder.entries] == [504] * FAST.max_attempts
@@ -172,23 +142,17 @@ async def test_connection_errors_are_retried_and_recorded_without_a_status(yande
         dead_url = f"http://127.0.0.1:{sock.getsockname()[1]}/d4edead"
     yandex_cloud.add_function("d4edead", dead_url)
     recorder = MemoryRecorder()
-    invoker = make_invoker(yandex_cloud, recorder, function_id="d4edead")
-    try:
+    async with contextlib.aclosing(make_invoker(yandex_cloud, recorder, function_id="d4edead")) as invoker:
         with pytest.raises(InvocationUnavailableError):
             await invoker.invoke("echo", {"job_id": "j6"})
-    finally:
-        await invoker.aclose()
     assert [e.status for e in recorder.entries] == [None] * FAST.max_attempts
     assert all("ConnectError" in e.error for e in recorder.entries)
 
 
 async def test_a_transient_grpc_failure_while_resolving_is_retried(yandex_cloud, functions_emulator, echo, tmp_path):
     yandex_cloud.fail_next("Get", grpc.StatusCode.UNAVAILABLE)
-    invoker = make_invoker(yandex_cloud)
-    try:
+    async with contextlib.aclosing(make_invoker(yandex_cloud)) as invoker:
         result = await invoker.invoke("echo", {"out": str(tmp_path / "o.json")})
-    finally:
-        await invoker.aclose()
     functions_emulator.wait()
     assert result.attempts == 2
     assert yandex_cloud.calls.count("FunctionService.Get") == 2
@@ -205,12 +169,10 @@ async def test_missing_function_or_tag_is_an_unknown_function(yandex_cloud, func
 
 
 async def test_a_key_the_cloud_does_not_know_is_refused(yandex_cloud, functions_emulator, echo):
-    invoker = make_invoker(yandex_cloud, key=service_account_key())  # never registered with the IAM fake
-    try:
+    unknown = service_account_key()  # never registered with the IAM fake
+    async with contextlib.aclosing(make_invoker(yandex_cloud, key=unknown)) as invoker:
         with pytest.raises(InvocationRejectedError, match="UNAUTHENTICATED"):
             await invoker.invoke("echo", {"job_id": "j8"})
-    finally:
-        await invoker.aclose()
     assert "FunctionService.Get" not in yandex_cloud.calls
 
 
@@ -252,12 +214,9 @@ async def test_a_stalled_endpoint_discovery_is_bounded_and_retried(yandex_cloud,
     """The SDK's endpoint lookup takes no timeout; the invoker bounds it and treats the overrun as transient."""
     yandex_cloud.discovery_stall_s = 2.0
     retry = RetryPolicy(max_attempts=2, initial_s=0.01, total_s=5)
-    invoker = make_invoker(yandex_cloud, rpc_timeout_s=0.3, retry=retry)
-    try:
+    async with contextlib.aclosing(make_invoker(yandex_cloud, rpc_timeout_s=0.3, retry=retry)) as invoker:
         with pytest.raises(InvocationUnavailableError, match=r"endpoint-discovery took over 0\.3s"):
             await invoker.invoke("echo", {"job_id": "j9"})
-    finally:
-        await invoker.aclose()
     assert yandex_cloud.calls.count("ApiEndpointService.List") == 2
     assert "IamTokenService.Create" not in yandex_cloud.calls
 

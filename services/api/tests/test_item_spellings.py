@@ -14,12 +14,8 @@ import pytest
 
 from plastinka_testing.app import (
     Api,
-    claim,
-    event,
-    forecast_frame,
-    post_event,
-    prediction_manifest,
     run_training,
+    succeed_prediction,
     upload,
 )
 
@@ -90,9 +86,7 @@ async def test_prediction_items_resolve_any_spelling_and_unknown_ids_are_422(
     assert job is not None
     assert job.parameters["items"] == ["014407281110", "072435974324", "4607012345678"]
 
-    await claim(api.ctx)
-    manifest = await prediction_manifest(api.ctx, job_id, 1, forecast_frame(job.parameters["items"]))
-    done = await post_event(api.analyst, api.ctx, event(job_id, 1, "succeeded", manifest=manifest))
+    done = await succeed_prediction(api, job_id, job.parameters["items"])
     assert done.status_code == 200, done.text
     for spelling in ("014407281110", "14407281110", "14407281110.0"):
         page = (await api.viewer.get(f"/api/v1/results/{job_id}", params={"item_id": spelling})).json()

@@ -12,11 +12,10 @@ from plastinka_testing.app import (
     Api,
     claim,
     event,
-    forecast_frame,
     post_event,
-    prediction_manifest,
     put_artifact,
     run_training,
+    succeed_prediction,
     training_manifest,
 )
 
@@ -32,12 +31,8 @@ async def test_prediction_results_pages_files_download_and_plot(api: Api, datase
     job = response.json()["job_id"]
     assert (await api.viewer.get(f"/api/v1/prediction/{job}")).json()["model_id"] == model_id
     assert (await api.viewer.get(f"/api/v1/results/{job}")).status_code == 409
-    await claim(api.ctx)
     items = [f"item-{i}" for i in range(5)] + ['=HYPERLINK("http://evil")', "@SUM(1)"]
-    manifest = await prediction_manifest(api.ctx, job, 1, forecast_frame(items))
-    done = await post_event(
-        api.analyst, api.ctx, event(job, 1, "succeeded", manifest=manifest, summary={"rows": len(items) * 3})
-    )
+    done = await succeed_prediction(api, job, items, summary={"rows": len(items) * 3})
     assert done.json()["status"] == "succeeded"
 
     page = (await api.viewer.get(f"/api/v1/results/{job}", params={"limit": 4, "offset": 2})).json()

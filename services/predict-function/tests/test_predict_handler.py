@@ -1,10 +1,8 @@
 """The predict handler end to end: train through the train handler, then forecast from its manifest."""
 
 import asyncio
-import hashlib
 import io
 import sys
-import time
 from pathlib import Path
 
 import polars as pl
@@ -13,48 +11,24 @@ import pytest
 import plastinka_predict_function
 import plastinka_train_function
 from plastinka_forecasting.synthetic import generate_shop, write_shop
-from plastinka_schemas import ArtifactRef, PredictRequest, TrainRequest
-from plastinka_storage import LocalObjectStore, dataset_key, job_attempt_prefix
+from plastinka_schemas import ArtifactRef, PredictRequest
+from plastinka_storage import job_attempt_prefix
+from plastinka_testing.handlers import HandlerContext, put_input, train_request
 
 FUNCTION_DIR = Path(__file__).parents[1]
 
 
-class Context:
-    def __init__(self, request_id):
-        self.request_id = request_id
-        self._deadline = time.time() + 900
-
-    def get_remaining_time_in_millis(self):
-        return int((self._deadline - time.time()) * 1000)
-
-
 @pytest.fixture
-def store(tmp_path, monkeypatch):
-    monkeypatch.setenv("PLASTINKA_STORAGE_BACKEND", "local")
-    monkeypatch.setenv("PLASTINKA_STORAGE_DIR", str(tmp_path / "storage"))
-    return LocalObjectStore(tmp_path / "storage")
-
-
-def put(store, path):
-    data = path.read_bytes()
-    return asyncio.run(store.put_bytes(dataset_key(hashlib.sha256(data).hexdigest(), path.name), data))
+def store(handler_store):
+    return handler_store
 
 
 @pytest.fixture
 def trained(tmp_path, store, callback_sink):
     files = write_shop(generate_shop(20, 18, seed=5), tmp_path / "shop", fmt="csv")
-    sales, stock = put(store, files.sales), put(store, files.stock)
-    request = TrainRequest(
-        job_id="job-t",
-        attempt=1,
-        callback_url=callback_sink.url,
-        callback_token="callback-token-0123456789",
-        output_prefix=job_attempt_prefix("job-t", 1),
-        dataset=sales,
-        stock=stock,
-        horizon=3,
-    )
-    assert plastinka_train_function.handle(request.model_dump_json(), Context("req-t"))["status"] == "succeeded"
+    sales, stock = put_input(store, files.sales), put_input(store, files.stock)
+    request = train_request("job-t", sales, callback_sink.url, stock=stock, horizon=3)
+    assert plastinka_train_function.handle(request.model_dump_json(), HandlerContext("req-t"))["status"] == "succeeded"
     artifacts = callback_sink.events[-1]["manifest"]["artifacts"]
     return sales, stock, ArtifactRef(**artifacts["model"]), ArtifactRef(**artifacts["model_meta"])
 
@@ -77,7 +51,7 @@ def predict_request(sales, stock, model, meta, url, **overrides):
 def test_forecast_is_stored_as_parquet_and_reported(store, trained, callback_sink):
     request = predict_request(*trained, callback_sink.url, horizon=2)
 
-    result = plastinka_predict_function.handle(request.model_dump(mode="json"), Context("req-p"))
+    result = plastinka_predict_function.handle(request.model_dump(mode="json"), HandlerContext("req-p"))
 
     assert result["status"] == "succeeded", callback_sink.events[-1]
     final = callback_sink.events[-1]
@@ -96,13 +70,13 @@ def test_a_model_meta_that_is_not_the_archives_fails(store, trained, callback_si
     other = ArtifactRef(key=model.key, sha256=model.sha256, size=model.size)  # right object, wrong metadata digest
     request = predict_request(sales, stock, model, other, callback_sink.url)
 
-    assert plastinka_predict_function.handle(request.model_dump_json(), Context("req-x"))["status"] == "failed"
+    assert plastinka_predict_function.handle(request.model_dump_json(), HandlerContext("req-x"))["status"] == "failed"
     assert callback_sink.events[-1]["error_type"] == "ModelMismatchError"
 
 
 def test_unknown_items_fail_deterministically(store, trained, callback_sink):
     request = predict_request(*trained, callback_sink.url, items=["no-such-record"])
-    assert plastinka_predict_function.handle(request.model_dump_json(), Context("req-y"))["status"] == "failed"
+    assert plastinka_predict_function.handle(request.model_dump_json(), HandlerContext("req-y"))["status"] == "failed"
     assert "unknown item" in callback_sink.events[-1]["message"]
 
 
@@ -139,7 +113,8 @@ def test_with_a_stock_snapshot_every_stocked_item_is_forecast(store, trained, ca
 
     # Without a newer dataset the API sends the model's own dataset and stock snapshot.
     request = predict_request(sales, stock, model, meta, callback_sink.url)
-    assert plastinka_predict_function.handle(request.model_dump_json(), Context("req-s"))["status"] == "succeeded"
+    result = plastinka_predict_function.handle(request.model_dump_json(), HandlerContext("req-s"))
+    assert result["status"] == "succeeded"
 
     ref = callback_sink.events[-1]["manifest"]["artifacts"]["forecast"]
     forecast = pl.read_parquet(io.BytesIO(asyncio.run(store.get_bytes(ref["key"]))))

@@ -4,7 +4,6 @@ import asyncio
 import hashlib
 import json
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -13,58 +12,32 @@ import plastinka_train_function
 from plastinka_forecasting.artifacts import load_model
 from plastinka_forecasting.synthetic import generate_shop, write_shop
 from plastinka_function_runtime import unpack_archive
-from plastinka_schemas import TrainRequest
-from plastinka_storage import LocalObjectStore, dataset_key, job_attempt_prefix, job_status_key
+from plastinka_storage import job_status_key
+from plastinka_testing.handlers import HandlerContext, put_input, train_request
 from plastinka_train_function import DeadlineError, plan_time
 
 FUNCTION_DIR = Path(__file__).parents[1]
 
 
-class Context:
-    def __init__(self, seconds=900.0):
-        self.request_id = "req-train"
-        self._deadline = time.time() + seconds
-
-    def get_remaining_time_in_millis(self):
-        return int((self._deadline - time.time()) * 1000)
-
-
 @pytest.fixture
-def store(tmp_path, monkeypatch):
-    monkeypatch.setenv("PLASTINKA_STORAGE_BACKEND", "local")
-    monkeypatch.setenv("PLASTINKA_STORAGE_DIR", str(tmp_path / "storage"))
-    return LocalObjectStore(tmp_path / "storage")
-
-
-def put(store, path):
-    data = path.read_bytes()
-    return asyncio.run(store.put_bytes(dataset_key(hashlib.sha256(data).hexdigest(), path.name), data))
+def store(handler_store):
+    return handler_store
 
 
 @pytest.fixture
 def shop(tmp_path, store):
     files = write_shop(generate_shop(25, 18, seed=3), tmp_path / "shop", fmt="csv")
-    return put(store, files.sales), put(store, files.stock)
+    return put_input(store, files.sales), put_input(store, files.stock)
 
 
 def request_for(sales, stock, url, **overrides):
-    return TrainRequest(
-        job_id="job-train",
-        attempt=1,
-        callback_url=url,
-        callback_token="callback-token-0123456789",
-        output_prefix=job_attempt_prefix("job-train", 1),
-        dataset=sales,
-        stock=stock,
-        horizon=2,
-        **overrides,
-    )
+    return train_request("job-train", sales, url, stock=stock, horizon=2, **overrides)
 
 
 def test_training_stores_a_verifiable_model_and_reports_it(store, shop, callback_sink, tmp_path):
     request = request_for(*shop, callback_sink.url)
 
-    result = plastinka_train_function.handle(request.model_dump_json(), Context())
+    result = plastinka_train_function.handle(request.model_dump_json(), HandlerContext("req-train"))
 
     assert result["status"] == "succeeded", callback_sink.events[-1]
     types = callback_sink.types()
@@ -93,9 +66,10 @@ def test_training_stores_a_verifiable_model_and_reports_it(store, shop, callback
 def test_bad_data_fails_the_job_and_the_handler_returns(store, callback_sink, tmp_path):
     junk = tmp_path / "junk.csv"
     junk.write_text("nothing;useful\n1;2\n")
-    ref = put(store, junk)
+    ref = put_input(store, junk)
 
-    result = plastinka_train_function.handle(request_for(ref, None, callback_sink.url).model_dump_json(), Context())
+    request = request_for(ref, None, callback_sink.url)
+    result = plastinka_train_function.handle(request.model_dump_json(), HandlerContext("req-train"))
 
     assert result == {"status": "failed"}
     failed = callback_sink.events[-1]
@@ -105,7 +79,7 @@ def test_bad_data_fails_the_job_and_the_handler_returns(store, callback_sink, tm
 
 def test_bad_params_fail_the_job(store, shop, callback_sink):
     request = request_for(*shop, callback_sink.url, params={"num_leaves": "many"})
-    assert plastinka_train_function.handle(request.model_dump_json(), Context())["status"] == "failed"
+    assert plastinka_train_function.handle(request.model_dump_json(), HandlerContext("req-train"))["status"] == "failed"
     assert callback_sink.events[-1]["type"] == "failed"
 
 

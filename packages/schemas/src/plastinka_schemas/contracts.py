@@ -14,6 +14,7 @@ from plastinka_schemas.functions import (
     PredictRequest,
     TrainRequest,
 )
+from plastinka_schemas.outputs import BacktestReport, TrainingMetrics
 
 
 def contract_schemas() -> dict[str, dict[str, Any]]:
@@ -22,6 +23,8 @@ def contract_schemas() -> dict[str, dict[str, Any]]:
         "train_request": TrainRequest,
         "predict_request": PredictRequest,
         "artifact_manifest": ArtifactManifest,
+        "training_metrics": TrainingMetrics,
+        "backtest_report": BacktestReport,
     }
     schemas = {name: model.model_json_schema() for name, model in models.items()}
     schemas["function_request"] = FUNCTION_REQUEST_ADAPTER.json_schema()

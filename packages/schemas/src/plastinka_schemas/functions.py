@@ -13,7 +13,8 @@ from pydantic import AnyHttpUrl, Field, TypeAdapter, field_validator, model_vali
 
 from plastinka_schemas._base import InputModel
 from plastinka_schemas.api import DEFAULT_QUANTILES, Quantiles, check_horizon, check_quantiles
-from plastinka_schemas.enums import Frequency
+from plastinka_schemas.enums import Frequency, JobKind
+from plastinka_schemas.outputs import Artifact, RunSummary
 
 SCHEMA_VERSION: Literal[1] = 1
 
@@ -31,15 +32,19 @@ class ArtifactRef(InputModel):
 
 
 class ArtifactManifest(InputModel):
-    """What a succeeded attempt wrote: named artifacts (``model``, ``metrics``, ``forecast``...)."""
+    """What a succeeded attempt wrote: its artifacts by name (:class:`~plastinka_schemas.outputs.Artifact`)."""
 
-    artifacts: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], ArtifactRef]
+    artifacts: dict[Artifact, ArtifactRef]
 
-    def get(self, name: str) -> ArtifactRef:
+    def get(self, name: Artifact) -> ArtifactRef:
         try:
             return self.artifacts[name]
         except KeyError:
-            raise KeyError(f"manifest has no artifact {name!r}") from None
+            raise KeyError(f"manifest has no artifact '{name}'") from None
+
+    def missing(self, kind: JobKind) -> list[Artifact]:
+        """The artifacts a job of ``kind`` must produce that this manifest lacks."""
+        return [a for a in Artifact.required_for(kind) if a not in self.artifacts]
 
 
 class _FunctionRequest(InputModel):
@@ -124,7 +129,7 @@ class SucceededEvent(_Event):
     type: Literal["succeeded"] = "succeeded"
     manifest: ArtifactManifest
     stats: RunStats | None = None
-    summary: dict[str, Any] = Field(default_factory=dict)
+    summary: RunSummary = Field(default_factory=RunSummary)
 
 
 class FailedEvent(_Event):

@@ -30,7 +30,7 @@ from plastinka_storage.keys import (
 from plastinka_storage.local import LocalObjectStore
 from plastinka_storage.retry import RetryPolicy, is_transient
 from plastinka_storage.s3 import S3ObjectStore
-from plastinka_storage.settings import LocalSettings, S3Settings, StorageSettings
+from plastinka_storage.settings import LocalSettings, S3Environment, S3Settings, StorageSettings
 from plastinka_storage.signing import SignedRequest, verify_signature, verify_signed_url
 
 __all__ = [
@@ -47,6 +47,7 @@ __all__ = [
     "ObjectStore",
     "PresignedRequest",
     "RetryPolicy",
+    "S3Environment",
     "S3ObjectStore",
     "S3Settings",
     "SignedRequest",

@@ -9,6 +9,7 @@ import re
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterable, AsyncIterator, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,7 +17,9 @@ from types import TracebackType
 from typing import IO, Self
 
 from plastinka_schemas import ArtifactRef
+from plastinka_storage.checksums import expected_digest, normalize_sha256, verify_digest
 from plastinka_storage.errors import MissingChecksum, StorageError
+from plastinka_storage.keys import validate_key
 
 __all__ = [
     "MAX_PRESIGN_EXPIRY_S",
@@ -134,13 +137,13 @@ class ObjectStore(ABC):
 
     # --- writes ---
 
-    @abstractmethod
     async def put_bytes(
         self, key: str, data: bytes, *, content_type: str | None = None, metadata: Mapping[str, str] | None = None
     ) -> ArtifactRef:
         """Store ``data`` under ``key`` (replacing any object there)."""
+        validate_key(key)
+        return await self._put_bytes(key, bytes(data), content_type, check_metadata(metadata))
 
-    @abstractmethod
     async def put_file(
         self,
         key: str,
@@ -150,8 +153,9 @@ class ObjectStore(ABC):
         metadata: Mapping[str, str] | None = None,
     ) -> ArtifactRef:
         """Store a local file's contents under ``key`` without reading it whole into memory."""
+        validate_key(key)
+        return await self._put_file(key, Path(path), content_type, check_metadata(metadata))
 
-    @abstractmethod
     async def put_stream(
         self,
         key: str,
@@ -166,6 +170,26 @@ class ObjectStore(ABC):
         With ``sha256=`` the stream must hash to it: on a mismatch nothing is stored and ``ChecksumMismatch``
         is raised.
         """
+        validate_key(key)
+        declared = normalize_sha256(sha256) if sha256 is not None else None
+        return await self._put_stream(key, stream, content_type, check_metadata(metadata), declared)
+
+    # The backends' writes: the key is valid, the metadata checked and the declared sha256 normalized.
+
+    @abstractmethod
+    async def _put_bytes(
+        self, key: str, data: bytes, content_type: str | None, metadata: dict[str, str]
+    ) -> ArtifactRef: ...
+
+    @abstractmethod
+    async def _put_file(
+        self, key: str, path: Path, content_type: str | None, metadata: dict[str, str]
+    ) -> ArtifactRef: ...
+
+    @abstractmethod
+    async def _put_stream(
+        self, key: str, stream: ByteStream, content_type: str | None, metadata: dict[str, str], sha256: str | None
+    ) -> ArtifactRef: ...
 
     async def put(
         self,
@@ -186,8 +210,7 @@ class ObjectStore(ABC):
 
     # --- reads ---
 
-    @abstractmethod
-    def get_stream(
+    async def get_stream(
         self, key: str, *, expected_sha256: str | None = None, verify: bool = True, chunk_size: int | None = None
     ) -> AsyncIterator[bytes]:
         """Yield the object's bytes in chunks.
@@ -195,6 +218,19 @@ class ObjectStore(ABC):
         The checksum is known only at the end: a mismatch raises ``ChecksumMismatch`` after the last chunk, so
         treat streamed bytes as unverified until the iteration completes.
         """
+        validate_key(key)
+        async with self._reading(key, chunk_size or self.chunk_size) as (stored, chunks):
+            expected = expected_digest(key, expected=expected_sha256, stored=stored, verify=verify)
+            digest = hashlib.sha256()
+            async for chunk in chunks:
+                digest.update(chunk)
+                yield chunk
+            verify_digest(key, expected, digest.hexdigest())
+
+    @abstractmethod
+    def _reading(self, key: str, size: int) -> AbstractAsyncContextManager[tuple[str | None, AsyncIterator[bytes]]]:
+        """The backend's read of a valid key: the stored sha256 (None if the object has none) and its chunks,
+        open for as long as the context lasts (``ObjectNotFound`` when absent)."""
 
     async def get_bytes(self, key: str, *, expected_sha256: str | None = None, verify: bool = True) -> bytes:
         """The whole object, verified."""
@@ -260,11 +296,11 @@ class ObjectStore(ABC):
     async def copy(self, src_key: str, dst_key: str) -> ArtifactRef:
         """Copy an object with its checksum and metadata; ``ObjectNotFound`` if ``src_key`` is absent."""
 
-    @abstractmethod
     async def presign_get(self, key: str, *, expires_in: int | float | timedelta | None = None) -> PresignedRequest:
         """A time-limited GET URL for ``key``."""
+        validate_key(key)
+        return await self._presign("GET", key, expiry_seconds(expires_in, self.presign_expiry_s), None, None)
 
-    @abstractmethod
     async def presign_put(
         self,
         key: str,
@@ -278,6 +314,20 @@ class ObjectStore(ABC):
         With ``sha256=`` the stored object carries that checksum, so a later verified read catches an uploader
         who sent other bytes.
         """
+        validate_key(key)
+        seconds = expiry_seconds(expires_in, self.presign_expiry_s)
+        return await self._presign("PUT", key, seconds, content_type, normalize_sha256(sha256) if sha256 else None)
+
+    @property
+    @abstractmethod
+    def presign_expiry_s(self) -> int:
+        """Lifetime of a signed URL when the caller names none."""
+
+    @abstractmethod
+    async def _presign(
+        self, method: str, key: str, seconds: int, content_type: str | None, sha256: str | None
+    ) -> PresignedRequest:
+        """The backend's signed URL: ``key`` is valid, ``sha256`` normalized."""
 
 
 def _open_new(path: Path) -> IO[bytes]:

@@ -17,8 +17,8 @@ import json
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -29,10 +29,7 @@ from plastinka_storage.base import (
     ObjectInfo,
     ObjectStore,
     PresignedRequest,
-    check_metadata,
-    expiry_seconds,
 )
-from plastinka_storage.checksums import expected_digest, normalize_sha256, verify_digest
 from plastinka_storage.errors import ChecksumMismatch, ObjectNotFound, StorageError
 from plastinka_storage.keys import validate_key, validate_prefix
 from plastinka_storage.settings import LocalSettings
@@ -127,7 +124,7 @@ class LocalObjectStore(ObjectStore):
         self.root = Path(root).resolve()
         self._signing_key = signing_key.encode("utf-8") if isinstance(signing_key, str) else signing_key
         self.base_url = base_url
-        self.presign_expiry_s = presign_expiry_s
+        self._presign_expiry_s = presign_expiry_s
         self.fsync = fsync
 
     @classmethod
@@ -143,6 +140,10 @@ class LocalObjectStore(ObjectStore):
 
     def __repr__(self) -> str:
         return f"LocalObjectStore(root={str(self.root)!r})"
+
+    @property
+    def presign_expiry_s(self) -> int:
+        return self._presign_expiry_s
 
     async def open(self) -> None:
         await asyncio.to_thread(self.root.mkdir, parents=True, exist_ok=True)
@@ -202,35 +203,18 @@ class LocalObjectStore(ObjectStore):
             raise
         return self._commit(key, pending, content_type, metadata, None)
 
-    async def put_bytes(
-        self, key: str, data: bytes, *, content_type: str | None = None, metadata: Mapping[str, str] | None = None
+    async def _put_bytes(
+        self, key: str, data: bytes, content_type: str | None, metadata: dict[str, str]
     ) -> ArtifactRef:
-        validate_key(key)
-        return await asyncio.to_thread(self._write_bytes, key, bytes(data), content_type, check_metadata(metadata))
+        return await asyncio.to_thread(self._write_bytes, key, data, content_type, metadata)
 
-    async def put_file(
-        self,
-        key: str,
-        path: str | os.PathLike[str],
-        *,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-    ) -> ArtifactRef:
-        validate_key(key)
-        return await asyncio.to_thread(self._write_file, key, Path(path), content_type, check_metadata(metadata))
+    async def _put_file(self, key: str, path: Path, content_type: str | None, metadata: dict[str, str]) -> ArtifactRef:
+        return await asyncio.to_thread(self._write_file, key, path, content_type, metadata)
 
-    async def put_stream(
-        self,
-        key: str,
-        stream: ByteStream,
-        *,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        sha256: str | None = None,
+    async def _put_stream(
+        self, key: str, stream: ByteStream, content_type: str | None, metadata: dict[str, str], sha256: str | None
     ) -> ArtifactRef:
         path = self.path_of(key)
-        meta = check_metadata(metadata)
-        declared = normalize_sha256(sha256) if sha256 is not None else None
         pending = await asyncio.to_thread(_PendingFile, path, self.fsync)
         try:
             buffer = bytearray()
@@ -244,7 +228,7 @@ class LocalObjectStore(ObjectStore):
         except BaseException:
             await asyncio.to_thread(pending.discard)
             raise
-        return await asyncio.to_thread(self._commit, key, pending, content_type, meta, declared)
+        return await asyncio.to_thread(self._commit, key, pending, content_type, metadata, sha256)
 
     # --- reads ---
 
@@ -266,22 +250,12 @@ class LocalObjectStore(ObjectStore):
             time.sleep(0.001 * 2**attempt)  # up to ~0.25 s in all: a writer is two renames from done
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def get_stream(
-        self, key: str, *, expected_sha256: str | None = None, verify: bool = True, chunk_size: int | None = None
-    ) -> AsyncIterator[bytes]:
-        validate_key(key)
-        size = chunk_size or self.chunk_size
+    @contextlib.asynccontextmanager
+    async def _reading(self, key: str, size: int) -> AsyncIterator[tuple[str | None, AsyncIterator[bytes]]]:
         fh, _, meta = await asyncio.to_thread(self._open_consistent, key)
         try:
             stored = meta.get("sha256") if meta else None
-            expected = expected_digest(
-                key, expected=expected_sha256, stored=stored if isinstance(stored, str) else None, verify=verify
-            )
-            digest = hashlib.sha256()
-            while chunk := await asyncio.to_thread(fh.read, size):
-                digest.update(chunk)
-                yield chunk
-            verify_digest(key, expected, digest.hexdigest())
+            yield (stored if isinstance(stored, str) else None), _file_chunks(fh, size)
         finally:
             fh.close()
 
@@ -372,58 +346,31 @@ class LocalObjectStore(ObjectStore):
             raise StorageError("signed URLs need both signing_key and base_url in the local store settings")
         return self._signing_key, self.base_url
 
-    def _presign(
-        self, method: str, key: str, expires_in: int | float | timedelta | None, sha256: str | None
+    async def _presign(
+        self, method: str, key: str, seconds: int, content_type: str | None, sha256: str | None
     ) -> PresignedRequest:
         secret, base_url = self._signing()
-        validate_key(key)
-        seconds = expiry_seconds(expires_in, self.presign_expiry_s)
         expires = int(time.time()) + seconds
         url = build_signed_url(secret, base_url, method=method, key=key, expires=expires, sha256=sha256)
-        return PresignedRequest(method=method, url=url, expires_at=datetime.fromtimestamp(expires, UTC))
+        headers = {"Content-Type": content_type} if content_type else {}
+        return PresignedRequest(method, url, datetime.fromtimestamp(expires, UTC), headers)
 
-    async def presign_get(self, key: str, *, expires_in: int | float | timedelta | None = None) -> PresignedRequest:
-        return self._presign("GET", key, expires_in, None)
-
-    async def presign_put(
-        self,
-        key: str,
-        *,
-        expires_in: int | float | timedelta | None = None,
-        content_type: str | None = None,
-        sha256: str | None = None,
-    ) -> PresignedRequest:
-        request = self._presign("PUT", key, expires_in, normalize_sha256(sha256) if sha256 else None)
-        if content_type is None:
-            return request
-        return PresignedRequest(
-            method=request.method,
-            url=request.url,
-            expires_at=request.expires_at,
-            headers={"Content-Type": content_type},
-        )
-
-    def verify_signature(
-        self,
-        *,
-        method: str,
-        key: str,
-        expires: int | str,
-        signature: str,
-        sha256: str | None = None,
-        now: float | None = None,
-    ) -> SignedRequest:
-        """Check a signed grant from a request's parts (raises ``InvalidSignature``).
+    def verify_signature(self, **grant: Any) -> SignedRequest:
+        """Check a signed grant from a request's parts (raises ``InvalidSignature``): the keywords of
+        :func:`plastinka_storage.signing.verify_signature` (``method``, ``key``, ``expires``, ``signature``, ...).
 
         For an allowed PUT, store the body with ``put_stream(key, body, sha256=grant.sha256)`` so a body that
         differs from the declared checksum is refused.
         """
         secret, _ = self._signing()
-        return verify_signature(
-            secret, method=method, key=key, expires=expires, signature=signature, sha256=sha256, now=now
-        )
+        return verify_signature(secret, **grant)
 
     def verify_signed_url(self, url: str, *, method: str, now: float | None = None) -> SignedRequest:
         """Check a whole signed URL as received (raises ``InvalidSignature``)."""
         secret, base_url = self._signing()
         return verify_signed_url(secret, url, method=method, base_url=base_url, now=now)
+
+
+async def _file_chunks(fh: IO[bytes], size: int) -> AsyncIterator[bytes]:
+    while chunk := await asyncio.to_thread(fh.read, size):
+        yield chunk

@@ -18,7 +18,6 @@ import contextlib
 import functools
 import hashlib
 import math
-import os
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack
@@ -37,14 +36,10 @@ from plastinka_storage.base import (
     ObjectInfo,
     ObjectStore,
     PresignedRequest,
-    check_metadata,
-    expiry_seconds,
 )
 from plastinka_storage.checksums import (
     content_md5,
-    expected_digest,
     file_sha256,
-    normalize_sha256,
     sha256_hex,
     verify_digest,
 )
@@ -240,11 +235,7 @@ class S3ObjectStore(ObjectStore):
             return False
         return info.size == size and (sha256 is None or info.sha256 == sha256)
 
-    async def put_bytes(
-        self, key: str, data: bytes, *, content_type: str | None = None, metadata: Mapping[str, str] | None = None
-    ) -> ArtifactRef:
-        validate_key(key)
-        meta = check_metadata(metadata)
+    async def _put_bytes(self, key: str, data: bytes, content_type: str | None, meta: dict[str, str]) -> ArtifactRef:
         sha = sha256_hex(data)
         if len(data) <= self.settings.multipart_threshold:
             return await self._put_object(key, bytes(data), sha, content_type, meta)
@@ -257,17 +248,7 @@ class S3ObjectStore(ObjectStore):
         size = await self._multipart(key, slices(), content_type=content_type, metadata={**meta, "sha256": sha})
         return ArtifactRef(key=key, sha256=sha, size=size)
 
-    async def put_file(
-        self,
-        key: str,
-        path: str | os.PathLike[str],
-        *,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-    ) -> ArtifactRef:
-        validate_key(key)
-        meta = check_metadata(metadata)
-        src = Path(path)
+    async def _put_file(self, key: str, src: Path, content_type: str | None, meta: dict[str, str]) -> ArtifactRef:
         size = (await asyncio.to_thread(src.stat)).st_size
         if size <= self.settings.multipart_threshold:
             data = await asyncio.to_thread(src.read_bytes)
@@ -290,18 +271,9 @@ class S3ObjectStore(ObjectStore):
         )
         return ArtifactRef(key=key, sha256=sha, size=uploaded)
 
-    async def put_stream(
-        self,
-        key: str,
-        stream: ByteStream,
-        *,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        sha256: str | None = None,
+    async def _put_stream(
+        self, key: str, stream: ByteStream, content_type: str | None, meta: dict[str, str], declared: str | None
     ) -> ArtifactRef:
-        validate_key(key)
-        meta = check_metadata(metadata)
-        declared = normalize_sha256(sha256) if sha256 is not None else None
         chunks = aiter(stream)
         buffer = bytearray()
         exhausted = False
@@ -353,46 +325,40 @@ class S3ObjectStore(ObjectStore):
 
     # --- reads ---
 
-    async def get_stream(
-        self, key: str, *, expected_sha256: str | None = None, verify: bool = True, chunk_size: int | None = None
-    ) -> AsyncIterator[bytes]:
-        validate_key(key)
-        size = chunk_size or self.chunk_size
+    @contextlib.asynccontextmanager
+    async def _reading(self, key: str, size: int) -> AsyncIterator[tuple[str | None, AsyncIterator[bytes]]]:
         answer = await self._request("get_object", key=key, Key=key)
-        body = answer["Body"]
+        bodies = [answer["Body"]]
         try:
-            expected = expected_digest(
-                key, expected=expected_sha256, stored=(answer.get("Metadata") or {}).get("sha256"), verify=verify
-            )
-            etag = answer.get("ETag")
-            digest = hashlib.sha256()
-            offset = 0
-            resumes = 0
-            while True:
-                try:
-                    chunk = await body.read(size)
-                except Exception as exc:
-                    if not is_transient(exc):
-                        raise StorageError(f"reading {key!r} failed: {exc}", key=key) from exc
-                    resumes += 1
-                    if resumes >= self._policy.max_attempts:
-                        raise TransientStorageError(
-                            f"reading {key!r} broke off {resumes} times: {exc}", key=key, attempts=resumes
-                        ) from exc
-                    body.close()
-                    # Carry on from where the connection broke, and only if the object is still the same one.
-                    params = {"IfMatch": etag} if etag else {}
-                    answer = await self._request("get_object", key=key, Key=key, Range=f"bytes={offset}-", **params)
-                    body = answer["Body"]
-                    continue
-                if not chunk:
-                    break
-                digest.update(chunk)
-                offset += len(chunk)
-                yield chunk
-            verify_digest(key, expected, digest.hexdigest())
+            yield (answer.get("Metadata") or {}).get("sha256"), self._body_chunks(key, answer.get("ETag"), size, bodies)
         finally:
-            body.close()
+            bodies[-1].close()
+
+    async def _body_chunks(self, key: str, etag: str | None, size: int, bodies: list[Any]) -> AsyncIterator[bytes]:
+        """The body's chunks, resuming a broken connection where it broke; the open body is ``bodies[-1]``."""
+        offset = 0
+        resumes = 0
+        while True:
+            try:
+                chunk = await bodies[-1].read(size)
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise StorageError(f"reading {key!r} failed: {exc}", key=key) from exc
+                resumes += 1
+                if resumes >= self._policy.max_attempts:
+                    raise TransientStorageError(
+                        f"reading {key!r} broke off {resumes} times: {exc}", key=key, attempts=resumes
+                    ) from exc
+                bodies[-1].close()
+                # Carry on from where the connection broke, and only if the object is still the same one.
+                params = {"IfMatch": etag} if etag else {}
+                answer = await self._request("get_object", key=key, Key=key, Range=f"bytes={offset}-", **params)
+                bodies.append(answer["Body"])
+                continue
+            if not chunk:
+                return
+            offset += len(chunk)
+            yield chunk
 
     async def head(self, key: str) -> ObjectInfo:
         validate_key(key)
@@ -458,34 +424,24 @@ class S3ObjectStore(ObjectStore):
 
     # --- presigned URLs ---
 
-    async def presign_get(self, key: str, *, expires_in: int | float | timedelta | None = None) -> PresignedRequest:
-        validate_key(key)
-        seconds = expiry_seconds(expires_in, self.settings.presign_expiry_s)
-        url = await self.client.generate_presigned_url(
-            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=seconds
-        )
-        return PresignedRequest(method="GET", url=str(url), expires_at=_in(seconds))
+    @property
+    def presign_expiry_s(self) -> int:
+        return self.settings.presign_expiry_s
 
-    async def presign_put(
-        self,
-        key: str,
-        *,
-        expires_in: int | float | timedelta | None = None,
-        content_type: str | None = None,
-        sha256: str | None = None,
+    async def _presign(
+        self, method: str, key: str, seconds: int, content_type: str | None, sha256: str | None
     ) -> PresignedRequest:
-        validate_key(key)
-        seconds = expiry_seconds(expires_in, self.settings.presign_expiry_s)
         params: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
         headers: dict[str, str] = {}
         if sha256 is not None:
-            params["Metadata"] = {"sha256": normalize_sha256(sha256)}
-            headers["x-amz-meta-sha256"] = params["Metadata"]["sha256"]
+            params["Metadata"] = {"sha256": sha256}
+            headers["x-amz-meta-sha256"] = sha256
         if content_type:
             params["ContentType"] = content_type
             headers["Content-Type"] = content_type
-        url = await self.client.generate_presigned_url("put_object", Params=params, ExpiresIn=seconds)
-        return PresignedRequest(method="PUT", url=str(url), expires_at=_in(seconds), headers=headers)
+        operation = "get_object" if method == "GET" else "put_object"
+        url = await self.client.generate_presigned_url(operation, Params=params, ExpiresIn=seconds)
+        return PresignedRequest(method=method, url=str(url), expires_at=_in(seconds), headers=headers)
 
 
 @functools.cache

@@ -1,16 +1,25 @@
-"""Storage settings: plain pydantic models (the API fills them from ``PLASTINKA_*`` variables)."""
+"""Storage settings: plain pydantic models, and :class:`S3Environment`, the ``PLASTINKA_S3_*`` variables."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from plastinka_storage.base import MAX_PRESIGN_EXPIRY_S
 from plastinka_storage.retry import RetryPolicy
 
-__all__ = ["YANDEX_ENDPOINT", "YANDEX_REGION", "LocalSettings", "S3Settings", "StorageSettings"]
+__all__ = [
+    "ENV_PREFIX",
+    "YANDEX_ENDPOINT",
+    "YANDEX_REGION",
+    "LocalSettings",
+    "S3Environment",
+    "S3Settings",
+    "StorageSettings",
+]
 
 YANDEX_ENDPOINT = "https://storage.yandexcloud.net"
 YANDEX_REGION = "ru-central1"
@@ -86,3 +95,55 @@ class StorageSettings(_Settings):
         if getattr(self, self.backend) is None:
             raise ValueError(f"backend is {self.backend!r} but no {self.backend!r} settings are given")
         return self
+
+
+#: Prefix of every environment variable of Plastinka (the API's settings, the functions' environment).
+ENV_PREFIX = "PLASTINKA_"
+
+
+class S3Environment(BaseModel):
+    """The ``PLASTINKA_S3_*`` variables, declared once: the API's pydantic-settings ``Settings`` inherits these
+    fields (so ``PLASTINKA_S3_BUCKET`` fills ``s3_bucket``), a function reads them with :meth:`from_env`, and the
+    API hands them on to function processes with :meth:`s3_env`."""
+
+    s3_bucket: str = Field(default="plastinka", description="Bucket of the s3 backend.")
+    s3_endpoint_url: str = Field(default=YANDEX_ENDPOINT, description="S3 endpoint.")
+    s3_region: str = Field(default=YANDEX_REGION, description="S3 region.")
+    s3_access_key_id: SecretStr | None = Field(default=None, description="S3 static key id.")
+    s3_secret_access_key: SecretStr | None = Field(default=None, description="S3 static key secret.")
+
+    @staticmethod
+    def variable(field: str) -> str:
+        """``s3_bucket`` -> ``PLASTINKA_S3_BUCKET``."""
+        return ENV_PREFIX + field.upper()
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> S3Environment:
+        """The variables that are set (and not empty) in ``env``; defaults for the rest."""
+        fields = S3Environment.model_fields
+        return S3Environment.model_validate({f: env[cls.variable(f)] for f in fields if env.get(cls.variable(f))})
+
+    def s3_settings(self, **overrides: Any) -> S3Settings:
+        """The store's settings for this bucket (``overrides``: its other fields, e.g. ``presign_expiry_s``)."""
+        return S3Settings(
+            bucket=self.s3_bucket,
+            endpoint_url=self.s3_endpoint_url,
+            region=self.s3_region,
+            access_key_id=self.s3_access_key_id,
+            secret_access_key=self.s3_secret_access_key,
+            **overrides,
+        )
+
+    def s3_env(self) -> dict[str, str]:
+        """The variables a function process needs to reach the same bucket (keys only as a pair, also as the
+        ``AWS_*`` pair botocore reads)."""
+        env = {self.variable(f): getattr(self, f) for f in ("s3_bucket", "s3_endpoint_url", "s3_region")}
+        if self.s3_access_key_id and self.s3_secret_access_key:
+            key_id, secret = self.s3_access_key_id.get_secret_value(), self.s3_secret_access_key.get_secret_value()
+            env |= {
+                self.variable("s3_access_key_id"): key_id,
+                self.variable("s3_secret_access_key"): secret,
+                "AWS_ACCESS_KEY_ID": key_id,
+                "AWS_SECRET_ACCESS_KEY": secret,
+            }
+        return env

@@ -214,6 +214,13 @@ async def claim(ctx: AppContext) -> list[Any]:
     return await ctx.db.call(ctx.repo.claim_due, 50)
 
 
+async def succeed_prediction(api: Api, job_id: str, items: list[str], **fields: Any) -> httpx.Response:
+    """Be the dispatcher and the predict function: claim the queued job and report its forecast of ``items``."""
+    await claim(api.ctx)
+    manifest = await prediction_manifest(api.ctx, job_id, 1, forecast_frame(items))
+    return await post_event(api.analyst, api.ctx, event(job_id, 1, "succeeded", manifest=manifest, **fields))
+
+
 async def run_training(api: Api, dataset_id: str, **body: Any) -> tuple[str, str]:
     """Submit a training job and succeed it through callbacks; returns (job_id, model_id)."""
     response = await api.analyst.post("/api/v1/training", json={"dataset_id": dataset_id, **body})

@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+# Function handlers run in the test process: their local store.
+from plastinka_testing.handlers import handler_store  # noqa: F401
+
 # PostgreSQL: a real server (local, configured or throwaway) and a fresh database per test.
 from plastinka_testing.postgres import postgres_database, postgres_server, postgres_url  # noqa: F401
 

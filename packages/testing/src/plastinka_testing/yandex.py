@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 import grpc
@@ -53,6 +53,9 @@ from yandex.cloud.serverless.functions.v1.function_service_pb2_grpc import (
     FunctionServiceServicer,
     add_FunctionServiceServicer_to_server,
 )
+
+if TYPE_CHECKING:
+    from plastinka_api.invokers import InvocationRecorder, YandexFunction, YandexFunctionInvoker
 
 LOOPBACK = "127.0.0.1"
 
@@ -253,6 +256,33 @@ class FakeYandexCloud:
     def token_valid(self, token: str) -> bool:
         expires = self.tokens.get(token)
         return expires is not None and expires > datetime.now(UTC)
+
+    def invoker(
+        self,
+        functions: dict[str, YandexFunction],
+        recorder: InvocationRecorder | None = None,
+        *,
+        key: dict[str, str] | None = None,
+        **overrides: Any,
+    ) -> YandexFunctionInvoker:
+        """An invoker of ``functions`` that reaches this cloud with a service-account key (a new one unless
+        ``key``) and retries fast; ``overrides`` are other ``YandexInvokerSettings`` fields."""
+        from plastinka_api.invokers import (  # noqa: PLC0415 - the fakes load without the API
+            CloudCredentials,
+            RetryPolicy,
+            YandexFunctionInvoker,
+            YandexInvokerSettings,
+        )
+
+        settings = YandexInvokerSettings(
+            functions=functions,
+            credentials=CloudCredentials(service_account_key=key or self.new_service_account_key()),
+            api_endpoint=self.address,
+            root_certificates=self.root_certificates,
+            retry=overrides.pop("retry", RetryPolicy(initial_s=0.01, max_backoff_s=0.05, total_s=10)),
+            **overrides,
+        )
+        return YandexFunctionInvoker(settings, recorder=recorder)
 
     def add_function(self, function_id: str, http_invoke_url: str, tags: dict[str, str] | None = None) -> FakeFunction:
         function = FakeFunction(function_id, http_invoke_url)

@@ -20,7 +20,6 @@ from plastinka_jobs.tables import CloudFunctionLog
 from plastinka_storage.base import ObjectStore
 from plastinka_storage.factory import open_store
 from plastinka_storage.local import LocalObjectStore
-from plastinka_storage.settings import S3Settings
 
 #: Where signed URLs of the local store are served by this app.
 FILES_PATH = "/files"
@@ -37,18 +36,7 @@ def make_store(settings: Settings, secret: bytes) -> ObjectStore:
             base_url=settings.resolved_public_url + FILES_PATH,
             presign_expiry_s=settings.signed_url_ttl_s,
         )
-    return open_store(S3Settings(**storage_s3_fields(settings)))
-
-
-def storage_s3_fields(settings: Settings) -> dict[str, Any]:
-    return {
-        "bucket": settings.s3_bucket,
-        "endpoint_url": settings.s3_endpoint_url,
-        "region": settings.s3_region,
-        "access_key_id": settings.s3_access_key_id,
-        "secret_access_key": settings.s3_secret_access_key,
-        "presign_expiry_s": settings.signed_url_ttl_s,
-    }
+    return open_store(settings.s3_settings(presign_expiry_s=settings.signed_url_ttl_s))
 
 
 def function_env(settings: Settings) -> dict[str, str]:
@@ -58,18 +46,7 @@ def function_env(settings: Settings) -> dict[str, str]:
         "PLASTINKA_STORAGE_DIR": str(settings.resolved_storage_dir),
     }
     if settings.storage_backend == "s3":
-        env |= {
-            "PLASTINKA_S3_BUCKET": settings.s3_bucket,
-            "PLASTINKA_S3_ENDPOINT_URL": settings.s3_endpoint_url,
-            "PLASTINKA_S3_REGION": settings.s3_region,
-        }
-        if settings.s3_access_key_id and settings.s3_secret_access_key:
-            env |= {
-                "PLASTINKA_S3_ACCESS_KEY_ID": settings.s3_access_key_id.get_secret_value(),
-                "PLASTINKA_S3_SECRET_ACCESS_KEY": settings.s3_secret_access_key.get_secret_value(),
-                "AWS_ACCESS_KEY_ID": settings.s3_access_key_id.get_secret_value(),
-                "AWS_SECRET_ACCESS_KEY": settings.s3_secret_access_key.get_secret_value(),
-            }
+        env |= settings.s3_env()
     return env
 
 

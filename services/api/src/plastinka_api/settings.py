@@ -10,11 +10,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from plastinka_api.keys.strength import weakness
 
+from plastinka_storage.settings import ENV_PREFIX, S3Environment
 
-class Settings(BaseSettings):
+
+class Settings(BaseSettings, S3Environment):
     """Embedded defaults run everything on one machine: SQLite, a local storage directory, local functions."""
 
-    model_config = SettingsConfigDict(env_prefix="PLASTINKA_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", extra="ignore")
 
     # --- where it listens and keeps its files ---
     host: str = Field(default="127.0.0.1", description="Address to listen on.")
@@ -35,11 +37,7 @@ class Settings(BaseSettings):
     # --- storage ---
     storage_backend: Literal["local", "s3"] = Field(default="local", description="'local' directory or 's3'.")
     storage_dir: Path | None = Field(default=None, description="Local storage root; <data_dir>/storage when unset.")
-    s3_bucket: str = Field(default="plastinka", description="Bucket of the s3 backend.")
-    s3_endpoint_url: str = Field(default="https://storage.yandexcloud.net", description="S3 endpoint.")
-    s3_region: str = Field(default="ru-central1", description="S3 region.")
-    s3_access_key_id: SecretStr | None = Field(default=None, description="S3 static key id.")
-    s3_secret_access_key: SecretStr | None = Field(default=None, description="S3 static key secret.")
+    # s3_bucket, s3_endpoint_url, s3_region, s3_access_key_id, s3_secret_access_key: from S3Environment
 
     # --- functions ---
     invoker: Literal["local", "yandex", "none"] = Field(

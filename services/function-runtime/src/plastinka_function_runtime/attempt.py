@@ -15,8 +15,9 @@ import os
 import time
 import traceback
 from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from plastinka_function_runtime.environment import ConfigurationError, storage_settings
@@ -25,7 +26,15 @@ from plastinka_function_runtime.stats import Meter, next_invocation_is_cold
 
 if TYPE_CHECKING:
     from plastinka_jobs import JobReporter
-    from plastinka_schemas import AnyJobEvent, ArtifactRef, PredictRequest, RunStats, TrainRequest
+    from plastinka_schemas import (
+        AnyJobEvent,
+        Artifact,
+        ArtifactRef,
+        PredictRequest,
+        RunStats,
+        RunSummary,
+        TrainRequest,
+    )
     from plastinka_storage import ObjectStore
 
 _T = TypeVar("_T")
@@ -47,8 +56,8 @@ class FunctionContext(Protocol):
 class Outcome:
     """What a successful attempt produced: named artifacts (the manifest) and a small summary."""
 
-    artifacts: dict[str, ArtifactRef]
-    summary: dict[str, Any] = field(default_factory=dict)
+    artifacts: dict[Artifact, ArtifactRef]
+    summary: RunSummary | None = None
 
 
 class Attempt:
@@ -99,6 +108,14 @@ class Attempt:
         """An input object, verified against the sha256 (and size) the request carries."""
         return self.run(self.store.get_artifact(ref))
 
+    def read_inputs(
+        self, dataset: ArtifactRef, stock: ArtifactRef | None
+    ) -> tuple[bytes, str, bytes | None, str | None]:
+        """The dataset and the optional stock snapshot, verified, each with its file name (which names the format)."""
+        if stock is None:
+            return self.read(dataset), PurePosixPath(dataset.key).name, None, None
+        return self.read(dataset), PurePosixPath(dataset.key).name, self.read(stock), PurePosixPath(stock.key).name
+
     def write(self, stem: str, suffix: str, data: bytes, content_type: str) -> ArtifactRef:
         """Store an output under this attempt's prefix, named by its content.
 
@@ -110,6 +127,10 @@ class Attempt:
         digest = hashlib.sha256(data).hexdigest()
         key = job_artifact_key(self.request.job_id, self.request.attempt, f"{stem}-{digest[:16]}{suffix}")
         return self.run(self.store.put_bytes(key, data, content_type=content_type))
+
+    def write_artifact(self, artifact: Artifact, data: bytes) -> ArtifactRef:
+        """Store one of the contract's artifacts under its name, suffix and media type."""
+        return self.write(artifact.stem, artifact.suffix, data, artifact.media_type)
 
 
 Work = Callable[[Attempt], Outcome]
@@ -173,7 +194,7 @@ def run_attempt(
 
 def _work(attempt: Attempt, work: Work, reporter: JobReporter, meter: Meter) -> dict[str, Any]:
     from plastinka_jobs import CallbackRejected  # noqa: PLC0415
-    from plastinka_schemas import ArtifactManifest, FailedEvent, SucceededEvent  # noqa: PLC0415
+    from plastinka_schemas import ArtifactManifest, FailedEvent, RunSummary, SucceededEvent  # noqa: PLC0415
 
     request = attempt.request
     common = {"job_id": request.job_id, "attempt": request.attempt, "invocation_id": reporter.invocation_id}
@@ -197,7 +218,7 @@ def _work(attempt: Attempt, work: Work, reporter: JobReporter, meter: Meter) -> 
             at=datetime.now(UTC),
             manifest=ArtifactManifest(artifacts=outcome.artifacts),
             stats=meter.stats(),
-            summary=outcome.summary,
+            summary=outcome.summary or RunSummary(),
         )
     _store_status(attempt, final)
     try:

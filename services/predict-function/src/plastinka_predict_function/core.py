@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 import io
 import tempfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from plastinka_function_runtime import Attempt, FunctionContext, Outcome, run_attempt, unpack_archive
-from plastinka_schemas import PredictRequest
+from plastinka_schemas import Artifact, PredictRequest, RunSummary
 
 
 class ModelMismatchError(ValueError):
@@ -39,26 +39,19 @@ def predict_job(attempt: Attempt) -> Outcome:
             raise ModelMismatchError(f"{request.model.key} holds metadata {inside[:12]}, the request names {named}")
         model = load_model(directory)  # verifies every file against the metadata's checksums
     attempt.progress(0.3, "reading the dataset")
-    data = attempt.read(request.dataset)
-    stock = attempt.read(request.stock) if request.stock is not None else None
-    sales = load_sales_bytes(
-        data,
-        PurePosixPath(request.dataset.key).name,
-        stock,
-        PurePosixPath(request.stock.key).name if request.stock is not None else None,
-    )
+    sales = load_sales_bytes(*attempt.read_inputs(request.dataset, request.stock))
     attempt.progress(0.5, "forecasting")
     forecast = predict(model, sales, horizon=request.horizon, items=request.items)
     buffer = io.BytesIO()
     forecast.write_parquet(buffer, statistics=False)
-    ref = attempt.write("forecast", ".parquet", buffer.getvalue(), "application/vnd.apache.parquet")
+    ref = attempt.write_artifact(Artifact.FORECAST, buffer.getvalue())
     periods = forecast.get_column("period")
-    summary = {
-        "rows": forecast.height,
-        "items": forecast.get_column("item_id").n_unique(),
-        "horizon": request.horizon or model.horizon,
-        "first_period": str(periods.min()) if forecast.height else None,
-        "last_period": str(periods.max()) if forecast.height else None,
-        "quantiles": list(model.quantiles),
-    }
-    return Outcome(artifacts={"forecast": ref}, summary=summary)
+    summary = RunSummary(
+        rows=forecast.height,
+        items=forecast.get_column("item_id").n_unique(),
+        horizon=request.horizon or model.horizon,
+        first_period=str(periods.min()) if forecast.height else None,
+        last_period=str(periods.max()) if forecast.height else None,
+        quantiles=list(model.quantiles),
+    )
+    return Outcome(artifacts={Artifact.FORECAST: ref}, summary=summary)

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import json
 import tempfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from plastinka_function_runtime import Attempt, FunctionContext, Outcome, pack_directory, run_attempt
-from plastinka_schemas import TrainRequest
+from plastinka_schemas import (
+    Artifact,
+    BacktestReport,
+    BacktestSummary,
+    ModelInfo,
+    RunSummary,
+    TrainingMetrics,
+    TrainingWindow,
+    TrainRequest,
+    ValidationCounts,
+)
 from plastinka_train_function.backtesting import run_backtest
 
 # Kept back from the time left for saving, uploading and reporting the model.
@@ -42,14 +52,7 @@ def train_job(attempt: Attempt) -> Outcome:
     request = attempt.request
     assert isinstance(request, TrainRequest)
     attempt.progress(0.0, "reading the dataset")
-    data = attempt.read(request.dataset)
-    stock = attempt.read(request.stock) if request.stock is not None else None
-    sales = load_sales_bytes(
-        data,
-        PurePosixPath(request.dataset.key).name,
-        stock,
-        PurePosixPath(request.stock.key).name if request.stock is not None else None,
-    )
+    sales = load_sales_bytes(*attempt.read_inputs(request.dataset, request.stock))
     attempt.progress(0.05, f"{sales.report.rows_used} rows loaded")
     tune, budget = plan_time(attempt.remaining_s(), request)
     model = train(
@@ -76,37 +79,40 @@ def train_job(attempt: Attempt) -> Outcome:
         archive = pack_directory(directory)
         meta_bytes = (directory / META_FILE).read_bytes()
     meta = json.loads(meta_bytes)
-    metrics = {
-        "metrics": meta.get("metrics", {}),
-        "training_window": meta.get("training_window"),
-        "validation": {
-            "rows_read": sales.report.rows_read,
-            "rows_used": sales.report.rows_used,
-            "dropped": sales.report.dropped,
-            "issues": len(sales.report.issues),
-        },
-        "tuned": tune,
-        "tune_requested": request.tune,
-        "time_budget_s": round(budget, 1),
-        "backtest_summary": {k: backtest[k] for k in ("windows", "windows_requested", "cutoffs", "note")},
-    }
+    report = BacktestReport.model_validate(backtest)
+    window = TrainingWindow.model_validate(meta.get("training_window") or {})
+    metrics = TrainingMetrics(
+        metrics=ModelInfo.model_validate(meta.get("metrics") or {}),
+        training_window=window,
+        validation=ValidationCounts(
+            rows_read=sales.report.rows_read,
+            rows_used=sales.report.rows_used,
+            dropped=sales.report.dropped,
+            issues=len(sales.report.issues),
+        ),
+        tuned=tune,
+        tune_requested=request.tune,
+        time_budget_s=round(budget, 1),
+        backtest_summary=BacktestSummary(
+            windows=report.windows,
+            windows_requested=report.windows_requested,
+            cutoffs=report.cutoffs,
+            note=report.note,
+        ),
+    )
     artifacts = {
-        "model": attempt.write("model", ".tar", archive, "application/x-tar"),
-        "model_meta": attempt.write("model-meta", ".json", meta_bytes, "application/json"),
-        "metrics": attempt.write(
-            "metrics", ".json", json.dumps(metrics, sort_keys=True, default=str).encode(), "application/json"
-        ),
-        "backtest": attempt.write(
-            "backtest", ".json", json.dumps(backtest, sort_keys=True).encode(), "application/json"
-        ),
+        Artifact.MODEL: attempt.write_artifact(Artifact.MODEL, archive),
+        Artifact.MODEL_META: attempt.write_artifact(Artifact.MODEL_META, meta_bytes),
+        Artifact.METRICS: attempt.write_artifact(Artifact.METRICS, metrics.model_dump_json().encode()),
+        Artifact.BACKTEST: attempt.write_artifact(Artifact.BACKTEST, report.model_dump_json().encode()),
     }
-    summary = {
-        "frequency": meta.get("frequency"),
-        "horizon": meta.get("horizon"),
-        "quantiles": meta.get("quantiles"),
-        "items": (meta.get("training_window") or {}).get("items"),
-        "rows_used": sales.report.rows_used,
-        "tuned": tune,
-        "backtest_windows": backtest["windows"],
-    }
+    summary = RunSummary(
+        frequency=meta.get("frequency"),
+        horizon=meta.get("horizon"),
+        quantiles=meta.get("quantiles"),
+        items=window.items,
+        rows_used=sales.report.rows_used,
+        tuned=tune,
+        backtest_windows=report.windows,
+    )
     return Outcome(artifacts=artifacts, summary=summary)

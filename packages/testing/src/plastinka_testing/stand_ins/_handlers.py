@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from plastinka_function_runtime import Attempt, Outcome, run_attempt
-from plastinka_schemas import PredictRequest, TrainRequest
+from plastinka_schemas import Artifact, PredictRequest, RunSummary, TrainRequest
 
 _PREFIX = "PLASTINKA_TEST_"
 _sent: list[Any] = []
@@ -69,13 +69,10 @@ def _train(attempt: Attempt) -> Outcome:
         attempt.progress(0.1, "working")
         time.sleep(work_s)
     meta = json.dumps({"stand_in": True, "job": attempt.request.job_id}).encode()
-    model = attempt.write("model", ".bin", b"stand-in-model:" + attempt.request.job_id.encode(), "x/bin")
+    model = attempt.write_artifact(Artifact.MODEL, b"stand-in-model:" + attempt.request.job_id.encode())
     if _setting("CORRUPT_ATTEMPT") == number:
         attempt.run(attempt.store.put_bytes(model.key, b"corrupted after upload", content_type="x/bin"))
-    return Outcome(
-        artifacts={"model": model, "model_meta": attempt.write("model-meta", ".json", meta, "application/json")},
-        summary={"stand_in": True},
-    )
+    return Outcome({Artifact.MODEL: model, Artifact.MODEL_META: attempt.write_artifact(Artifact.MODEL_META, meta)})
 
 
 def _predict(attempt: Attempt) -> Outcome:
@@ -87,8 +84,8 @@ def _predict(attempt: Attempt) -> Outcome:
     )
     buffer = io.BytesIO()
     frame.write_parquet(buffer)
-    ref = attempt.write("forecast", ".parquet", buffer.getvalue(), "application/vnd.apache.parquet")
-    return Outcome(artifacts={"forecast": ref}, summary={"rows": frame.height})
+    ref = attempt.write_artifact(Artifact.FORECAST, buffer.getvalue())
+    return Outcome(artifacts={Artifact.FORECAST: ref}, summary=RunSummary(rows=frame.height))
 
 
 def _run(event: Any, context: Any, request_type: Any, work: Any) -> Any:

@@ -13,9 +13,9 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from plastinka_api import artifacts
 from plastinka_api.context import AppContext
 from plastinka_api.jobs import repository as jobs
 from plastinka_api.jobs.notify import job_ended
@@ -25,13 +25,16 @@ from plastinka_jobs.repository import ALL_OWNERS
 from plastinka_jobs.tables import PredictionJob, TrainingJob
 from plastinka_schemas import (
     AnyJobEvent,
+    Artifact,
     ArtifactManifest,
     FailedEvent,
     JobKind,
     JobStatus,
     ProgressEvent,
     RunningEvent,
+    RunSummary,
     SucceededEvent,
+    TrainingReport,
 )
 from plastinka_storage.errors import ChecksumMismatch, ObjectNotFound, StorageError
 from plastinka_storage.keys import job_attempt_prefix
@@ -57,14 +60,14 @@ class ManifestInvalid(Exception):
 
 
 async def verify_manifest(
-    ctx: AppContext, job_id: str, attempt: int, manifest: ArtifactManifest, required: tuple[str, ...]
-) -> dict[str, bytes]:
+    ctx: AppContext, job_id: str, attempt: int, manifest: ArtifactManifest, kind: JobKind
+) -> dict[Artifact, bytes]:
     """Read every artifact back and check its sha256 and size; returns the small JSON ones' bytes."""
     prefix = job_attempt_prefix(job_id, attempt)
-    missing = [name for name in required if name not in manifest.artifacts]
+    missing = [name.value for name in manifest.missing(kind)]
     if missing:
         raise ManifestInvalid(f"manifest lacks required artifacts {missing}", retryable=False)
-    contents: dict[str, bytes] = {}
+    contents: dict[Artifact, bytes] = {}
     for name, ref in manifest.artifacts.items():
         if not ref.key.startswith(prefix):
             raise ManifestInvalid(f"artifact {name!r} key {ref.key!r} is outside {prefix!r}", retryable=False)
@@ -76,19 +79,27 @@ async def verify_manifest(
             raise ManifestInvalid(f"artifact {name!r} is corrupt: {exc}", retryable=True) from None
         if len(data) != ref.size:
             raise ManifestInvalid(f"artifact {name!r} has {len(data)} bytes, manifest says {ref.size}", retryable=True)
-        if name in artifacts.JSON_ARTIFACTS:
+        if name.is_json:
             contents[name] = data
     return contents
 
 
-def _json(contents: dict[str, bytes], name: str) -> Any:
-    raw = contents.get(name)
-    if raw is None:
-        return None
+def training_report(summary: RunSummary, contents: dict[Artifact, bytes]) -> TrainingReport:
+    """The job's result from its verified ``metrics`` and ``backtest`` artifacts, read as :class:`TrainingReport`
+    reads every stored result (a metrics artifact in the older layout keeps working)."""
+    parts: dict[str, Any] = {}
+    for name in (Artifact.METRICS, Artifact.BACKTEST):
+        raw = contents.get(name)
+        if raw is None:
+            continue
+        try:
+            parts[name.value] = json.loads(raw)
+        except ValueError:
+            raise ManifestInvalid(f"artifact {name.value!r} is not JSON", retryable=False) from None
     try:
-        return json.loads(raw)
-    except ValueError:
-        return None
+        return TrainingReport.model_validate({**summary.model_dump(exclude_unset=True), **parts})
+    except ValidationError as exc:
+        raise ManifestInvalid(f"the training report breaks its contract: {exc}", retryable=False) from None
 
 
 async def apply_event(ctx: AppContext, event: AnyJobEvent) -> Outcome:
@@ -116,25 +127,18 @@ async def apply_event(ctx: AppContext, event: AnyJobEvent) -> Outcome:
 async def _failed(ctx: AppContext, event: FailedEvent, kind: JobKind) -> Outcome:
     repo = ctx.repo
     _stats(ctx, kind, event.stats)
-    if event.retryable:
-        status = await ctx.db.call(
-            repo.retry,
-            event.job_id,
-            event.attempt,
-            error_type=event.error_type,
-            message=event.message,
-            traceback=event.traceback,
-        )
-        return Outcome(status is not None, status)
-    ok = await ctx.db.call(
-        repo.fail,
+    # A retryable failure answers the job's next status (None: not applied); a final one whether it applied.
+    recorded = await ctx.db.call(
+        repo.retry if event.retryable else repo.fail,
         event.job_id,
         event.attempt,
         error_type=event.error_type,
         message=event.message,
         traceback=event.traceback,
     )
-    return Outcome(ok, JobStatus.FAILED if ok else None)
+    if isinstance(recorded, JobStatus) or recorded is None:
+        return Outcome(recorded is not None, recorded)
+    return Outcome(recorded, JobStatus.FAILED if recorded else None)
 
 
 async def _succeeded(ctx: AppContext, event: SucceededEvent, kind: JobKind) -> Outcome:
@@ -142,9 +146,9 @@ async def _succeeded(ctx: AppContext, event: SucceededEvent, kind: JobKind) -> O
     job = await ctx.db.call(repo.get, event.job_id, owner=ALL_OWNERS)
     if job is None or job.attempt != event.attempt or job.status not in (JobStatus.DISPATCHED, JobStatus.RUNNING):
         return Outcome(False, reason="duplicate or stale")
-    required = artifacts.REQUIRED[kind]
     try:
-        contents = await verify_manifest(ctx, event.job_id, event.attempt, event.manifest, required)
+        contents = await verify_manifest(ctx, event.job_id, event.attempt, event.manifest, kind)
+        report = training_report(event.summary, contents) if kind is JobKind.TRAINING else None
     except ManifestInvalid as exc:
         log.warning("job %s attempt %s: refusing succeeded event: %s", event.job_id, event.attempt, exc)
         error_type = "ChecksumMismatch" if exc.retryable else "InvalidManifest"
@@ -159,13 +163,10 @@ async def _succeeded(ctx: AppContext, event: SucceededEvent, kind: JobKind) -> O
         raise StorageUnavailable(str(exc)) from exc
     _stats(ctx, kind, event.stats)
     manifest_json = event.manifest.model_dump(mode="json")
-    summary = dict(event.summary)
-    if isinstance(job, TrainingJob):
-        metrics = _json(contents, artifacts.METRICS) or summary.get("metrics") or {}
-        if not isinstance(metrics, dict):
-            metrics = {"value": metrics}
-        backtest = _json(contents, artifacts.BACKTEST)
-        result = {**summary, "metrics": metrics, **({"backtest": backtest} if isinstance(backtest, dict) else {})}
+    summary = event.summary.model_dump(mode="json", exclude_none=True)
+    if report is not None:
+        assert isinstance(job, TrainingJob)
+        metrics = report.metrics.public()
         holder: dict[str, str] = {}
 
         def also(session: Session) -> None:
@@ -177,7 +178,7 @@ async def _succeeded(ctx: AppContext, event: SucceededEvent, kind: JobKind) -> O
             event.job_id,
             event.attempt,
             manifest=manifest_json,
-            result=result,
+            result=report.stored(),
             also=also,
         )
         if ok:
@@ -186,9 +187,8 @@ async def _succeeded(ctx: AppContext, event: SucceededEvent, kind: JobKind) -> O
     else:
         assert isinstance(job, PredictionJob)
         ok = await ctx.db.call(repo.succeed, event.job_id, event.attempt, manifest=manifest_json, result=summary)
-        rows = summary.get("rows")
-        if ok and isinstance(rows, int):
-            ctx.metrics.rows.labels("forecast").inc(rows)
+        if ok and event.summary.rows is not None:
+            ctx.metrics.rows.labels("forecast").inc(event.summary.rows)
     return Outcome(ok, JobStatus.SUCCEEDED if ok else None)
 
 

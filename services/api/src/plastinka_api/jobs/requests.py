@@ -6,13 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session
 
-from plastinka_api import artifacts
 from plastinka_api.context import AppContext
 from plastinka_api.datasets import repository as datasets
 from plastinka_api.models import repository as models
 from plastinka_jobs.tables import Dataset, PredictionJob, TrainingJob
 from plastinka_jobs.tokens import sign_job_token
-from plastinka_schemas import ArtifactManifest, ArtifactRef, JobKind, PredictRequest, TrainRequest
+from plastinka_schemas import Artifact, ArtifactManifest, ArtifactRef, JobKind, PredictRequest, TrainRequest
 from plastinka_storage.keys import job_attempt_prefix
 
 FUNCTIONS = {JobKind.TRAINING: "train", JobKind.PREDICTION: "predict"}
@@ -88,8 +87,8 @@ def _predict(session: Session, job: PredictionJob, common: dict[str, object]) ->
         raise InvalidJob(f"dataset {job.dataset_id or model.dataset_id} no longer exists")
     main, stock = _refs(dataset)
     try:
-        model_ref = manifest.get(artifacts.MODEL)
-        meta_ref = manifest.get(artifacts.MODEL_META)
+        model_ref = manifest.get(Artifact.MODEL)
+        meta_ref = manifest.get(Artifact.MODEL_META)
     except KeyError as exc:
         raise InvalidJob(f"model {model.id}: {exc}") from None
     return PredictRequest.model_validate(

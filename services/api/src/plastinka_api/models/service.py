@@ -9,14 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import orm
 
-from plastinka_api import artifacts
 from plastinka_api.errors import Conflict
 from plastinka_api.jobs import repository as jobs
 from plastinka_api.models import repository
 from plastinka_api.pagination import Pagination
 from plastinka_jobs.ids import new_id
 from plastinka_jobs.tables import Model, TrainingJob
-from plastinka_schemas import ArtifactManifest, ModelPublic
+from plastinka_schemas import Artifact, ArtifactManifest, ModelPublic
 
 if TYPE_CHECKING:
     from plastinka_api.context import AppContext
@@ -61,7 +60,7 @@ def record_trained(
 ) -> str:
     """The model of a succeeded training job, activated unless the job said not to; returns its id."""
     params = job.parameters
-    model_ref = manifest.get(artifacts.MODEL)
+    model_ref = manifest.get(Artifact.MODEL)
     window = metrics.get("training_window") or summary.get("training_window") or {}
     model = repository.add(
         session,

@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 import polars as pl
 from fastapi import APIRouter, Query, Request, Response
 
-from plastinka_api import artifacts
 from plastinka_api.auth import Viewer
 from plastinka_api.context import get_context
 from plastinka_api.errors import BadRequest, NotFound, error_responses
@@ -18,7 +17,7 @@ from plastinka_api.results.plots import fan_chart_png, history_panel
 from plastinka_api.results.schemas import DownloadLink
 from plastinka_api.results.service import artifact, forecast_frame, forecast_rows, succeeded_job, training_summary
 from plastinka_jobs.tables import PredictionJob, TrainingJob
-from plastinka_schemas import ForecastPage, Frequency, TrainingResult
+from plastinka_schemas import Artifact, ForecastPage, Frequency, TrainingResult
 
 router = APIRouter(prefix="/results", tags=["results"], responses=error_responses(400, 401, 403, 404, 409, 422))
 
@@ -78,7 +77,7 @@ def _file(frame: pl.DataFrame, fmt: str, stem: str) -> Response:
 async def download(job_id: str, request: Request, principal: Viewer) -> DownloadLink:
     ctx = get_context(request)
     job = await ctx.db.call(succeeded_job, ctx, principal, job_id)
-    ref = artifact(job, artifacts.FORECAST if isinstance(job, PredictionJob) else artifacts.MODEL)
+    ref = artifact(job, Artifact.FORECAST if isinstance(job, PredictionJob) else Artifact.MODEL)
     signed = await ctx.store.presign_get(ref.key, expires_in=ctx.settings.signed_url_ttl_s)
     return DownloadLink(url=signed.url, expires_at=signed.expires_at.isoformat(), sha256=ref.sha256, size=ref.size)
 

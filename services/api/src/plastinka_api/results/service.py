@@ -10,7 +10,6 @@ from typing import Any
 
 import polars as pl
 
-from plastinka_api import artifacts
 from plastinka_api.context import AppContext
 from plastinka_api.datasets import repository as datasets
 from plastinka_api.datasets.items import forecast_item
@@ -19,7 +18,7 @@ from plastinka_api.keys.service import Principal
 from plastinka_api.models import repository as models
 from plastinka_api.results.accuracy import score
 from plastinka_jobs.tables import Dataset, JobRow, Model, PredictionJob, TrainingJob
-from plastinka_schemas import ArtifactManifest, ArtifactRef, ForecastRow, Frequency, JobStatus
+from plastinka_schemas import Artifact, ArtifactManifest, ArtifactRef, ForecastRow, Frequency, JobStatus, TrainingReport
 
 _CACHE_SIZE = 16
 _frames: OrderedDict[str, pl.DataFrame] = OrderedDict()
@@ -37,7 +36,7 @@ def succeeded_job(ctx: AppContext, principal: Principal, job_id: str) -> JobRow:
     return job
 
 
-def artifact(job: JobRow, name: str) -> ArtifactRef:
+def artifact(job: JobRow, name: Artifact) -> ArtifactRef:
     manifest = ArtifactManifest.model_validate(job.manifest or {"artifacts": {}})
     try:
         return manifest.get(name)
@@ -46,7 +45,7 @@ def artifact(job: JobRow, name: str) -> ArtifactRef:
 
 
 async def forecast_frame(ctx: AppContext, job: PredictionJob) -> pl.DataFrame:
-    ref = artifact(job, artifacts.FORECAST)
+    ref = artifact(job, Artifact.FORECAST)
     cached = _frames.get(ref.sha256)
     if cached is not None:
         _frames.move_to_end(ref.sha256)
@@ -82,21 +81,19 @@ def _num(value: Any) -> float:
 
 
 def training_summary(job: TrainingJob) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """(metrics, backtest table rows).
+    """(metrics, backtest table rows) of the public result, from the stored :class:`TrainingReport` of any version.
 
-    The train function's backtest report (``result["backtest"]``: ``rows`` plus its windows and note) gives the
-    table; what describes it (windows, cut-offs, units, why windows were skipped) goes under ``metrics.backtest``.
-    Older results carried the table as a list under ``metrics.backtest``.
+    The backtest report gives the table; what describes it (windows, cut-offs, units, why windows were skipped)
+    goes under ``metrics.backtest``.
     """
-    result = job.result or {}
-    metrics = dict(result.get("metrics") or {})
-    backtest = result.get("backtest")
-    if isinstance(backtest, dict):
-        rows = backtest.get("rows")
-        metrics["backtest"] = {k: v for k, v in backtest.items() if k != "rows"}
-    else:
-        rows = metrics.pop("backtest", None) or backtest
-    return metrics, [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+    report = TrainingReport.model_validate(job.result or {})
+    metrics = report.metrics.public()
+    if report.backtest is None:
+        return metrics, []
+    described = report.backtest.description()
+    if described:
+        metrics["backtest"] = described
+    return metrics, [row.public() for row in report.backtest.rows]
 
 
 def history_inputs(ctx: AppContext, owner: str, job: PredictionJob) -> tuple[Dataset, Model]:
