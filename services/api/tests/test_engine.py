@@ -5,10 +5,10 @@ and a cancelled local run killed with its slot reused at once."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import time
-import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path

@@ -9,7 +9,6 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from plastinka_api.keys.strength import weakness
-
 from plastinka_storage.settings import ENV_PREFIX, S3Environment
 
 
