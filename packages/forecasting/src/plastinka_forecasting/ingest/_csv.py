@@ -86,14 +86,21 @@ def _head_text(body: bytes, encoding: str) -> str | None:
     return head[:_HEAD]
 
 
+def _cells_of(line: str, separator: str) -> list[str]:
+    """One line's cells for the header search; a line the csv module cannot split (a bare carriage return in a
+    field, a field over its size limit) is not a header, and the rows under the header are polars' to read."""
+    try:
+        return next(csv.reader([line.rstrip("\r")], delimiter=separator), [])
+    except csv.Error:
+        return []
+
+
 def _find_header(text: str, file: str, role: str, limits: IngestLimits, encoding: str) -> tuple[int, str, HeaderMatch]:
     lines = text.split("\n", limits.header_search_rows)[: limits.header_search_rows]
     best: tuple[int, str, HeaderMatch] | None = None
     candidates_by_separator = {}
     for separator in _SEPARATORS:
-        candidates = [
-            (index, next(csv.reader([line.rstrip("\r")], delimiter=separator), [])) for index, line in enumerate(lines)
-        ]
+        candidates = [(index, _cells_of(line, separator)) for index, line in enumerate(lines)]
         candidates_by_separator[separator] = candidates
         found = pick_header(candidates, role)
         if found and (best is None or found[1].looks_like(role) > best[2].looks_like(role)):

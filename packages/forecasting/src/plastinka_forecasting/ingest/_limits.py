@@ -13,7 +13,16 @@ class IngestLimits:
     #: Sum of the uncompressed sizes of an xlsx's zip members, checked before any parsing (zip bombs).
     max_uncompressed_bytes: int = 512 * 2**20
     max_zip_entries: int = 10_000
+    #: Largest inflated-to-compressed ratio of one xlsx part (Apache POI refuses past 100 too); parts that
+    #: inflate to less than ``ratio_grace_bytes`` are exempt, since tiny parts compress oddly.
+    max_entry_ratio: int = 100
+    ratio_grace_bytes: int = 2**20
     max_rows: int = 5_000_000
+    #: Longest text cell in bytes (utf-8): a shop's names and barcodes are far shorter.
+    max_cell_bytes: int = 4096
+    #: All text cells of one file together, decoded: a parquet file's dictionary encoding can hide gigabytes of
+    #: repeated strings in a few kilobytes.
+    max_text_bytes: int = 256 * 2**20
     #: How far down a sheet or csv the header row is looked for.
     header_search_rows: int = 20
 

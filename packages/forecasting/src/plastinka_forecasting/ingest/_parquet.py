@@ -13,6 +13,12 @@ from ._table import RawTable, check_rows, no_header_error, other_role_hint, pick
 
 def read_parquet(data: bytes, file: str, role: str, limits: IngestLimits) -> RawTable:
     try:
+        # The count in the footer, before a row is decoded: a few hundred KiB can hold millions of rows.
+        rows = int(pl.scan_parquet(io.BytesIO(data)).select(pl.len()).collect().item())
+    except Exception as error:  # polars raises several types for a corrupt file
+        raise DataError(f"not a readable parquet file ({type(error).__name__})", file=file) from error
+    check_rows(file, rows, limits)
+    try:
         frame = pl.read_parquet(io.BytesIO(data))
     except Exception as error:  # polars raises several types for a corrupt file
         raise DataError(f"not a readable parquet file ({type(error).__name__})", file=file) from error

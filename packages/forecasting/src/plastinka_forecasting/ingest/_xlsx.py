@@ -51,6 +51,14 @@ def _check_archive(data: bytes, file: str, limits: IngestLimits) -> zipfile.ZipF
             f"the workbook decompresses to {inflated} bytes, more than the limit of {limits.max_uncompressed_bytes}",
             file=file,
         )
+    for member in members:
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size > limits.ratio_grace_bytes and ratio > limits.max_entry_ratio:
+            raise DataError(
+                f"the workbook part {member.filename} inflates {ratio:.0f} times ({member.compress_size} bytes to "
+                f"{member.file_size}), more than the limit of {limits.max_entry_ratio} times",
+                file=file,
+            )
     if "xl/workbook.xml" not in archive.namelist():
         raise DataError(f"{_what_archive(archive.namelist())}, not an xlsx workbook", file=file)
     try:

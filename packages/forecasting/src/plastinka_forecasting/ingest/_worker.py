@@ -1,0 +1,78 @@
+"""The child side of :func:`~plastinka_forecasting.ingest.check_upload`: ``python -m`` this module, a JSON request
+on stdin, one JSON answer on stdout. The address space is capped before the files are read."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from ._errors import DataError
+from ._limits import IngestLimits
+from ._load import load_sales_bytes
+from ._report import dataset_report
+
+
+def _vm_size() -> int | None:
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmSize:"):
+            return int(line.split()[1]) * 1024
+    return None
+
+
+def cap_memory(budget: int) -> None:
+    """Let the address space grow by ``budget`` bytes from here (RLIMIT_AS): past it an allocation fails, in
+    Python as MemoryError, in polars' Rust code as an abort; either way this process alone ends."""
+    import resource  # noqa: PLC0415 - POSIX only; the caller runs this module on Linux
+
+    # Threads reserve address space when they start: start polars' pool first, so the idle size includes it.
+    pl.DataFrame({"warm": [1, 2]}).select(pl.col("warm").sum())
+    size = _vm_size()
+    if size is None:
+        return
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = size + budget if hard == resource.RLIM_INFINITY else min(size + budget, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _answer(request: dict[str, Any]) -> dict[str, Any]:
+    sales, stock = request["sales"], request["stock"]
+    try:
+        data = load_sales_bytes(
+            Path(sales["path"]).read_bytes(),
+            sales["name"],
+            Path(stock["path"]).read_bytes() if stock else None,
+            stock["name"] if stock else None,
+            limits=IngestLimits(**request["limits"]),
+        )
+        report = dataset_report(data, max_issues=request["max_issues"])
+        return {
+            "report": report.model_dump(mode="json"),
+            "item_ids": data.attributes.get_column("item_id").to_list(),
+            "aliases": data.report.aliases,
+        }
+    except DataError as error:
+        return {"refused": {"file": error.file, "row": error.row, "column": error.column, "reason": error.reason}}
+    except MemoryError:
+        return {"memory": True}
+
+
+def main() -> None:
+    answer = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)  # anything a library prints goes to stderr, not into the answer
+    request = json.load(sys.stdin)
+    cap_memory(request["memory_bytes"])
+    json.dump(_answer(request), answer, ensure_ascii=False)
+    answer.close()
+
+
+if __name__ == "__main__":
+    main()
