@@ -17,30 +17,32 @@ from ._load import load_sales_bytes
 from ._report import dataset_report
 
 
-def _vm_size() -> int | None:
+def _status(field: str) -> int | None:
+    """A size from /proc/self/status, in bytes; None off Linux."""
     try:
         status = Path("/proc/self/status").read_text()
     except OSError:
         return None
     for line in status.splitlines():
-        if line.startswith("VmSize:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) * 1024
     return None
 
 
 def cap_memory(budget: int) -> None:
-    """Let the address space grow by ``budget`` bytes from here (RLIMIT_AS): past it an allocation fails, in
-    Python as MemoryError, in polars' Rust code as an abort; either way this process alone ends."""
+    """Cap the address space (RLIMIT_AS) so that this process's resident size stays under ``budget`` bytes: it may
+    grow by the budget less what it already holds. Past the cap an allocation fails, in Python as MemoryError, in
+    polars' Rust code as an abort; either way this process alone ends."""
     import resource  # noqa: PLC0415 - POSIX only; the caller runs this module on Linux
 
     # Threads reserve address space when they start: start polars' pool first, so the idle size includes it.
     pl.DataFrame({"warm": [1, 2]}).select(pl.col("warm").sum())
-    size = _vm_size()
-    if size is None:
+    size, resident = _status("VmSize"), _status("VmRSS")
+    if size is None or resident is None:
         return
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    limit = size + budget if hard == resource.RLIM_INFINITY else min(size + budget, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    limit = size + max(budget - resident, 0)
+    resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
 
 
 def _answer(request: dict[str, Any]) -> dict[str, Any]:
