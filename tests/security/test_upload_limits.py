@@ -90,7 +90,8 @@ _PARTS = {
 
 
 def _row(number: int, cells: list[str]) -> str:
-    inline = (f'<c r="{col}{number}" t="inlineStr"><is><t>{text}</t></is></c>' for col, text in zip("ABC", cells, strict=True))
+    columns = zip("ABC", cells, strict=True)
+    inline = (f'<c r="{col}{number}" t="inlineStr"><is><t>{text}</t></is></c>' for col, text in columns)
     return f'<row r="{number}">{"".join(inline)}</row>'
 
 
