@@ -23,7 +23,6 @@ from plastinka_testing.security import (
     make_keys,
     memory_peak,
     secure_server,
-    unchanged,
 )
 from plastinka_testing.servers import post_dataset
 
@@ -124,14 +123,13 @@ def _inflated(data: bytes) -> int:
 
 def _refused_within_the_ceiling(server: SecureServer, data: bytes, name: str, status: int, *words: str) -> None:
     assert len(data) < UPLOAD_CAP
-    with (
-        server.client(server.keys["analyst"]) as analyst,
-        unchanged(server),
-        memory_peak(server.process.pid) as peak,
-    ):
-        body = assert_clear_4xx(post_dataset(analyst, data, name), status, name, *words)
-    assert body["details"][0]["file"] == name
+    before = server.snapshot()
+    with server.client(server.keys["analyst"]) as analyst, memory_peak(server.process.pid) as peak:
+        response = post_dataset(analyst, data, name)
     assert peak.growth < CEILING, f"{peak.growth_mib} MiB over idle"
+    body = assert_clear_4xx(response, status, name, *words)
+    assert body["details"][0]["file"] == name
+    assert server.snapshot() == before
 
 
 def test_a_parquet_of_one_long_string_repeated_is_refused_at_the_cell_cap(server: SecureServer) -> None:
@@ -166,25 +164,26 @@ def test_a_file_that_needs_more_memory_than_the_ceiling_is_413(server: SecureSer
 def test_parallel_bombs_are_parsed_one_at_a_time_within_the_ceiling(server: SecureServer) -> None:
     """Four uploads at once took the server to 4.3 GB: ``PLASTINKA_UPLOAD_PARSERS`` (1) keeps one parse running,
     so the ceiling holds for all of them together, and the server keeps answering meanwhile."""
-    rows = _parquet(3_000_000, "Album")
+    files = [_parquet(3_000_000, f"Album {n}") for n in range(4)]  # four different files
+    before = server.snapshot()
+    slowest = 0.0
     with (
         server.client(server.keys["analyst"]) as analyst,
-        unchanged(server),
+        server.client(None) as anonymous,
         memory_peak(server.process.pid) as peak,
         ThreadPoolExecutor(4) as pool,
     ):
-        uploads = [pool.submit(post_dataset, analyst, rows, f"rows-{n}.parquet") for n in range(4)]
-        slowest = 0.0
-        with server.client(None) as anonymous:
-            while not all(upload.done() for upload in uploads):
-                started = time.monotonic()
-                assert anonymous.get("/health").status_code == 200
-                slowest = max(slowest, time.monotonic() - started)
-                time.sleep(0.1)
-        assert slowest < 2.0, f"/health took {slowest:.1f} s"
-        for upload in uploads:
-            assert_clear_4xx(upload.result(), 413, "memory limit")
+        uploads = [pool.submit(post_dataset, analyst, data, f"rows-{n}.parquet") for n, data in enumerate(files)]
+        while not all(upload.done() for upload in uploads):
+            started = time.monotonic()
+            assert anonymous.get("/health").status_code == 200
+            slowest = max(slowest, time.monotonic() - started)
+            time.sleep(0.1)
     assert peak.growth < CEILING, f"{peak.growth_mib} MiB over idle"
+    assert slowest < 2.0, f"/health took {slowest:.1f} s"
+    for upload in uploads:
+        assert_clear_4xx(upload.result(), 413, "memory limit")
+    assert server.snapshot() == before
 
 
 def test_an_ordinary_upload_still_passes(server: SecureServer) -> None:

@@ -9,7 +9,7 @@ import io
 
 import polars as pl
 
-from ._errors import DataError
+from ._errors import DataError, reraise_interrupt
 from ._headers import HeaderMatch
 from ._limits import IngestLimits
 from ._table import RawTable, check_rows, no_header_error, other_role_hint, pick_header
@@ -151,7 +151,8 @@ def read_csv(data: bytes, file: str, role: str, limits: IngestLimits) -> RawTabl
             quote_char='"',
             n_rows=limits.max_rows + 2,  # the header line, and one more to know the cap was passed
         )
-    except Exception as error:  # polars raises several types for malformed text
+    except BaseException as error:  # polars raises several types for malformed text, or panics
+        reraise_interrupt(error)
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise DataError(f"cannot be parsed as csv ({first_line})", file=file) from error
     frame = frame.slice(1)  # the header line itself fixed the width

@@ -11,7 +11,7 @@ from typing import Any
 
 import polars as pl
 
-from ._errors import DataError
+from ._errors import DataError, reraise_interrupt
 from ._limits import IngestLimits
 from ._load import load_sales_bytes
 from ._report import dataset_report
@@ -65,6 +65,13 @@ def _answer(request: dict[str, Any]) -> dict[str, Any]:
         return {"refused": {"file": error.file, "row": error.row, "column": error.column, "reason": error.reason}}
     except MemoryError:
         return {"memory": True}
+    except BaseException as error:  # a Rust panic outside the readers' own guards is still the file's doing
+        reraise_interrupt(error)
+        if type(error).__name__ != "PanicException":
+            raise
+        names = sales["name"] if not stock else f"{sales['name']} or {stock['name']}"
+        reason = "the file cannot be read (its parser failed on it)"
+        return {"refused": {"file": names, "row": None, "column": None, "reason": reason}}
 
 
 def main() -> None:
