@@ -108,3 +108,11 @@ def test_a_file_needing_more_than_the_memory_cap_ends_the_child_not_the_caller(t
         check_upload(NamedFile(rows, "rows.parquet"), memory_bytes=256 * 2**20)
     assert refused.value.file == "rows.parquet" and refused.value.limit_bytes == 256 * 2**20
     assert "memory limit of 268435456 bytes" in str(refused.value)
+
+
+def test_a_parse_past_the_timeout_is_refused(tmp_path: Path) -> None:
+    sales = tmp_path / "sales.csv"
+    sales.write_text(HEADER + "2023-01-15;A;B\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"took longer than the limit of 0\.01 s") as refused:
+        check_upload(NamedFile(sales, "sales.csv"), memory_bytes=512 * 2**20, timeout_s=0.01)
+    assert refused.value.file == "sales.csv"

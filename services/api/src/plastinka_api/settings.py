@@ -110,6 +110,9 @@ class Settings(BaseSettings):
     upload_parsers: int = Field(
         default=1, ge=1, le=16, description="Uploads parsed at once per server process (the rest wait)."
     )
+    upload_timeout_s: float = Field(
+        default=300.0, gt=0, description="Longest parse of one upload; longer is a 422 (the parser is killed)."
+    )
     max_upload_cell_bytes: int = Field(
         default=4096, ge=256, description="Longest text cell of an upload, in bytes; longer is a 422."
     )

@@ -72,21 +72,26 @@ def check_upload(
     max_issues: int | None = None,
     timeout_s: float | None = None,
 ) -> UploadCheck:
-    """Load and report ``sales`` (and ``stock``) in a child that may grow by ``memory_bytes`` past its idle size.
+    """Load and report ``sales`` (and ``stock``) in a child process whose resident size stays under ``memory_bytes``
+    (its idle interpreter included), so that the caller grows by no more than that.
 
-    Raises :class:`DataError` for a file that cannot be used, :class:`MemoryLimitError` when reading it would
-    need more memory, and RuntimeError when the child failed for another reason (a bug, not the file's fault).
+    Raises :class:`DataError` for a file that cannot be used or that takes longer than ``timeout_s`` to read,
+    :class:`MemoryLimitError` when reading it would need more memory, and RuntimeError when the child failed for
+    another reason (a bug, not the file's fault).
     """
     names = sales.name if stock is None else f"{sales.name} or {stock.name}"
     env = {**os.environ, "MALLOC_ARENA_MAX": "2"}  # glibc reserves 64 MiB of address space per arena otherwise
-    done = subprocess.run(  # noqa: S603 - our own interpreter and module, no shell
-        [sys.executable, "-m", "plastinka_forecasting.ingest._worker"],
-        input=_request(sales, stock, limits, memory_bytes, max_issues),
-        capture_output=True,
-        timeout=timeout_s,
-        env=env,
-        check=False,
-    )
+    try:
+        done = subprocess.run(  # noqa: S603 - our own interpreter and module, no shell
+            [sys.executable, "-m", "plastinka_forecasting.ingest._worker"],
+            input=_request(sales, stock, limits, memory_bytes, max_issues),
+            capture_output=True,
+            timeout=timeout_s,
+            env=env,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as error:  # the child is killed by now
+        raise DataError(f"reading it took longer than the limit of {timeout_s:g} s", file=names) from error
     try:
         answer = json.loads(done.stdout) if done.stdout else None
     except ValueError:

@@ -88,9 +88,11 @@ def validate(
     *,
     memory_bytes: int = 512 * 1024 * 1024,
     parsers: int = 1,
+    timeout_s: float | None = None,
 ) -> Validated:
-    """Run the forecasting ingestion in a child capped at ``memory_bytes`` over idle, at most ``parsers`` at once:
-    a file it cannot use is a 422 naming file, row and column; one that needs more memory is a 413."""
+    """Run the forecasting ingestion in a child process held under ``memory_bytes``, at most ``parsers`` at once:
+    a file it cannot use (or that takes longer than ``timeout_s``) is a 422 naming file, row and column; one that
+    needs more memory is a 413."""
     limits = limits or IngestLimits()
     with _parsing_slots(parsers):
         try:
@@ -100,6 +102,7 @@ def validate(
                 memory_bytes=memory_bytes,
                 limits=limits,
                 max_issues=MAX_REPORTED_ISSUES,
+                timeout_s=timeout_s,
             )
         except MemoryLimitError as exc:
             message = f"{exc.file}: reading it needs more than the upload memory limit of {exc.limit_bytes} bytes"
@@ -149,7 +152,13 @@ async def register(ctx: AppContext, owner: str, sales: Spooled, stock: Spooled |
         max_text_bytes=settings.upload_memory_bytes // 2,
     )
     validated = await ctx.db.call(
-        validate, sales, stock, limits, memory_bytes=settings.upload_memory_bytes, parsers=settings.upload_parsers
+        validate,
+        sales,
+        stock,
+        limits,
+        memory_bytes=settings.upload_memory_bytes,
+        parsers=settings.upload_parsers,
+        timeout_s=settings.upload_timeout_s,
     )
     report = validated.report
     ctx.metrics.rows.labels("ingest").inc(report.sales_rows + (report.stock_rows or 0))
