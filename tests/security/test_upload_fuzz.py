@@ -125,15 +125,32 @@ def test_a_damaged_stock_file_is_a_data_error_too(sales: bytes, stock: bytes) ->
     _load_or_refuse(sales, "sales.csv", stock)
 
 
+_HEADER = "Дата продажи;Исполнитель;Альбом\n"
+#: The csv module's errors that answered 500 before (issue 16, finding 6), and a decoding error.
+PARSER_ERRORS = {
+    "bare carriage return in a field": b"a;b\nx\ry;z\n",
+    "field over the csv module's limit": (_HEADER + "2023-01-15;" + "A" * 131_073 + ";B\n").encode(),
+    "the same above the header": ("x" * 131_073 + "\n" + _HEADER + "2023-01-15;A;B\n").encode(),
+    "utf-16 cut inside a character": (_HEADER + "2023-01-15;A;B\n").encode("utf-16")[:-1],
+}
+
+
 def test_the_reported_csv_parser_errors_are_data_errors() -> None:
-    header = "Дата продажи;Исполнитель;Альбом\n"
-    for data in (
-        b"a;b\nx\ry;z\n",  # the issue's reproduction: a bare carriage return inside a field
-        (header + "2023-01-15;" + "A" * 131_073 + ";B\n").encode(),  # over the csv module's field limit
-        ("x" * 131_073 + "\n" + header + "2023-01-15;A;B\n").encode(),  # the same, above the header
-        (header + "2023-01-15;A;B\n").encode("utf-16")[:-1],  # utf-16 cut in the middle of a character
-    ):
+    for data in PARSER_ERRORS.values():
         _load_or_refuse(data, "sales.csv")
+
+
+def test_the_reported_csv_parser_errors_answer_422_over_http(server: SecureServer) -> None:
+    with server.client(server.keys["analyst"]) as analyst:
+        answers = {case: post_dataset(analyst, data, "sales.csv") for case, data in PARSER_ERRORS.items()}
+    # a line above the header is not read at all: that upload loads; every other one is refused
+    assert answers.pop("the same above the header").status_code == 201
+    for case, response in answers.items():
+        assert response.status_code == 422, (case, response.status_code, response.text[:300])
+        assert response.json()["details"][0]["file"] == "sales.csv", case
+    long_field = answers["field over the csv module's limit"].json()["details"][0]
+    assert (long_field["row"], long_field["column"]) == (2, "Исполнитель")
+    assert "131073 bytes" in long_field["reason"] and "4096" in long_field["reason"]
 
 
 @settings(
