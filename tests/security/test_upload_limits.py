@@ -3,7 +3,7 @@ never grows past the memory ceiling (``PLASTINKA_UPLOAD_MEMORY_BYTES``, read her
 
 The bombs are the ones of issue 16: a few KiB of parquet holding the same 10 KB string 200,000 times (6.48 GB on
 the server before), an xlsx whose 510 MB sheet zips to 2 MB (0.7 to 1.4 GB), and a zip part of one-letter shared
-strings inflating 400 times (1 GB)."""
+strings inflating 400 times (1 GB); and a plain-encoded parquet whose footer declares 400 MB in 0.5 MB."""
 
 from __future__ import annotations
 
@@ -136,6 +136,20 @@ def test_a_parquet_of_one_long_string_repeated_is_refused_at_the_cell_cap(server
     bomb = _parquet(200_000, "x" * 10_000)  # 2 GB of text once decoded
     assert len(bomb) < 16 * 1024
     _refused_within_the_ceiling(server, bomb, "bomb.parquet", 422, "4096", "limit", "альбом")
+
+
+def test_a_plain_encoded_parquet_bomb_is_refused_from_its_footer(server: SecureServer) -> None:
+    rows = 100_000  # distinct 4 KB strings: plain-encoded, 400 MB once decompressed, ~0.5 MB of zstd
+    frame = pl.DataFrame(
+        {
+            "Дата продажи": pl.repeat("2023-01-15", rows, eager=True),
+            "Исполнитель": pl.repeat("Artist", rows, eager=True),
+            "Альбом": [f"{n:08d}" + "y" * 4000 for n in range(rows)],
+        }
+    )
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer, compression="zstd")
+    _refused_within_the_ceiling(server, buffer.getvalue(), "plain.parquet", 422, "footer declares", "limit")
 
 
 def test_a_parquet_whose_text_adds_up_past_the_cap_is_refused(server: SecureServer) -> None:

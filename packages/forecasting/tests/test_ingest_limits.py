@@ -9,6 +9,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from plastinka_forecasting.ingest import (
     DataError,
@@ -18,6 +20,8 @@ from plastinka_forecasting.ingest import (
     check_upload,
     load_sales_bytes,
 )
+
+from plastinka_forecasting.ingest._footer import FooterError, uncompressed_bytes
 
 HEADER = "Дата продажи;Исполнитель;Альбом\n"
 
@@ -56,7 +60,7 @@ def test_a_parquet_string_bomb_is_refused_before_its_rows_are_copied() -> None:
 def test_text_adding_up_past_the_cap_is_refused() -> None:
     data = _parquet(2000, "y" * 1000)  # 2000 rows of 10 + 6 + 1000 bytes
     with pytest.raises(DataError, match="text cells add up to 2032000 bytes") as refused:
-        load_sales_bytes(data, "text.parquet", limits=IngestLimits(max_text_bytes=1_000_000))
+        load_sales_bytes(data, "text.parquet", limits=IngestLimits(max_decoded_bytes=1_000_000))
     assert refused.value.file == "text.parquet"
 
 
@@ -116,3 +120,41 @@ def test_a_parse_past_the_timeout_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"took longer than the limit of 0\.01 s") as refused:
         check_upload(NamedFile(sales, "sales.csv"), memory_bytes=512 * 2**20, timeout_s=0.01)
     assert refused.value.file == "sales.csv"
+
+
+def _plain_bomb() -> bytes:
+    """100,000 distinct 4 KB strings that zstd packs into ~0.5 MB: plain-encoded, so the footer tells their size."""
+    rows = 100_000
+    frame = pl.DataFrame(
+        {
+            "Дата продажи": pl.repeat("2023-01-15", rows, eager=True),
+            "Исполнитель": pl.repeat("Artist", rows, eager=True),
+            "Альбом": [f"{n:08d}" + "y" * 4000 for n in range(rows)],
+        }
+    )
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer, compression="zstd")
+    return buffer.getvalue()
+
+
+def test_the_parquet_footer_declares_the_uncompressed_size() -> None:
+    bomb = _plain_bomb()
+    assert len(bomb) < 2**20 and uncompressed_bytes(bomb) > 400 * 10**6
+    with pytest.raises(DataError, match=r"footer declares \d+ bytes of uncompressed data") as refused:
+        load_sales_bytes(bomb, "plain.parquet")
+    assert refused.value.file == "plain.parquet"
+    small = _parquet(1000, "Album")
+    assert 0 < uncompressed_bytes(small) < 100_000
+
+
+@settings(max_examples=300, deadline=None)
+@given(cut=st.integers(0, 4096), patch=st.binary(min_size=1, max_size=16), at=st.integers(1, 2048))
+def test_a_damaged_footer_is_a_footer_error_or_a_size(cut: int, patch: bytes, at: int) -> None:
+    data = bytearray(_parquet(50, "Album"))
+    start = max(len(data) - 8 - at, 0)
+    data[start : start + len(patch)] = patch
+    for candidate in (bytes(data), bytes(data[cut:])):
+        try:
+            assert uncompressed_bytes(candidate) >= 0
+        except FooterError:
+            pass

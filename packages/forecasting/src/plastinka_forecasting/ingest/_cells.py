@@ -1,4 +1,4 @@
-"""The cell caps: no text cell over ``max_cell_bytes``, no file whose text cells add up past ``max_text_bytes``.
+"""The cell caps: no text cell over ``max_cell_bytes``, no file whose text cells add up past ``max_decoded_bytes``.
 
 Checked on the table as read, before any row is mapped: reading a parquet file's dictionary-encoded column keeps one
 copy of each distinct string, while mapping the rows would copy every cell (a few KiB of parquet holding the same
@@ -60,9 +60,9 @@ def check_cells(tables: Sequence[RawTable], limits: IngestLimits) -> None:
                     column=_column_name(table, column),
                 )
             total += stats[f"sum:{column}"] or 0
-        if total > limits.max_text_bytes:
+        if total > limits.max_decoded_bytes:
             raise DataError(
                 f"the text cells add up to {total} bytes or more once decoded, more than the limit of "
-                f"{limits.max_text_bytes}",
+                f"{limits.max_decoded_bytes}",
                 file=table.file,
             )

@@ -20,9 +20,10 @@ class IngestLimits:
     max_rows: int = 5_000_000
     #: Longest text cell in bytes (utf-8): a shop's names and barcodes are far shorter.
     max_cell_bytes: int = 4096
-    #: All text cells of one file together, decoded: a parquet file's dictionary encoding can hide gigabytes of
-    #: repeated strings in a few kilobytes.
-    max_text_bytes: int = 256 * 2**20
+    #: All of one file once decoded: a parquet footer's declared uncompressed size before any page is read, then
+    #: the text cells' bytes as read (a dictionary-encoded column declares one copy of a repeated string, and
+    #: mapping the rows would copy it for every row).
+    max_decoded_bytes: int = 256 * 2**20
     #: How far down a sheet or csv the header row is looked for.
     header_search_rows: int = 20
 

@@ -7,11 +7,22 @@ import io
 import polars as pl
 
 from ._errors import DataError, reraise_interrupt
+from ._footer import FooterError, uncompressed_bytes
 from ._limits import IngestLimits
 from ._table import RawTable, check_rows, no_header_error, other_role_hint, pick_header
 
 
 def read_parquet(data: bytes, file: str, role: str, limits: IngestLimits) -> RawTable:
+    try:
+        declared = uncompressed_bytes(data)
+    except FooterError:
+        declared = 0  # polars names the damage below
+    if declared > limits.max_decoded_bytes:
+        raise DataError(
+            f"the parquet footer declares {declared} bytes of uncompressed data, more than the limit of "
+            f"{limits.max_decoded_bytes}",
+            file=file,
+        )
     try:
         # The count in the footer, before a row is decoded: a few hundred KiB can hold millions of rows.
         rows = int(pl.scan_parquet(io.BytesIO(data)).select(pl.len()).collect().item())

@@ -149,7 +149,7 @@ async def register(ctx: AppContext, owner: str, sales: Spooled, stock: Spooled |
         max_rows=settings.max_upload_rows,
         max_cell_bytes=settings.max_upload_cell_bytes,
         # the text of a file may fill half the parsing memory: the rest is its copies while rows are mapped
-        max_text_bytes=settings.upload_memory_bytes // 2,
+        max_decoded_bytes=settings.upload_memory_bytes // 2,
     )
     validated = await ctx.db.call(
         validate,
