@@ -20,7 +20,6 @@ from plastinka_forecasting.ingest import (
     check_upload,
     load_sales_bytes,
 )
-
 from plastinka_forecasting.ingest._footer import FooterError, uncompressed_bytes
 
 HEADER = "Дата продажи;Исполнитель;Альбом\n"
