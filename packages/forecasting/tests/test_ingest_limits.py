@@ -3,6 +3,7 @@ that the API parses uploads in."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import zipfile
 from pathlib import Path
@@ -153,7 +154,5 @@ def test_a_damaged_footer_is_a_footer_error_or_a_size(cut: int, patch: bytes, at
     start = max(len(data) - 8 - at, 0)
     data[start : start + len(patch)] = patch
     for candidate in (bytes(data), bytes(data[cut:])):
-        try:
+        with contextlib.suppress(FooterError):  # the one refusal allowed; any other exception fails
             assert uncompressed_bytes(candidate) >= 0
-        except FooterError:
-            pass
