@@ -103,7 +103,7 @@ class Settings(BaseSettings):
     # upload parsing (docs/security.md, "Upload limits")
     upload_memory_bytes: int = Field(
         default=512 * 1024 * 1024,
-        ge=64 * 1024 * 1024,
+        ge=128 * 1024 * 1024,
         description="Memory one upload's parsing may take over idle (a child process's address-space cap); "
         "past it a 413.",
     )

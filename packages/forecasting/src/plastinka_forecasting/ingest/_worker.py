@@ -33,7 +33,10 @@ def cap_memory(budget: int) -> None:
     """Cap the address space (RLIMIT_AS) so that this process's resident size stays under ``budget`` bytes: it may
     grow by the budget less what it already holds. Past the cap an allocation fails, in Python as MemoryError, in
     polars' Rust code as an abort; either way this process alone ends."""
-    import resource  # noqa: PLC0415 - POSIX only; the caller runs this module on Linux
+    try:
+        import resource  # noqa: PLC0415 - POSIX only
+    except ImportError:  # Windows: no cap, the checks before it still hold
+        return
 
     # Threads reserve address space when they start: start polars' pool first, so the idle size includes it.
     pl.DataFrame({"warm": [1, 2]}).select(pl.col("warm").sum())
@@ -42,7 +45,10 @@ def cap_memory(budget: int) -> None:
         return
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     limit = size + max(budget - resident, 0)
-    resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
+    except (ValueError, OSError):  # a platform that will not lower it (macOS may refuse): no cap
+        return
 
 
 def _answer(request: dict[str, Any]) -> dict[str, Any]:
