@@ -156,3 +156,16 @@ def test_a_damaged_footer_is_a_footer_error_or_a_size(cut: int, patch: bytes, at
     for candidate in (bytes(data), bytes(data[cut:])):
         with contextlib.suppress(FooterError):  # the one refusal allowed; any other exception fails
             assert uncompressed_bytes(candidate) >= 0
+
+
+def test_a_decoding_error_names_the_line_and_the_byte_in_the_file() -> None:
+    header = "Дата продажи;Исполнитель;Альбом\n".encode("cp1251")
+    rows = "2023-01-15;Артист;Альбом\n".encode("cp1251") * 120_000  # past the 2 MB the encoding is chosen from
+    data = header + rows + b"2023-01-15;\x98;B\n"  # 0x98 is no character in cp1251
+    with pytest.raises(DataError, match=f"cp1251 text is damaged at byte {len(header) + len(rows) + 11}") as refused:
+        load_sales_bytes(data, "sales.csv")
+    assert (refused.value.file, refused.value.row) == ("sales.csv", 120_002)
+    cut = (HEADER + "2023-01-15;A;B\n" * 3).encode("utf-16")[:-1]
+    with pytest.raises(DataError, match="utf-16 text is damaged") as refused:
+        load_sales_bytes(cut, "sales.csv")
+    assert refused.value.row == 4

@@ -53,7 +53,21 @@ def _transcode(body: bytes, encoding: str) -> bytes:
     if encoding.startswith("utf_16"):
         return body.decode(encoding).encode("utf-8")
     # one byte per character: chunk boundaries cannot split one
-    return b"".join(body[i : i + _CHUNK].decode(encoding).encode("utf-8") for i in range(0, len(body), _CHUNK))
+    parts = []
+    for start in range(0, len(body), _CHUNK):
+        try:
+            parts.append(body[start : start + _CHUNK].decode(encoding).encode("utf-8"))
+        except UnicodeDecodeError as error:  # its offsets are the chunk's: make them the file's
+            raise UnicodeDecodeError(
+                error.encoding, body, start + error.start, start + error.end, error.reason
+            ) from error
+    return b"".join(parts)
+
+
+def _damaged(body: bytes, encoding: str, name: str, error: UnicodeDecodeError, file: str) -> DataError:
+    """The decoding error as a refusal naming the line (1-based) that holds the bad byte."""
+    line = body[: error.start].decode(encoding, "ignore").count("\n") + 1
+    return DataError(f"the {name} text is damaged at byte {error.start} ({error.reason})", file=file, row=line)
 
 
 def _candidates(data: bytes, file: str) -> list[tuple[str, bytes]]:
@@ -139,7 +153,7 @@ def read_csv(data: bytes, file: str, role: str, limits: IngestLimits) -> RawTabl
     try:
         utf8 = _transcode(body, encoding) if encoding != "utf_8" else body
     except UnicodeDecodeError as error:
-        raise DataError(f"the {tried[-1]} text is damaged at byte {error.start}", file=file) from error
+        raise _damaged(body, encoding, tried[-1], error, file) from error
     try:
         frame = pl.read_csv(
             io.BytesIO(utf8),
