@@ -105,7 +105,10 @@ def validate(
                 timeout_s=timeout_s,
             )
         except MemoryLimitError as exc:
-            message = f"{exc.file}: reading it needs more than the upload memory limit of {exc.limit_bytes} bytes"
+            message = (
+                f"{exc.file}: reading it needs more than the upload memory limit of {exc.limit_bytes} bytes "
+                "(PLASTINKA_UPLOAD_MEMORY_BYTES)"
+            )
             raise PayloadTooLarge(message, details=[{"file": exc.file, "limit_bytes": exc.limit_bytes}]) from None
         except DataError as exc:
             raise UnprocessableUpload(
