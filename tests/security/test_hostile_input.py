@@ -9,7 +9,6 @@ import io
 import time
 import zipfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -24,34 +23,20 @@ from plastinka_testing.security import (
     MAX_UPLOAD_BYTES,
     MAX_UPLOAD_ROWS,
     SecureServer,
+    assert_clear_4xx,
     event,
     job_token,
+    memory_peak,
     predict,
     train,
     training_manifest,
+    unchanged,
 )
 from plastinka_testing.servers import API, SECRET, post_dataset
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: The key the server signs download URLs with (derived from its master secret).
 URL_KEY = derive(SECRET.encode(), SIGNED_URLS)
-
-
-@contextmanager
-def unchanged(server: SecureServer) -> Iterator[None]:
-    """The block must leave every table's row count and every stored file as they were."""
-    before = server.snapshot()
-    yield
-    assert server.snapshot() == before
-
-
-def assert_clear_4xx(response: Any, status: int, *words: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text[:500]
-    body: dict[str, Any] = response.json()
-    assert body["error"] and body["message"]
-    for word in words:
-        assert word in body["message"].lower() or word in str(body.get("details", "")).lower(), body
-    return body
 
 
 # --- uploads ------------------------------------------------------------------------------------------
@@ -163,13 +148,6 @@ def test_row_counts_over_the_cap_are_422(server: SecureServer) -> None:
         assert post_dataset(analyst, _sales_csv(MAX_UPLOAD_ROWS - 1), "under.csv").status_code == 201
 
 
-def _peak_rss_mib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) // 1024
-    raise AssertionError("no VmHWM")
-
-
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="peak memory is read from /proc")
 def test_a_parquet_bomb_is_refused_from_its_footer(server: SecureServer) -> None:
     """10 million rows in ~100 KiB of parquet: decoding them would take the server hundreds of MiB before the
@@ -186,11 +164,10 @@ def test_a_parquet_bomb_is_refused_from_its_footer(server: SecureServer) -> None
     frame.write_parquet(buffer, compression="zstd")
     del frame
     assert len(buffer.getvalue()) < MAX_UPLOAD_BYTES
-    peak = _peak_rss_mib(server.process.pid)
-    with server.client(server.keys["analyst"]) as analyst, unchanged(server):
+    with server.client(server.keys["analyst"]) as analyst, unchanged(server), memory_peak(server.process.pid) as peak:
         body = assert_clear_4xx(post_dataset(analyst, buffer.getvalue(), "bomb.parquet"), 422, "limit")
         assert body["details"][0]["file"] == "bomb.parquet" and str(rows) in body["message"]
-    assert _peak_rss_mib(server.process.pid) - peak < 100
+    assert peak.growth_mib < 200
 
 
 # --- names, keys and ids ------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import os
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,15 +26,19 @@ __all__ = [
     "MAX_UPLOAD_BYTES",
     "MAX_UPLOAD_ROWS",
     "TABLES",
+    "MemoryPeak",
     "SecureServer",
+    "assert_clear_4xx",
     "event",
     "forecast_parquet",
     "job_token",
     "make_keys",
+    "memory_peak",
     "predict",
     "secure_server",
     "train",
     "training_manifest",
+    "unchanged",
 ]
 
 #: Caps of the suite's server, low enough to pass quickly (the defaults are 50 MiB and 5 000 000 rows).
@@ -114,6 +120,94 @@ def secure_server(data_dir: Path, env: Mapping[str, str] | None = None) -> Itera
         finally:
             if hasattr(server, "_engine"):
                 server._engine.dispose()
+
+
+@contextmanager
+def unchanged(server: SecureServer) -> Iterator[None]:
+    """The block must leave every table's row count and every stored file as they were."""
+    before = server.snapshot()
+    yield
+    assert server.snapshot() == before
+
+
+def assert_clear_4xx(response: httpx.Response, status: int, *words: str) -> dict[str, Any]:
+    """``status`` with an error code, a message, and each of ``words`` in the message or the details."""
+    assert response.status_code == status, response.text[:500]
+    body: dict[str, Any] = response.json()
+    assert body["error"] and body["message"]
+    for word in words:
+        assert word in body["message"].lower() or word in str(body.get("details", "")).lower(), body
+    return body
+
+
+# --- memory ---
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def _family(pid: int) -> list[int]:
+    """``pid`` and every process below it (children are listed per thread that started them)."""
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        try:
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            continue  # it ended while we looked
+    return found
+
+
+def _resident(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * _PAGE
+    except (OSError, IndexError):
+        return 0
+
+
+def _high_water(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmHWM")
+
+
+@dataclass
+class MemoryPeak:
+    """How far a process and its descendants (the upload parsers) grew over their size before, in bytes."""
+
+    growth: int = 0
+
+    @property
+    def growth_mib(self) -> int:
+        return self.growth // 2**20
+
+
+@contextmanager
+def memory_peak(pid: int, every_s: float = 0.005) -> Iterator[MemoryPeak]:
+    """Sample the resident size of ``pid``'s process tree while the block runs; the server's own high-water mark
+    (VmHWM) covers a spike between samples. Linux only (reads /proc)."""
+    peak = MemoryPeak()
+    before = sum(_resident(p) for p in _family(pid))
+    own_before, mark_before = _resident(pid), _high_water(pid)
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            peak.growth = max(peak.growth, sum(_resident(p) for p in _family(pid)) - before)
+            stop.wait(every_s)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield peak
+    finally:
+        stop.set()
+        sampler.join()
+        mark_after = _high_water(pid)
+        if mark_after > mark_before:
+            peak.growth = max(peak.growth, mark_after - own_before)
 
 
 def job_token(job_id: str, attempt: int, *, expires_in: float = 3600, secret: str = SECRET) -> str:

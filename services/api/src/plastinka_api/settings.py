@@ -114,6 +114,22 @@ class Settings(BaseSettings, S3Environment):
     max_upload_rows: int = Field(
         default=5_000_000, ge=1, description="Most data rows an upload (each file) may hold; more is a 422."
     )
+    # upload parsing (docs/security.md, "Upload limits")
+    upload_memory_bytes: int = Field(
+        default=512 * 1024 * 1024,
+        ge=128 * 1024 * 1024,
+        description="Memory one upload's parsing may take over idle (a child process's address-space cap); "
+        "past it a 413.",
+    )
+    upload_parsers: int = Field(
+        default=1, ge=1, le=16, description="Uploads parsed at once per server process (the rest wait)."
+    )
+    upload_timeout_s: float = Field(
+        default=300.0, gt=0, description="Longest parse of one upload; longer is a 422 (the parser is killed)."
+    )
+    max_upload_cell_bytes: int = Field(
+        default=4096, ge=256, description="Longest text cell of an upload, in bytes; longer is a 422."
+    )
     max_wait_s: float = Field(default=60.0, ge=0, description="Longest long-poll of GET /status/{id}?wait=N.")
     signed_url_ttl_s: int = Field(default=300, ge=1, description="Lifetime of download URLs.")
     webhook_attempts: int = Field(default=8, ge=1, description="Webhook deliveries tried before giving up.")

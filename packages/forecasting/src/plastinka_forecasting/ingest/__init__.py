@@ -1,5 +1,6 @@
 """Ingestion: shop exports or the canonical long format in, validated ``SalesData`` out."""
 
+from ._bounded import MemoryLimitError, NamedFile, UploadCheck, check_upload
 from ._errors import DataError
 from ._identity import item_name_key, normalize_barcode
 from ._index import index_document, resolve_ids
@@ -11,6 +12,10 @@ __all__ = [
     "DEFAULT_LIMITS",
     "DataError",
     "IngestLimits",
+    "MemoryLimitError",
+    "NamedFile",
+    "UploadCheck",
+    "check_upload",
     "dataset_report",
     "format_report",
     "index_document",

@@ -9,7 +9,7 @@ import io
 
 import polars as pl
 
-from ._errors import DataError
+from ._errors import DataError, reraise_interrupt
 from ._headers import HeaderMatch
 from ._limits import IngestLimits
 from ._table import RawTable, check_rows, no_header_error, other_role_hint, pick_header
@@ -53,7 +53,21 @@ def _transcode(body: bytes, encoding: str) -> bytes:
     if encoding.startswith("utf_16"):
         return body.decode(encoding).encode("utf-8")
     # one byte per character: chunk boundaries cannot split one
-    return b"".join(body[i : i + _CHUNK].decode(encoding).encode("utf-8") for i in range(0, len(body), _CHUNK))
+    parts = []
+    for start in range(0, len(body), _CHUNK):
+        try:
+            parts.append(body[start : start + _CHUNK].decode(encoding).encode("utf-8"))
+        except UnicodeDecodeError as error:  # its offsets are the chunk's: make them the file's
+            raise UnicodeDecodeError(
+                error.encoding, body, start + error.start, start + error.end, error.reason
+            ) from error
+    return b"".join(parts)
+
+
+def _damaged(body: bytes, encoding: str, name: str, error: UnicodeDecodeError, file: str) -> DataError:
+    """The decoding error as a refusal naming the line (1-based) that holds the bad byte."""
+    line = body[: error.start].decode(encoding, "ignore").count("\n") + 1
+    return DataError(f"the {name} text is damaged at byte {error.start} ({error.reason})", file=file, row=line)
 
 
 def _candidates(data: bytes, file: str) -> list[tuple[str, bytes]]:
@@ -86,14 +100,21 @@ def _head_text(body: bytes, encoding: str) -> str | None:
     return head[:_HEAD]
 
 
+def _cells_of(line: str, separator: str) -> list[str]:
+    """One line's cells for the header search; a line the csv module cannot split (a bare carriage return in a
+    field, a field over its size limit) is not a header, and the rows under the header are polars' to read."""
+    try:
+        return next(csv.reader([line.rstrip("\r")], delimiter=separator), [])
+    except csv.Error:
+        return []
+
+
 def _find_header(text: str, file: str, role: str, limits: IngestLimits, encoding: str) -> tuple[int, str, HeaderMatch]:
     lines = text.split("\n", limits.header_search_rows)[: limits.header_search_rows]
     best: tuple[int, str, HeaderMatch] | None = None
     candidates_by_separator = {}
     for separator in _SEPARATORS:
-        candidates = [
-            (index, next(csv.reader([line.rstrip("\r")], delimiter=separator), [])) for index, line in enumerate(lines)
-        ]
+        candidates = [(index, _cells_of(line, separator)) for index, line in enumerate(lines)]
         candidates_by_separator[separator] = candidates
         found = pick_header(candidates, role)
         if found and (best is None or found[1].looks_like(role) > best[2].looks_like(role)):
@@ -132,7 +153,7 @@ def read_csv(data: bytes, file: str, role: str, limits: IngestLimits) -> RawTabl
     try:
         utf8 = _transcode(body, encoding) if encoding != "utf_8" else body
     except UnicodeDecodeError as error:
-        raise DataError(f"the {tried[-1]} text is damaged at byte {error.start}", file=file) from error
+        raise _damaged(body, encoding, tried[-1], error, file) from error
     try:
         frame = pl.read_csv(
             io.BytesIO(utf8),
@@ -144,7 +165,8 @@ def read_csv(data: bytes, file: str, role: str, limits: IngestLimits) -> RawTabl
             quote_char='"',
             n_rows=limits.max_rows + 2,  # the header line, and one more to know the cap was passed
         )
-    except Exception as error:  # polars raises several types for malformed text
+    except BaseException as error:  # polars raises several types for malformed text, or panics
+        reraise_interrupt(error)
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise DataError(f"cannot be parsed as csv ({first_line})", file=file) from error
     frame = frame.slice(1)  # the header line itself fixed the width

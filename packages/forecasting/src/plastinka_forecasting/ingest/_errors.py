@@ -15,3 +15,10 @@ class DataError(ValueError):
         if column is not None:
             where.append(f"column '{column}'")
         super().__init__(f"{', '.join(where)}: {message}" if where else message)
+
+
+def reraise_interrupt(error: BaseException) -> None:
+    """For ``except BaseException`` around a parser: polars and fastexcel raise a Rust panic on some damaged files
+    as pyo3's ``PanicException``, which derives from BaseException; an interrupt or exit must still pass."""
+    if isinstance(error, KeyboardInterrupt | SystemExit | GeneratorExit):
+        raise error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._cells import check_cells
 from ._csv import read_csv
 from ._errors import DataError
 from ._limits import IngestLimits
@@ -53,7 +54,13 @@ def looks_like(data: bytes) -> str | None:
 
 def read_tables(data: bytes, file: str, role: str, limits: IngestLimits) -> list[RawTable]:
     """Sniff the content (not only the extension) and read it: one table, or one per sheet of a workbook that
-    holds several. Every refusal is a :class:`DataError`."""
+    holds several, its cells within the caps. Every refusal is a :class:`DataError`."""
+    tables = _read(data, file, role, limits)
+    check_cells(tables, limits)
+    return tables
+
+
+def _read(data: bytes, file: str, role: str, limits: IngestLimits) -> list[RawTable]:
     if not data:
         raise DataError("the file is empty", file=file)
     if len(data) > limits.max_file_bytes:

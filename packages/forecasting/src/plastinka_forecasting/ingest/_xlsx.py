@@ -5,12 +5,13 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from typing import Any
 
 import fastexcel
 import polars as pl
 
-from ._errors import DataError
+from ._errors import DataError, reraise_interrupt
 from ._limits import IngestLimits
 from ._table import RawTable, check_rows, no_header_error, other_role_hint, pick_header
 
@@ -51,12 +52,20 @@ def _check_archive(data: bytes, file: str, limits: IngestLimits) -> zipfile.ZipF
             f"the workbook decompresses to {inflated} bytes, more than the limit of {limits.max_uncompressed_bytes}",
             file=file,
         )
+    for member in members:
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size > limits.ratio_grace_bytes and ratio > limits.max_entry_ratio:
+            raise DataError(
+                f"the workbook part {member.filename} inflates {ratio:.0f} times ({member.compress_size} bytes to "
+                f"{member.file_size}), more than the limit of {limits.max_entry_ratio} times",
+                file=file,
+            )
     if "xl/workbook.xml" not in archive.namelist():
         raise DataError(f"{_what_archive(archive.namelist())}, not an xlsx workbook", file=file)
     try:
         # Reads every member with its declared size as the bound and checks CRCs: a lying header fails here.
         broken = archive.testzip()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error) as error:
         raise DataError("not a valid xlsx file (damaged zip archive)", file=file) from error
     except (NotImplementedError, RuntimeError) as error:  # unknown compression method, encrypted member
         raise DataError(f"not a readable xlsx file ({error})", file=file) from error
@@ -95,7 +104,8 @@ def _first_used_row(archive: zipfile.ZipFile, path: str) -> int:
 def _load_sheet(reader: Any, index: int, name: str, file: str) -> pl.DataFrame:
     try:
         frame: pl.DataFrame = reader.load_sheet(index, header_row=None, dtypes="string").to_polars()
-    except Exception as error:  # fastexcel raises its own hierarchy for damaged sheets
+    except BaseException as error:  # fastexcel raises its own hierarchy for damaged sheets, or panics
+        reraise_interrupt(error)
         raise DataError(f"sheet '{name}' cannot be read ({type(error).__name__})", file=file) from error
     return frame.cast(pl.Utf8)
 
@@ -113,7 +123,8 @@ def read_workbook(data: bytes, file: str, role: str, limits: IngestLimits, *, le
             reader.load_sheet(index, header_row=None, n_rows=limits.header_search_rows, dtypes="string").to_polars()
             for index in range(len(names))
         ]
-    except Exception as error:  # fastexcel raises its own hierarchy for damaged workbooks
+    except BaseException as error:  # fastexcel raises its own hierarchy for damaged workbooks, or panics
+        reraise_interrupt(error)
         raise DataError(f"the workbook cannot be read ({type(error).__name__})", file=file) from error
     chosen = []
     for index, preview in enumerate(previews):

@@ -1,15 +1,17 @@
-"""Datasets' rules. Uploads: spooled with a size cap while hashed, validated by the forecasting ingestion, then stored
-content-addressed (``datasets/<sha256>/<name>``) and recorded. An identical upload returns the existing dataset.
+"""Datasets' rules. Uploads: spooled with a size cap while hashed, validated by the forecasting ingestion in a child
+process with a memory cap, then stored content-addressed (``datasets/<sha256>/<name>``) and recorded. An identical
+upload returns the existing dataset.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-import polars as pl
 from fastapi import UploadFile
 from sqlmodel import Session
 
@@ -18,7 +20,7 @@ from plastinka_api.datasets import repository
 from plastinka_api.datasets.items import INDEX_FIELD, index_bytes, index_key, store_index
 from plastinka_api.errors import BadRequest, PayloadTooLarge, UnprocessableUpload
 from plastinka_api.pagination import Pagination
-from plastinka_forecasting.ingest import DataError, IngestLimits, dataset_report, load_sales_bytes
+from plastinka_forecasting.ingest import DataError, IngestLimits, MemoryLimitError, NamedFile, check_upload
 from plastinka_jobs.ids import new_id
 from plastinka_jobs.tables import Dataset
 from plastinka_schemas import DatasetPublic, DatasetReport
@@ -66,24 +68,6 @@ async def spool(upload: UploadFile, directory: Path, field: str, limit: int) -> 
     return Spooled(path, filename, digest.hexdigest(), size)
 
 
-def check_parquet_rows(spooled: Spooled, limit: int) -> None:
-    """Refuse a parquet file over the row cap from the count in its footer, before a row is decoded: a few
-    hundred KiB of parquet can decode to gigabytes, and the ingestion counts rows only after reading them."""
-    with spooled.path.open("rb") as handle:
-        if handle.read(4) != b"PAR1":
-            return
-    try:
-        rows = int(pl.scan_parquet(spooled.path).select(pl.len()).collect().item())
-    except Exception:  # a damaged footer: the ingestion reports it in its own words
-        return
-    if rows > limit:
-        reason = f"{rows} rows is more than the limit of {limit}"
-        raise UnprocessableUpload(
-            f"{spooled.filename}: {reason}",
-            details=[{"file": spooled.filename, "row": None, "column": None, "reason": reason}],
-        )
-
-
 @dataclass(frozen=True)
 class Validated:
     """What ingestion made of an upload: the report, and the item index (JSON bytes) kept next to it."""
@@ -92,26 +76,45 @@ class Validated:
     index: bytes
 
 
-def validate(sales: Spooled, stock: Spooled | None, limits: IngestLimits | None = None) -> Validated:
-    """Run the forecasting ingestion; a file it cannot use at all is a 422 naming file, row and column."""
+@functools.cache
+def _parsing_slots(parsers: int) -> threading.BoundedSemaphore:
+    return threading.BoundedSemaphore(parsers)
+
+
+def validate(
+    sales: Spooled,
+    stock: Spooled | None,
+    limits: IngestLimits | None = None,
+    *,
+    memory_bytes: int = 512 * 1024 * 1024,
+    parsers: int = 1,
+    timeout_s: float | None = None,
+) -> Validated:
+    """Run the forecasting ingestion in a child process held under ``memory_bytes``, at most ``parsers`` at once:
+    a file it cannot use (or that takes longer than ``timeout_s``) is a 422 naming file, row and column; one that
+    needs more memory is a 413."""
     limits = limits or IngestLimits()
-    for spooled in (sales, stock):
-        if spooled is not None:
-            check_parquet_rows(spooled, limits.max_rows)
-    try:
-        data = load_sales_bytes(
-            sales.path.read_bytes(),
-            sales.filename,
-            stock.path.read_bytes() if stock else None,
-            stock.filename if stock else None,
-            limits=limits,
-        )
-    except DataError as exc:
-        raise UnprocessableUpload(
-            str(exc), details=[{"file": exc.file, "row": exc.row, "column": exc.column, "reason": exc.reason}]
-        ) from None
-    item_ids = data.attributes.get_column("item_id").to_list()
-    return Validated(dataset_report(data, max_issues=MAX_REPORTED_ISSUES), index_bytes(item_ids, data.report.aliases))
+    with _parsing_slots(parsers):
+        try:
+            checked = check_upload(
+                NamedFile(sales.path, sales.filename),
+                NamedFile(stock.path, stock.filename) if stock else None,
+                memory_bytes=memory_bytes,
+                limits=limits,
+                max_issues=MAX_REPORTED_ISSUES,
+                timeout_s=timeout_s,
+            )
+        except MemoryLimitError as exc:
+            message = (
+                f"{exc.file}: reading it needs more than the upload memory limit of {exc.limit_bytes} bytes "
+                "(PLASTINKA_UPLOAD_MEMORY_BYTES)"
+            )
+            raise PayloadTooLarge(message, details=[{"file": exc.file, "limit_bytes": exc.limit_bytes}]) from None
+        except DataError as exc:
+            raise UnprocessableUpload(
+                str(exc), details=[{"file": exc.file, "row": exc.row, "column": exc.column, "reason": exc.reason}]
+            ) from None
+    return Validated(checked.report, index_bytes(checked.item_ids, checked.aliases))
 
 
 def _existing(session: Session, owner: str, sales: Spooled, stock: Spooled | None) -> Dataset | None:
@@ -144,8 +147,22 @@ async def register(ctx: AppContext, owner: str, sales: Spooled, stock: Spooled |
     found = await ctx.db.call(find)
     if found is not None:
         return found, False
-    limits = IngestLimits(max_rows=ctx.settings.max_upload_rows)
-    validated = await ctx.db.call(validate, sales, stock, limits)
+    settings = ctx.settings
+    limits = IngestLimits(
+        max_rows=settings.max_upload_rows,
+        max_cell_bytes=settings.max_upload_cell_bytes,
+        # the text of a file may fill half the parsing memory: the rest is its copies while rows are mapped
+        max_decoded_bytes=settings.upload_memory_bytes // 2,
+    )
+    validated = await ctx.db.call(
+        validate,
+        sales,
+        stock,
+        limits,
+        memory_bytes=settings.upload_memory_bytes,
+        parsers=settings.upload_parsers,
+        timeout_s=settings.upload_timeout_s,
+    )
     report = validated.report
     ctx.metrics.rows.labels("ingest").inc(report.sales_rows + (report.stock_rows or 0))
     sales_key = dataset_key(sales.sha256, sales.filename)
