@@ -24,6 +24,7 @@ __all__ = [
     "BACKTEST_SERVICE_LEVELS",
     "DEFAULT_SERVICE_LEVEL",
     "ORDER_COLUMNS",
+    "ORDER_SCHEMA",
     "backtest_orders",
     "order_list",
     "stockout_summary",
@@ -36,16 +37,17 @@ BACKTEST_SERVICE_LEVELS: Final = CHECKED_LEVELS
 STOCK_SOURCE: Final = "copies"
 CALIBRATED: Final = "calibrated"
 POISSON: Final = "poisson"
-ORDER_COLUMNS: Final = (
-    ITEM_ID,
-    "total_mean",
-    "total_quantile",
-    "stock",
-    "suggested_order",
-    "service_level",
-    "cover_months",
-    "total_method",
-)
+ORDER_SCHEMA: Final = {
+    ITEM_ID: pl.Utf8,
+    "total_mean": pl.Float64,
+    "total_quantile": pl.Float64,
+    "stock": pl.Int64,
+    "suggested_order": pl.Int64,
+    "service_level": pl.Float64,
+    "cover_months": pl.Int64,
+    "total_method": pl.Utf8,
+}
+ORDER_COLUMNS: Final = tuple(ORDER_SCHEMA)
 
 
 def _totals(forecast: pl.DataFrame, cover: int) -> pl.DataFrame:
@@ -81,6 +83,8 @@ def order_list(
     if not 0.0 < service_level < 1.0:
         raise ValueError(f"service_level must lie strictly between 0 and 1, got {service_level}")
     cover = cover or forecast.get_column(PERIOD).n_unique()
+    if forecast.is_empty():
+        return pl.DataFrame(schema=ORDER_SCHEMA)
     frame = _totals(forecast, cover)
     if stock is None and STOCK_SOURCE in forecast.columns:
         stock = forecast.group_by(ITEM_ID).agg(pl.col(STOCK_SOURCE).first())
@@ -129,9 +133,7 @@ def backtest_orders(
     forecast periods and whether it ran out (``actual > order``)."""
     periods = forecast.get_column(PERIOD).unique().to_list()
     actual = (
-        panel.filter(pl.col(PERIOD).is_in(periods))
-        .group_by(ITEM_ID)
-        .agg(pl.col(TARGET).sum().alias("actual_total"))
+        panel.filter(pl.col(PERIOD).is_in(periods)).group_by(ITEM_ID).agg(pl.col(TARGET).sum().alias("actual_total"))
     )
     parts = []
     for level in levels:

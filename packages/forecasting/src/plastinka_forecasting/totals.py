@@ -40,9 +40,7 @@ CHECKED_LEVELS: tuple[float, ...] = (0.5, 0.8, 0.9, 0.95)
 _NUDGE = 1e-8
 
 
-def window_totals(
-    mean: F64, actual: F64, item: I64, origin: I64, h: I64, horizon: int
-) -> dict[int, tuple[F64, F64]]:
+def window_totals(mean: F64, actual: F64, item: I64, origin: I64, h: I64, horizon: int) -> dict[int, tuple[F64, F64]]:
     """``{N: (predicted totals, actual totals)}`` over the (item, origin) windows whose steps ``1..N`` all are
     present (the held-out rows are whole windows, cut only where the data ends)."""
     if not len(mean):

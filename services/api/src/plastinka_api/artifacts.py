@@ -16,6 +16,9 @@ METRICS: Final = "metrics"
 BACKTEST: Final = "backtest"
 #: Parquet forecast (prediction): item_id, period, mean, q_<level>...
 FORECAST: Final = "forecast"
+#: Parquet order list (prediction): item_id, total_mean, total_quantile, stock, suggested_order, service_level,
+#: cover_months, total_method. Missing from predictions made before the order list existed.
+ORDERS: Final = "orders"
 
 REQUIRED: Final[dict[JobKind, tuple[str, ...]]] = {
     JobKind.TRAINING: (MODEL, MODEL_META),

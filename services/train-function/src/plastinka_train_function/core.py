@@ -89,6 +89,7 @@ def train_job(attempt: Attempt) -> Outcome:
         "tune_requested": request.tune,
         "time_budget_s": round(budget, 1),
         "backtest_summary": {k: backtest[k] for k in ("windows", "windows_requested", "cutoffs", "note")},
+        "order_stockouts": backtest["order_stockouts"],
     }
     artifacts = {
         "model": attempt.write("model", ".tar", archive, "application/x-tar"),
