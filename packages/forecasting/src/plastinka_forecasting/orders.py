@@ -89,7 +89,10 @@ def order_list(
     if stock is None and STOCK_SOURCE in forecast.columns:
         stock = forecast.group_by(ITEM_ID).agg(pl.col(STOCK_SOURCE).first())
     if stock is not None:
-        copies = stock.group_by(ITEM_ID).agg(pl.col(STOCK_SOURCE).sum().cast(pl.Int64).alias("stock"))
+        known = pl.col(STOCK_SOURCE).is_not_null().any()
+        copies = stock.group_by(ITEM_ID).agg(
+            pl.when(known).then(pl.col(STOCK_SOURCE).sum()).cast(pl.Int64).alias("stock")  # unknown stays null
+        )
         frame = frame.join(copies, on=ITEM_ID, how="left")
     else:
         frame = frame.with_columns(pl.lit(None, pl.Int64).alias("stock"))
