@@ -69,12 +69,15 @@ async def order_frame(ctx: AppContext, job: PredictionJob) -> pl.DataFrame:
         return await ctx.db.call(pl.read_parquet, io.BytesIO(data))
     forecast = await forecast_frame(ctx, job)
     parameters = job.parameters or {}
+    periods = forecast.get_column("period").n_unique()
+    # A forecast cut short of the job's horizon covers what it has.
+    cover = min(int(parameters.get("cover_months") or periods), periods) or None
     return await ctx.db.call(
         lambda: order_list(
             forecast,
             None,
             service_level=float(parameters.get("service_level", DEFAULT_SERVICE_LEVEL)),
-            cover=parameters.get("cover_months"),
+            cover=cover,
         )
     )
 
