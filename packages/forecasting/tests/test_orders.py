@@ -75,7 +75,9 @@ def _forecast(means: dict[str, list[float]], stock: dict[str, int | None] | None
     ]
     frame = pl.DataFrame(rows)
     if stock is not None:
-        copies = pl.DataFrame({"item_id": list(stock), "copies": list(stock.values())}, schema_overrides={"copies": pl.Int64})
+        copies = pl.DataFrame(
+            {"item_id": list(stock), "copies": list(stock.values())}, schema_overrides={"copies": pl.Int64}
+        )
         frame = frame.join(copies, on="item_id", how="left")
     return frame
 

@@ -26,7 +26,8 @@ RECORDS = [
 
 def shop_forecast() -> pl.DataFrame:
     """A forecast as the predict function writes it: quantiles per period, then the records' attributes."""
-    base = forecast_frame([r[0] for r in RECORDS], start=date(2025, 1, 1)).rename({"q_0.05": "q_0.1", "q_0.95": "q_0.9"})
+    base = forecast_frame([r[0] for r in RECORDS], start=date(2025, 1, 1))
+    base = base.rename({"q_0.05": "q_0.1", "q_0.95": "q_0.9"})
     rates = {r[0]: r[4] for r in RECORDS}
     attributes = pl.DataFrame(
         {
