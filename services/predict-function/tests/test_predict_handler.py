@@ -156,8 +156,10 @@ def test_the_order_list_is_stored_with_the_requested_service_level_and_cover(sto
     final = callback_sink.events[-1]
     artifacts = final["manifest"]["artifacts"]
     assert artifacts["orders"]["key"].startswith("jobs/job-p/attempt-1/orders-")
-    read = lambda ref: pl.read_parquet(io.BytesIO(asyncio.run(store.get_bytes(ref["key"], expected_sha256=ref["sha256"]))))  # noqa: E731
-    orders, forecast = read(artifacts["orders"]), read(artifacts["forecast"])
+    orders, forecast = (
+        pl.read_parquet(io.BytesIO(asyncio.run(store.get_bytes(ref["key"], expected_sha256=ref["sha256"]))))
+        for ref in (artifacts["orders"], artifacts["forecast"])
+    )
     assert orders.height == forecast["item_id"].n_unique()
     assert orders["service_level"].unique().to_list() == [0.9] and orders["cover_months"].unique().to_list() == [2]
     # The model was trained by this version: its totals are calibrated on held-out windows, or (history too
