@@ -153,7 +153,7 @@ async def prediction_records(
     selected = await ctx.db.call(orders.select, table, q, sort)
     return RecordsPage(
         job_id=job.id,
-        total=selected.height,
+        total=selected.len(),
         offset=offset,
         limit=limit,
         service_level=table.service_level,
@@ -162,7 +162,7 @@ async def prediction_records(
         periods=table.periods,
         low_level=table.low_level,
         high_level=table.high_level,
-        rows=orders.page_rows(selected, offset, limit),
+        rows=orders.page_rows(table, selected, offset, limit),
     )
 
 

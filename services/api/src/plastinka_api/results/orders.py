@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final, Literal
 
@@ -56,6 +56,17 @@ class Records:
     service_level: float
     cover_months: int
     total_method: str
+    #: Row positions in each sort order asked for so far: a page is then a mask and a slice, not a sort.
+    orders: dict[str, pl.Series] = field(default_factory=dict, compare=False)
+
+    def positions(self, sort: str) -> pl.Series:
+        found = self.orders.get(sort)
+        if found is None:
+            column, descending = sort.lstrip("-"), sort.startswith("-")
+            keys = self.frame.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"), column, "item_id")
+            found = keys.sort([column, "item_id"], descending=[descending, False], nulls_last=True)["row"]
+            self.orders[sort] = found
+        return found
 
 
 _tables: OrderedDict[str, Records] = OrderedDict()
@@ -162,22 +173,23 @@ def build_records(forecast: pl.DataFrame, orders: pl.DataFrame) -> Records:
     )
 
 
-def select(table: Records, q: str | None, sort: str) -> pl.DataFrame:
-    """The records matching ``q`` (a case-insensitive substring of barcode, id, artist or album), sorted."""
-    frame = table.frame
-    if q:
-        frame = frame.filter(pl.col(_SEARCH).str.contains(q.lower(), literal=True))
-    column, descending = sort.lstrip("-"), sort.startswith("-")
-    return frame.sort([column, "item_id"], descending=[descending, False], nulls_last=True)
+def select(table: Records, q: str | None, sort: str) -> pl.Series:
+    """Positions of the records matching ``q`` (a case-insensitive substring of barcode, id, artist or album),
+    in ``sort`` order."""
+    positions = table.positions(sort)
+    if not q:
+        return positions
+    matches = table.frame.get_column(_SEARCH).str.contains(q.lower(), literal=True)
+    return positions.filter(matches.gather(positions))
 
 
-def page_rows(frame: pl.DataFrame, offset: int, limit: int) -> list[dict[str, Any]]:
-    return frame.slice(offset, limit).drop(_SEARCH).to_dicts()
+def page_rows(table: Records, positions: pl.Series, offset: int, limit: int) -> list[dict[str, Any]]:
+    return table.frame[positions.slice(offset, limit)].drop(_SEARCH).to_dicts()
 
 
 def order_download(table: Records) -> pl.DataFrame:
     """The order list file: one row per record, largest orders first, with the settings it was made with."""
-    return select(table, None, DEFAULT_SORT).select(
+    return table.frame[select(table, None, DEFAULT_SORT)].select(
         "barcode",
         "artist",
         "album",
