@@ -92,6 +92,8 @@ MATRIX: dict[tuple[str, str], Rule] = {
         "viewer", "/api/v1/results/{pj}/accuracy?dataset_id={ds}", ok(200, 409)
     ),
     ("GET", "/api/v1/results/{job_id}/series"): Rule("viewer", "/api/v1/results/{pj}/series"),
+    ("GET", "/api/v1/results/{job_id}/records"): Rule("viewer", "/api/v1/results/{pj}/records?q=a&sort=artist"),
+    ("GET", "/api/v1/results/{job_id}/orders"): Rule("viewer", "/api/v1/results/{pj}/orders?format=xlsx&lang=ru"),
     ("GET", "/api/v1/models"): Rule("viewer", "/api/v1/models", owned=False),
     ("GET", "/api/v1/models/{model_id}"): Rule("viewer", "/api/v1/models/{model}"),
     ("POST", "/api/v1/models/{model_id}/activate"): Rule("analyst", "/api/v1/models/{model}/activate"),

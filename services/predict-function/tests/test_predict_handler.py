@@ -122,3 +122,30 @@ def test_with_a_stock_snapshot_every_stocked_item_is_forecast(store, trained, ca
     unsold = forecast.filter(pl.col("item_id").is_in(sorted(never_sold)))
     assert unsold.group_by("item_id").len()["len"].to_list() == [3] * len(never_sold)
     assert (unsold["copies"] > 0).all() and (unsold["mean"] >= 0).all()
+
+
+def test_the_order_list_is_stored_with_the_requested_service_level_and_cover(store, trained, callback_sink):
+    request = predict_request(*trained, callback_sink.url, service_level=0.9, cover_months=2)
+    result = plastinka_predict_function.handle(request.model_dump_json(), HandlerContext("req-o"))
+    assert result["status"] == "succeeded"
+
+    final = callback_sink.events[-1]
+    artifacts = final["manifest"]["artifacts"]
+    assert artifacts["orders"]["key"].startswith("jobs/job-p/attempt-1/orders-")
+    orders, forecast = (
+        pl.read_parquet(io.BytesIO(asyncio.run(store.get_bytes(ref["key"], expected_sha256=ref["sha256"]))))
+        for ref in (artifacts["orders"], artifacts["forecast"])
+    )
+    assert orders.height == forecast["item_id"].n_unique()
+    assert orders["service_level"].unique().to_list() == [0.9] and orders["cover_months"].unique().to_list() == [2]
+    # The model was trained by this version: its totals are calibrated on held-out windows, or (history too
+    # short to hold any out) Poisson, as the summary says.
+    assert final["summary"]["total_method"] in ("calibrated", "poisson")
+    assert final["summary"]["cover_months"] == 2 and final["summary"]["service_level"] == 0.9
+    first_two = sorted(forecast["period"].unique())[:2]
+    expected = forecast.filter(pl.col("period").is_in(first_two)).group_by("item_id").agg(pl.col("mean").sum())
+    joined = orders.join(expected, on="item_id")
+    assert (joined["total_mean"] - joined["mean"]).abs().max() < 1e-9
+    stock = orders["stock"].fill_null(0)
+    assert (orders["suggested_order"] == (orders["total_quantile"].ceil().cast(pl.Int64) - stock).clip(0)).all()
+    assert final["summary"]["suggested_copies"] == orders["suggested_order"].sum()

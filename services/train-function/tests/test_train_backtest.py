@@ -83,6 +83,13 @@ def test_training_writes_a_backtest_of_the_model_beside_every_baseline(store, fi
         assert {"rmsse", "spl", "bias", "units"} - set(row) == {"units"}
     assert "copies" in report["units"]["mae"]
     assert final["summary"]["backtest_windows"] == 3
+    stockouts = report["order_stockouts"]
+    assert stockouts["cover_months"] == 3 and [r["service_level"] for r in stockouts["rows"]] == [0.5, 0.8, 0.9, 0.95]
+    for row in stockouts["rows"]:
+        assert 0 <= row["stockout_rate"] <= 1 and row["target"] == pytest.approx(1 - row["service_level"])
+        assert row["suggestions"] > 0
+    metrics = json.loads(asyncio.run(store.get_bytes(final["manifest"]["artifacts"]["metrics"]["key"])))
+    assert metrics["order_stockouts"] == stockouts
 
 
 def test_the_windows_are_the_packages_rolling_origin_backtest(files):

@@ -27,6 +27,7 @@ from plastinka_forecasting.features import FEATURE_VERSION, FeatureConfig
 from plastinka_forecasting.frames import ITEM_ID, PERIOD, TARGET
 from plastinka_forecasting.model import BLEND_FEATURE, ModelParams, TrainedModel
 from plastinka_forecasting.point import PointShrink
+from plastinka_forecasting.totals import TotalCalibration
 from plastinka_schemas import Frequency
 
 __all__ = [
@@ -86,6 +87,7 @@ def model_metadata(model: TrainedModel) -> dict[str, Any]:
         "calibration": model.calibration.to_json(),
         "point_shrink": model.shrink.to_json(),
         "combination": model.combination.to_json() if model.combination is not None else None,
+        "totals": model.totals.to_json() if model.totals is not None else None,
         "params": dict(vars(model.params)),
         "rounds": model.rounds,
         "blend": {"feature": BLEND_FEATURE, "weight": model.blend},
@@ -210,6 +212,8 @@ def load_model(directory: str | Path, *, require_history: bool = True) -> Traine
             blend=_blend_weight(meta["blend"]),
             info=dict(meta.get("metrics") or {}),
             combination=Combination.from_json(meta["combination"]) if meta.get("combination") else None,
+            # Models saved before the order list have no totals table: their orders use Poisson totals.
+            totals=TotalCalibration.from_json(meta["totals"]) if meta.get("totals") else None,
         )
     except (KeyError, TypeError, ValueError, lgb.basic.LightGBMError) as exc:
         raise ArtifactError(f"{meta_path}: malformed model metadata ({exc})") from exc

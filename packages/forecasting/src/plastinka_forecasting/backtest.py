@@ -26,6 +26,7 @@ from plastinka_forecasting.baselines import BASELINES, forecast_baseline
 from plastinka_forecasting.frames import ITEM_ID, MEAN, PERIOD, SalesData, quantile_columns
 from plastinka_forecasting.metrics import CUTOFF, Evaluation, evaluate, interval_cover, totals_bias, wrmsse
 from plastinka_forecasting.model import ModelParams, Progress, fit_panel, predict_panel
+from plastinka_forecasting.orders import backtest_orders
 from plastinka_forecasting.panel import build_panel, truncate_panel
 from plastinka_forecasting.pit import PIT_LEVELS, PitSummary, pit_bounds, summarise_pit
 from plastinka_forecasting.point import PointShrink
@@ -61,6 +62,9 @@ class BacktestResult:
     forecasts: dict[str, pl.DataFrame]
     cutoffs: list[date]
     pit: dict[str, PitSummary] = field(default_factory=dict)
+    #: The model's order suggestions per record, cut-off and service level, and whether each ran out
+    #: (:func:`plastinka_forecasting.orders.backtest_orders`).
+    orders: pl.DataFrame | None = None
 
 
 def _cutoffs(periods: list[date], horizon: int, windows: int, step: int) -> list[date]:
@@ -108,6 +112,7 @@ def backtest_panel(
         **{name: [] for name in baselines},
     }
     bounds: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+    orders: list[pl.DataFrame] = []
 
     def keep(name: str, forecast: pl.DataFrame, cutoff: date, *, score_pit: bool = True) -> None:
         if pit and score_pit:
@@ -118,7 +123,9 @@ def backtest_panel(
         report(i / len(cutoffs), f"window {i + 1}/{len(cutoffs)}: cut-off {cutoff}")
         history = truncate_panel(panel, cutoff)
         model = fit_panel(history, attributes, frequency=frequency, horizon=horizon, quantiles=fitted, params=params)
-        keep(MODEL_NAME, predict_panel(model, history, attributes, horizon=horizon), cutoff)
+        forecast = predict_panel(model, history, attributes, horizon=horizon)
+        keep(MODEL_NAME, forecast, cutoff)
+        orders.append(backtest_orders(forecast, model.totals, panel, cutoff))
         points = model.info.get("holdout", {}).get("points", {})
         for point, name in variants.items():
             if point in points and point != model.params.point:
@@ -145,7 +152,7 @@ def backtest_panel(
         for name, ev in evaluations.items()
     ]
     table = pl.DataFrame(rows, schema_overrides={"pit80": pl.Float64}).select(_COLUMNS)
-    return BacktestResult(table, evaluations, forecasts, cutoffs, pits)
+    return BacktestResult(table, evaluations, forecasts, cutoffs, pits, pl.concat(orders) if orders else None)
 
 
 def backtest(

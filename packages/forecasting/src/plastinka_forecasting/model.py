@@ -41,6 +41,7 @@ from plastinka_forecasting.features import (
 from plastinka_forecasting.frames import ITEM_ID, MEAN, PERIOD, TARGET, quantile_columns
 from plastinka_forecasting.panel import next_periods
 from plastinka_forecasting.point import PointShrink
+from plastinka_forecasting.totals import TotalCalibration
 from plastinka_schemas import DEFAULT_QUANTILES, Frequency
 
 __all__ = ["POINTS", "ModelParams", "Progress", "TrainedModel", "fit_panel", "predict_panel"]
@@ -156,6 +157,9 @@ class TrainedModel:
     blend: float = 0.0
     info: dict[str, Any] = field(default_factory=dict)
     combination: Combination | None = None
+    #: Quantiles of N-period totals for the order list (:mod:`plastinka_forecasting.orders`); None in models
+    #: saved before it existed.
+    totals: TotalCalibration | None = None
 
     @property
     def first_period(self) -> date | None:
@@ -283,6 +287,7 @@ class _Holdout:
     blend: float
     info: dict[str, Any]
     combination: Combination
+    totals: TotalCalibration | None = None
 
 
 def _fit_holdout(
@@ -348,6 +353,7 @@ def _fit_holdout(
     calibration = QuantileCalibration.fit(
         mean, y64, held.h, quantiles, horizon, klass=klass, classes=classes, central=params.central_intervals
     )
+    totals = TotalCalibration.fit(mean, y64, held.item, held.t, held.h, horizon)
     level = item_level(held.x, names)
     scale = np.nan_to_num(held.x[:, names.index("naive_rmse")], nan=0.0).astype(np.float64) * level
     combination = Combination.model_only(window)
@@ -393,7 +399,7 @@ def _fit_holdout(
         "holdout_bias": {name: float(np.mean(p.apply(mean, window_id, held.h) - y64)) for name, p in points.items()},
         "combination": combination.to_json(),
     }
-    return _Holdout(calibration, shrink, max(20, round(best * 1.1)), blend, info, combination)
+    return _Holdout(calibration, shrink, max(20, round(best * 1.1)), blend, info, combination, totals)
 
 
 def fit_panel(
@@ -464,6 +470,7 @@ def fit_panel(
         blend=holdout.blend,
         info=info,
         combination=holdout.combination,
+        totals=holdout.totals,
     )
 
 

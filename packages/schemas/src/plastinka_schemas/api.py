@@ -179,6 +179,26 @@ class PredictionJobCreate(InputModel):
     )
     items: Annotated[list[ItemId], Field(max_length=100_000)] | None = None
     callback_url: AnyHttpUrl | None = None
+    service_level: Annotated[float, Field(gt=0.0, lt=1.0)] = Field(
+        default=0.8,
+        description=(
+            "Order list: the probability that stock plus the suggested order covers the demand over "
+            "cover_months (0.8 = run out about one time in five at most)."
+        ),
+    )
+    cover_months: Annotated[int, Field(ge=1, le=52)] | None = Field(
+        default=None,
+        description=(
+            "Order list: the periods (months, or weeks for a weekly model) the stock should cover; at most the "
+            "prediction's horizon (422 otherwise), the horizon when omitted."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _cover_within_horizon(self) -> Self:
+        if self.cover_months is not None and self.horizon is not None and self.cover_months > self.horizon:
+            raise ValueError(f"cover_months {self.cover_months} exceeds the horizon {self.horizon}")
+        return self
 
 
 class JobAccepted(OutputModel):

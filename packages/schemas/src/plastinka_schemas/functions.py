@@ -93,6 +93,12 @@ class PredictRequest(_FunctionRequest):
     stock: ArtifactRef | None = None
     horizon: Annotated[int, Field(ge=1, le=52)] | None = None
     items: list[str] | None = None
+    service_level: Annotated[float, Field(gt=0.0, lt=1.0)] = Field(
+        default=0.8, description="Order list: probability that stock covers the demand over cover_months."
+    )
+    cover_months: Annotated[int, Field(ge=1, le=52)] | None = Field(
+        default=None, description="Order list: periods the stock should cover; the horizon when omitted."
+    )
 
 
 FunctionRequest = Annotated[TrainRequest | PredictRequest, Field(discriminator="kind")]

@@ -51,6 +51,9 @@ class Artifact(StrEnum):
     BACKTEST = "backtest", JobKind.TRAINING, ".json", JSON
     #: Parquet forecast: item_id, period, mean, q_<level>...
     FORECAST = "forecast", JobKind.PREDICTION, ".parquet", "application/vnd.apache.parquet", True
+    #: Parquet order list: item_id, total_mean, total_quantile, stock, suggested_order, service_level,
+    #: cover_months, total_method. Missing from predictions made before the order list existed.
+    ORDERS = "orders", JobKind.PREDICTION, ".parquet", "application/vnd.apache.parquet"
 
     @property
     def stem(self) -> str:
@@ -95,6 +98,28 @@ class BacktestRow(Report):
     winkler: float | None = None
 
 
+class StockoutRow(Report):
+    """How often the order list's suggestion at one service level would have run out in the backtest."""
+
+    service_level: float
+    stockout_rate: float
+    target: float = Field(description="1 - service_level")
+    attainable: float | None = Field(
+        default=None, description="The rate the same rule gave on the calibration windows (whole copies)."
+    )
+    suggestions: int
+
+
+class OrderStockouts(Report):
+    """The order list judged in the backtest: stock-out rates per service level."""
+
+    cover_months: int | None = None
+    stock: str | None = None
+    total_method: str | list[str] | None = None
+    rows: list[StockoutRow] = Field(default_factory=list)
+    note: str | None = None
+
+
 class BacktestReport(Report):
     """The training job's rolling-origin backtest: ``rows`` (ours first) and the windows they come from."""
 
@@ -111,6 +136,7 @@ class BacktestReport(Report):
     rows: list[BacktestRow] = Field(default_factory=list)
     note: str | None = Field(default=None, description="Why fewer windows than asked ran (or none).")
     seconds: float | None = None
+    order_stockouts: OrderStockouts | None = None
 
     def description(self) -> dict[str, Any]:
         """Everything but the table."""
@@ -190,6 +216,7 @@ class TrainingMetrics(Report):
     tune_requested: bool | None = None
     time_budget_s: float | None = None
     backtest_summary: BacktestSummary | None = None
+    order_stockouts: OrderStockouts | None = None
 
 
 # --- the event's summary and the stored result ---------------------------------------------------------
@@ -210,6 +237,10 @@ class RunSummary(InputModel):
     rows: int | None = None
     first_period: str | None = None
     last_period: str | None = None
+    service_level: float | None = None
+    cover_months: int | None = None
+    total_method: str | None = None
+    suggested_copies: int | None = None
 
 
 class TrainingReport(Report):

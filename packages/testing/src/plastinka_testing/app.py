@@ -203,10 +203,18 @@ def forecast_frame(items: list[str], start: date = date(2024, 1, 1), months: int
     return pl.DataFrame(rows)
 
 
-async def prediction_manifest(ctx: AppContext, job_id: str, attempt: int, frame: pl.DataFrame) -> dict[str, Any]:
+async def prediction_manifest(
+    ctx: AppContext, job_id: str, attempt: int, frame: pl.DataFrame, orders: pl.DataFrame | None = None
+) -> dict[str, Any]:
+    """The manifest of a prediction attempt: its forecast and, when given, its order list."""
     buffer = io.BytesIO()
     frame.write_parquet(buffer)
-    return {"artifacts": {"forecast": await put_artifact(ctx, job_id, attempt, "forecast.parquet", buffer.getvalue())}}
+    found = {"forecast": await put_artifact(ctx, job_id, attempt, "forecast.parquet", buffer.getvalue())}
+    if orders is not None:
+        buffer = io.BytesIO()
+        orders.write_parquet(buffer)
+        found["orders"] = await put_artifact(ctx, job_id, attempt, "orders.parquet", buffer.getvalue())
+    return {"artifacts": found}
 
 
 async def claim(ctx: AppContext) -> list[Any]:

@@ -25,6 +25,7 @@ def predict_job(attempt: Attempt) -> Outcome:
     from plastinka_forecasting.api import predict  # noqa: PLC0415
     from plastinka_forecasting.artifacts import META_FILE, load_model  # noqa: PLC0415
     from plastinka_forecasting.ingest import load_sales_bytes  # noqa: PLC0415
+    from plastinka_forecasting.orders import order_list  # noqa: PLC0415
 
     request = attempt.request
     assert isinstance(request, PredictRequest)
@@ -45,6 +46,11 @@ def predict_job(attempt: Attempt) -> Outcome:
     buffer = io.BytesIO()
     forecast.write_parquet(buffer, statistics=False)
     ref = attempt.write_artifact(Artifact.FORECAST, buffer.getvalue())
+    cover = request.cover_months or request.horizon or model.horizon
+    orders = order_list(forecast, model.totals, service_level=request.service_level, cover=cover)
+    buffer = io.BytesIO()
+    orders.write_parquet(buffer, statistics=False)
+    orders_ref = attempt.write_artifact(Artifact.ORDERS, buffer.getvalue())
     periods = forecast.get_column("period")
     summary = RunSummary(
         rows=forecast.height,
@@ -53,5 +59,9 @@ def predict_job(attempt: Attempt) -> Outcome:
         first_period=str(periods.min()) if forecast.height else None,
         last_period=str(periods.max()) if forecast.height else None,
         quantiles=list(model.quantiles),
+        service_level=request.service_level,
+        cover_months=cover,
+        total_method=orders.get_column("total_method").first() if orders.height else None,
+        suggested_copies=int(orders.get_column("suggested_order").sum()),
     )
-    return Outcome(artifacts={Artifact.FORECAST: ref}, summary=summary)
+    return Outcome(artifacts={Artifact.FORECAST: ref, Artifact.ORDERS: orders_ref}, summary=summary)

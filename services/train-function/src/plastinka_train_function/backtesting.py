@@ -53,7 +53,7 @@ def feasible_windows(periods: int, horizon: int, wanted: int) -> int:
     return max(0, min(wanted, (periods - horizon - 3) // horizon + 1))
 
 
-def run_backtest(
+def run_backtest(  # noqa: PLR0915 - one procedure in time order; splitting it would only scatter its state
     sales: SalesData,
     model: TrainedModel,
     *,
@@ -69,6 +69,7 @@ def run_backtest(
     from plastinka_forecasting.baselines import BASELINES  # noqa: PLC0415
     from plastinka_forecasting.frames import ITEM_ID, PERIOD, SalesData  # noqa: PLC0415
     from plastinka_forecasting.metrics import evaluate  # noqa: PLC0415
+    from plastinka_forecasting.orders import stockout_summary  # noqa: PLC0415
     from plastinka_forecasting.panel import build_panel, truncate_panel  # noqa: PLC0415
     from plastinka_forecasting.pit import PitSummary  # noqa: PLC0415
 
@@ -84,6 +85,7 @@ def run_backtest(
     pits: dict[str, list[PitSummary]] = {name: [] for name in methods}
     with_pit = panel.get_column(ITEM_ID).n_unique() * horizon <= PIT_MAX_ROWS
     cutoffs: list[date] = []
+    orders: list[pl.DataFrame] = []
     note = None
     if planned < windows:
         note = (
@@ -119,6 +121,8 @@ def run_backtest(
             note = f"ran {k} of {planned} windows: the window ending {end} could not be backtested ({exc})"
             break
         cutoffs.extend(result.cutoffs)
+        if result.orders is not None:
+            orders.append(result.orders)
         for name in methods:
             if name in result.forecasts:
                 parts[name].append(result.forecasts[name])
@@ -146,6 +150,8 @@ def run_backtest(
         "interval": [0.1, 0.9],
         "units": UNITS,
         "rows": rows,
+        # How often the order list's suggestion (stock taken as none at each cut-off) would have run out.
+        "order_stockouts": stockout_summary(pl.concat(orders) if orders else pl.DataFrame()),
         "note": note,
         "seconds": round(time.perf_counter() - started, 2),
     }

@@ -99,6 +99,7 @@ def train_job(attempt: Attempt) -> Outcome:
             cutoffs=report.cutoffs,
             note=report.note,
         ),
+        order_stockouts=report.order_stockouts,
     )
     artifacts = {
         Artifact.MODEL: attempt.write_artifact(Artifact.MODEL, archive),

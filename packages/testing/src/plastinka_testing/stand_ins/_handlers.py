@@ -85,7 +85,24 @@ def _predict(attempt: Attempt) -> Outcome:
     buffer = io.BytesIO()
     frame.write_parquet(buffer)
     ref = attempt.write_artifact(Artifact.FORECAST, buffer.getvalue())
-    return Outcome(artifacts={Artifact.FORECAST: ref}, summary=RunSummary(rows=frame.height))
+    orders = pl.DataFrame(
+        {
+            "item_id": ["a", "b"],
+            "total_mean": [1.0, 2.0],
+            "total_quantile": [2.0, 3.0],
+            "stock": [None, 1],
+            "suggested_order": [2, 2],
+            "service_level": [0.8, 0.8],
+            "cover_months": [1, 1],
+            "total_method": ["poisson", "poisson"],
+        },
+        schema_overrides={"stock": pl.Int64},
+    )
+    buffer = io.BytesIO()
+    orders.write_parquet(buffer)
+    orders_ref = attempt.write_artifact(Artifact.ORDERS, buffer.getvalue())
+    artifacts = {Artifact.FORECAST: ref, Artifact.ORDERS: orders_ref}
+    return Outcome(artifacts=artifacts, summary=RunSummary(rows=frame.height))
 
 
 def _run(event: Any, context: Any, request_type: Any, work: Any) -> Any:

@@ -100,5 +100,8 @@ def _predict(session: Session, job: PredictionJob, common: dict[str, object]) ->
             "stock": stock,
             "horizon": job.horizon,
             "items": job.parameters.get("items"),
+            # Jobs submitted before the order list existed get its defaults.
+            "service_level": job.parameters.get("service_level", 0.8),
+            "cover_months": job.parameters.get("cover_months"),
         }
     )

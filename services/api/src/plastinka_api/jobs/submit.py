@@ -13,12 +13,19 @@ from sqlmodel import Session
 
 from plastinka_api.context import AppContext
 from plastinka_api.datasets import repository as datasets
-from plastinka_api.errors import BadRequest, Conflict, QueueFull
+from plastinka_api.errors import ApiError, BadRequest, Conflict, QueueFull
 from plastinka_api.keys.service import Principal
 from plastinka_api.models import repository as models
 from plastinka_jobs.repository import IdempotencyConflict, QuotaExceeded
 from plastinka_jobs.tables import Dataset, Model, PredictionJob, TrainingJob
 from plastinka_schemas import PredictionJobCreate, TrainingJobCreate
+
+
+class CoverBeyondHorizon(ApiError):
+    """The order list's cover_months reaches past the forecast."""
+
+    status_code = 422
+    code = "cover_beyond_horizon"
 
 
 def training_parameters(body: TrainingJobCreate) -> dict[str, Any]:
@@ -92,7 +99,17 @@ def submit_prediction(
             f"horizon {horizon} exceeds the model's horizon {model.horizon}; train a model with a longer horizon",
             details=[{"where": "body.horizon", "message": f"at most {model.horizon} for model {model.id}"}],
         )
-    parameters: dict[str, Any] = {"items": list(body.items) if body.items is not None else None}
+    cover = body.cover_months if body.cover_months is not None else horizon
+    if cover > horizon:
+        raise CoverBeyondHorizon(
+            f"cover_months {cover} exceeds the forecast's horizon {horizon}: the order list covers forecast months",
+            details=[{"where": "body.cover_months", "message": f"at most {horizon}"}],
+        )
+    parameters: dict[str, Any] = {
+        "items": list(body.items) if body.items is not None else None,
+        "service_level": body.service_level,
+        "cover_months": cover,
+    }
     try:
         return ctx.repo.create_prediction_job(
             owner=principal.owner,

@@ -9,12 +9,13 @@ import polars as pl
 from fastapi import APIRouter, Query, Request, Response
 
 from plastinka_api.auth import Viewer
-from plastinka_api.context import get_context
+from plastinka_api.context import AppContext, get_context
 from plastinka_api.errors import BadRequest, NotFound, error_responses
+from plastinka_api.keys.service import Principal
 from plastinka_api.pagination import Paginated100
-from plastinka_api.results import exports, series, service
+from plastinka_api.results import exports, orders, series, service
 from plastinka_api.results.plots import fan_chart_png, history_panel
-from plastinka_api.results.schemas import DownloadLink
+from plastinka_api.results.schemas import DownloadLink, OrderList, RecordsPage
 from plastinka_api.results.service import artifact, forecast_frame, forecast_rows, succeeded_job, training_summary
 from plastinka_jobs.tables import PredictionJob, TrainingJob
 from plastinka_schemas import Artifact, ForecastPage, Frequency, TrainingResult
@@ -35,6 +36,7 @@ async def get_results(
     page: Paginated100,
     format: Annotated[Literal["json", "csv", "xlsx", "parquet"], Query()] = "json",
     item_id: Annotated[str | None, Query(max_length=200, description="Only this item's rows")] = None,
+    lang: Annotated[exports.Lang, Query(description=LANG_HELP)] = "en",
 ) -> Any:
     ctx = get_context(request)
     job = await ctx.db.call(succeeded_job, ctx, principal, job_id)
@@ -45,6 +47,7 @@ async def get_results(
                 pl.DataFrame(backtest) if backtest else pl.DataFrame({"note": ["no backtest table"]}),
                 format,
                 f"{job_id}-backtest",
+                lang,
             )
         return TrainingResult(job_id=job.id, model_id=job.model_id or "", metrics=metrics, backtest=backtest)
     assert isinstance(job, PredictionJob)
@@ -52,16 +55,21 @@ async def get_results(
     if item_id is not None:
         item_id = await service.record_id(ctx, principal.owner, job, item_id)
         frame = frame.filter(pl.col("item_id") == item_id)
+    if format in ("csv", "xlsx"):
+        frame = orders.with_order_columns(frame, await orders.order_frame(ctx, job))
     if format != "json":
-        return _file(frame, format, f"{job_id}-forecast")
+        return _file(frame, format, f"{job_id}-forecast", lang)
     rows = frame.slice(page.offset, page.limit)
     return ForecastPage(
         job_id=job.id, total=frame.height, offset=page.offset, limit=page.limit, rows=forecast_rows(rows)
     )
 
 
-def _file(frame: pl.DataFrame, fmt: str, stem: str) -> Response:
-    body = exports.export(frame, fmt)  # type: ignore[arg-type]
+LANG_HELP = "Headers and CSV dialect: `en` (column names, plain CSV) or `ru` (Russian headers, Excel-ready CSV)."
+
+
+def _file(frame: pl.DataFrame, fmt: str, stem: str, lang: exports.Lang = "en", sheet: str = "forecast") -> Response:
+    body = exports.export(frame, fmt, lang, sheet=sheet)  # type: ignore[arg-type]
     return Response(
         body,
         media_type=exports.MEDIA_TYPES[fmt],
@@ -117,6 +125,87 @@ async def accuracy(
     dataset_id: Annotated[str, Query(min_length=1, max_length=100)],
 ) -> dict[str, Any]:
     return await service.accuracy(get_context(request), principal, job_id, dataset_id)
+
+
+@router.get(
+    "/{job_id}/records",
+    response_model=RecordsPage,
+    summary="The per-record table of a prediction: forecast per period, likely range and suggested order",
+    description=(
+        "One row per record with its barcode, artist, album, stock, expected sales per period, the likely range "
+        "and the order list's columns. `q` searches barcode, artist and album (case-insensitive substring); "
+        "`sort` names a column, `-` first for descending."
+    ),
+)
+async def prediction_records(
+    job_id: str,
+    request: Request,
+    principal: Viewer,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    q: Annotated[str | None, Query(max_length=200, description="Substring of barcode, artist or album")] = None,
+    sort: Annotated[orders.SortKey, Query(description="Column; `-` prefix = descending")] = "-suggested_order",
+) -> RecordsPage:
+    ctx = get_context(request)
+    job = await _prediction(ctx, principal, job_id, "the per-record table")
+    table = await orders.records(ctx, job)
+    selected = await ctx.db.call(orders.select, table, q, sort)
+    return RecordsPage(
+        job_id=job.id,
+        total=selected.len(),
+        offset=offset,
+        limit=limit,
+        service_level=table.service_level,
+        cover_months=table.cover_months,
+        total_method=table.total_method,
+        periods=table.periods,
+        low_level=table.low_level,
+        high_level=table.high_level,
+        rows=orders.page_rows(table, selected, offset, limit),
+    )
+
+
+@router.get(
+    "/{job_id}/orders",
+    response_model=OrderList,
+    summary="The order list of a prediction as JSON, CSV or XLSX (`lang=ru` for a Russian Excel)",
+    description=(
+        "Per record: copies in stock, expected demand over `cover_months`, the demand covered with probability "
+        "`service_level`, and the copies to order, largest orders first."
+    ),
+    responses={200: {"content": {m: {} for m in exports.MEDIA_TYPES.values() if m != exports.MEDIA_TYPES["parquet"]}}},
+)
+async def prediction_orders(
+    job_id: str,
+    request: Request,
+    principal: Viewer,
+    page: Paginated100,
+    format: Annotated[Literal["json", "csv", "xlsx"], Query()] = "json",
+    lang: Annotated[exports.Lang, Query(description=LANG_HELP)] = "en",
+) -> Any:
+    ctx = get_context(request)
+    job = await _prediction(ctx, principal, job_id, "the order list")
+    table = await orders.records(ctx, job)
+    frame = await ctx.db.call(orders.order_download, table)
+    if format != "json":
+        return _file(frame, format, f"{job_id}-orders", lang, "orders")
+    return OrderList(
+        job_id=job.id,
+        total=frame.height,
+        offset=page.offset,
+        limit=page.limit,
+        service_level=table.service_level,
+        cover_months=table.cover_months,
+        total_method=table.total_method,
+        rows=frame.slice(page.offset, page.limit).to_dicts(),
+    )
+
+
+async def _prediction(ctx: AppContext, principal: Principal, job_id: str, what: str) -> PredictionJob:
+    job = await ctx.db.call(succeeded_job, ctx, principal, job_id)
+    if not isinstance(job, PredictionJob):
+        raise BadRequest(f"{what} is made for prediction jobs")
+    return job
 
 
 @router.get(

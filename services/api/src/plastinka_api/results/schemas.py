@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from datetime import date
+
+from pydantic import BaseModel, Field
 
 
 class DownloadLink(BaseModel):
@@ -10,3 +12,67 @@ class DownloadLink(BaseModel):
     expires_at: str
     sha256: str
     size: int
+
+
+class RecordRow(BaseModel):
+    """One record of a prediction: its forecast per period and its order suggestion."""
+
+    item_id: str = Field(description="The record's id in the forecast.")
+    barcode: str = Field(description="The barcode as text (leading zeros kept); the id when none is known.")
+    artist: str | None = Field(default=None, description="Исполнитель, when the dataset names one.")
+    album: str | None = Field(default=None, description="Альбом, when the dataset names one.")
+    stock: int | None = Field(default=None, description="Copies in stock (the stock file); null when unknown.")
+    mean: list[float] = Field(description="Expected sales per period, in the order of the page's `periods`.")
+    low: list[float] = Field(description="Lower end of the likely range per period (the page's `low_level`).")
+    high: list[float] = Field(description="Upper end of the likely range per period (the page's `high_level`).")
+    total_mean: float = Field(description="Expected demand over `cover_months` periods.")
+    total_quantile: float = Field(
+        description="Copies that cover the demand over `cover_months` with probability `service_level` (a "
+        "quantile of the total, not a sum of monthly quantiles)."
+    )
+    suggested_order: int = Field(description="max(0, ceil(total_quantile) - stock); unknown stock counts as 0.")
+
+
+class RecordsPage(BaseModel):
+    """A page of the per-record table (search, sort and paging done on the server)."""
+
+    job_id: str
+    total: int = Field(description="Records matching `q` (all pages).")
+    offset: int
+    limit: int
+    service_level: float = Field(description="Probability the suggested stock covers the demand.")
+    cover_months: int = Field(description="Periods the suggestion covers.")
+    total_method: str = Field(
+        description="How `total_quantile` was computed: `calibrated` on held-out totals, or `poisson` (models "
+        "trained before the order list, or too little history)."
+    )
+    periods: list[date] = Field(description="The forecast periods (first day of each month or week).")
+    low_level: float | None = Field(description="Quantile level of `low` (0.1 when the model has it).")
+    high_level: float | None = Field(description="Quantile level of `high` (0.9 when the model has it).")
+    rows: list[RecordRow]
+
+
+class OrderRow(BaseModel):
+    """One line of the order list."""
+
+    item_id: str
+    barcode: str
+    artist: str | None = None
+    album: str | None = None
+    stock: int | None = Field(default=None, description="Copies in stock; null when unknown (counted as 0).")
+    total_mean: float = Field(description="Expected demand over `cover_months`.")
+    total_quantile: float = Field(description="Demand covered with probability `service_level`.")
+    suggested_order: int = Field(description="Copies to order.")
+
+
+class OrderList(BaseModel):
+    """The order list of a prediction (one row per record, largest orders first)."""
+
+    job_id: str
+    total: int
+    offset: int
+    limit: int
+    service_level: float
+    cover_months: int
+    total_method: str
+    rows: list[OrderRow]
