@@ -97,13 +97,13 @@ def test_events_arrive_signed_and_intact(server: CallbackServer) -> None:
     with _reporter(server.url) as reporter:
         assert reporter.running(cold_start=True)
         assert reporter.progress(0.5, "fitting")
-        assert reporter.succeeded(_manifest(), stats=RunStats(duration_s=3.5), summary={"mae": 1.0})
+        assert reporter.succeeded(_manifest(), stats=RunStats(duration_s=3.5), summary={"rows": 1})
     assert [r["verified"] for r in server.received] == [True, True, True]
     kinds = [r["event"].type for r in server.received]
     assert kinds == ["running", "progress", "succeeded"]
     done = server.received[2]["event"]
     assert isinstance(done, SucceededEvent)
-    assert done.manifest == _manifest() and done.summary == {"mae": 1.0} and done.invocation_id == "fn-1"
+    assert done.manifest == _manifest() and done.summary.rows == 1 and done.invocation_id == "fn-1"
     assert server.received[0]["headers"]["Content-Type"] == "application/json"
 
 
