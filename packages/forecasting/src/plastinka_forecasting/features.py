@@ -52,7 +52,8 @@ _MAX_LEVELS = 40
 #: active item by month over the average; 2: neither (see ``_precompute``), plus the seasonal prior; 3: level
 #: features divided by the item's own level (the model's target is scaled too), the year-ago ratios, the
 #: item's lumpiness (ADI, CV^2 of non-zero sizes) and its naive MAE; 4: the columns follow :func:`registry` (3
-#: had ``style_mean`` and ``artist_count`` swapped against their names, which a hand-kept order let through).
+#: had ``style_mean`` and ``artist_count`` swapped against their names, which a hand-kept order let through), and
+#: ``shop_yoy`` from a partial year-ago quarter.
 FEATURE_VERSION = 4
 #: The last feature: log of the item's level, by which the level features (and the model's target) are divided.
 LOG_LEVEL = "log_level"
@@ -500,20 +501,24 @@ class FeatureSpace:
 
         the shop's sales in the target period one season back over its mean sales in the quarter before the
         origin one season back (geometric mean over up to three seasons), over the items that started before that
-        quarter, times the shop's momentum (last quarter over level); NaN without such a quarter in the data.
-        (A variant against the season's mean when the quarter is missing would read a customer cohort's first
-        purchases, CDNOW's first quarter, as season: the earlier one-season index sent January to 3.8x.)
+        quarter, times the shop's momentum (last quarter over level); NaN when no period of that quarter after the
+        data's first is in the data. Where the data start inside the quarter, its periods after the first period
+        serve (the first is left out: every series in it starts there, so no cohort started before it): a history
+        of one season and two periods is enough (Online Retail's winter cut-offs, whose year-ago quarter the data
+        only partly hold). (A variant against the season's mean when the quarter is missing would read a customer
+        cohort's first purchases, CDNOW's first quarter, as season: the earlier one-season index sent January to
+        3.8x.)
         """
         s = self.config.season
         short, _ = self.level_windows()
         logs = []
         for k in range(1, YOY_SEASONS + 1):
             c, origin = t + h - k * s, t - k * s
-            lo = origin + 1 - short
-            if c > t or lo < 1:
+            lo = max(1, origin + 1 - short)
+            if c > t or origin < lo:
                 break
             total = self._cohort_total(lo, c)
-            level = float(total[:short].mean())
+            level = float(total[: origin - lo + 1].mean())
             if not level > 0:
                 break
             if total[-1] > 0:
