@@ -98,3 +98,26 @@ def test_tuning_keeps_to_its_budget_and_starts_from_defaults(panel: pl.DataFrame
     assert result.trials[0]["overrides"] == {}
     assert result.params == base
     assert result.summary()["best"]["spl"] > 0
+
+
+def test_a_deadline_drops_the_oldest_windows_and_the_row_cap_the_pit(panel: pl.DataFrame) -> None:
+    left = [600.0, 600.0, 0.0]
+    result = backtest_panel(
+        panel,
+        None,
+        frequency="M",
+        horizon=2,
+        windows=3,
+        step=2,
+        params=ModelParams().with_overrides(FAST),
+        with_expected=False,
+        time_left=lambda: left.pop(0),
+        max_pit_rows=panel["item_id"].n_unique() * 2 - 1,
+    )
+    # The latest two cut-offs ran (scored in time order), the oldest did not start, and the note says why.
+    assert result.cutoffs == [date(2023, 2, 1), date(2023, 4, 1)]
+    assert result.note is not None and result.note.startswith("ran 2 of 3 windows") and "deadline" in result.note
+    assert sorted(result.forecasts[MODEL_NAME]["cutoff"].unique().to_list()) == result.cutoffs
+    # One forecast row over the cap: no PIT grid, the rest of the table is scored.
+    assert result.pit == {} and result.table["pit80"].null_count() == result.table.height
+    assert result.table["spl"].null_count() == 0

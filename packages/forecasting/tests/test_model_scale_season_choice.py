@@ -15,7 +15,7 @@ import pytest
 
 from plastinka_forecasting.artifacts import ArtifactError, load_model, save_model
 from plastinka_forecasting.combine import SEGMENTS, WEIGHTS, Combination
-from plastinka_forecasting.features import FEATURE_VERSION
+from plastinka_forecasting.features import FEATURE_VERSION, FeatureSpace, default_config, to_dense
 from plastinka_forecasting.model import ModelParams, fit_panel, predict_panel
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -67,9 +67,11 @@ def test_one_season_of_history_brings_the_autumn_peak_into_the_forecast(one_seas
         model = fit_panel(one_season, None, frequency="M", horizon=3, params=params)
         lifts[offset] = _lift(predict_panel(model, one_season, None), one_season)
     # The data's lift is 2.0; one season's ratio is shrunk by half in log (sqrt(2) = 1.41), the booster adds
-    # what the item's own year-ago value tells it.
+    # what the item's own year-ago value tells it. On this draw 1.48 against 1.34 (1.60 before the prior took
+    # partial year-ago quarters: the training rows of origins 13-14 now carry a noisy prior); seeds 4-6 give
+    # 1.88, 1.56, 1.56 with it, as before it.
     assert lifts[True] > 1.3
-    assert lifts[True] > lifts[False] + 0.2
+    assert lifts[True] > lifts[False] + 0.1
 
 
 def test_the_choice_picks_the_better_candidate_per_segment_and_keeps_quantiles_proper() -> None:
@@ -125,3 +127,22 @@ def test_the_choice_is_reported_travels_with_the_artifact_and_older_models_are_r
     meta_path.write_text(json.dumps(meta))
     with pytest.raises(ArtifactError, match=rf"feature set 2 .* feature set {FEATURE_VERSION} .*train the model again"):
         load_model(tmp_path / "m")
+
+
+def test_a_partial_year_ago_quarter_is_enough_for_the_prior() -> None:
+    # 14 months, 2022-10 .. 2023-11, autumn (Oct-Dec) at 2x: the quarter before the origin one season back
+    # (Sep-Nov 2022) holds only November. The year-ago months after it (the peak's December, then January and
+    # February at half November's level) still give the prior, so the post-peak months are forecast lower.
+    rates = np.random.default_rng(7).gamma(2.0, 5.0, 150)
+    panel = _panel(rates, 23, peak=2.0, seed=7).filter(pl.col("period") >= date(2022, 10, 1))
+    hist = to_dense(panel, "M")
+    space = FeatureSpace.build(hist, None, default_config("M"))
+    t = hist.n_periods - 1
+    yoy = [space._shop_yoy(t, h) / space._shop_momentum(t) for h in (1, 2, 3)]
+    assert yoy == pytest.approx([1.0, 0.5, 0.5], abs=0.08)
+    totals = {}
+    for offset in (True, False):
+        model = fit_panel(panel, None, frequency="M", horizon=3, params=ModelParams(seasonal_offset=offset, **FAST))
+        forecast = predict_panel(model, panel, None)
+        totals[offset] = float(forecast.filter(pl.col("period") >= date(2024, 1, 1))["mean"].sum())
+    assert totals[True] < 0.9 * totals[False]

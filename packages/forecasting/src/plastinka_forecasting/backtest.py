@@ -11,11 +11,19 @@ With ``pit`` (the default) every method also forecasts the fine quantile grid
 counted by the share of its probability inside, the fair reading of coverage on whole-number data, where the
 plain ``coverage`` exceeds 0.80 by design. The grid is dropped after scoring: the forecasts keep the
 requested levels only, whose values it does not change.
+
+The windows run from the latest cut-off backwards, so a deadline (``time_left``) drops the oldest windows: a
+window is started only when ``SAFETY`` times its estimated duration is left (the first estimate is
+``window_seconds``, then the last window's measured time). ``max_pit_rows`` caps the forecast rows (items x
+horizon) the PIT grid is scored on, which keeps a large shop's backtest in memory. With ``stop_on_error`` a
+window whose training fails (too little data in an early window) ends the loop and the later ones are kept.
+Either way ``BacktestResult.note`` says why fewer windows ran.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -39,6 +47,7 @@ __all__ = [
     "BacktestResult",
     "backtest",
     "backtest_panel",
+    "feasible_windows",
     "format_table",
     "score_table",
 ]
@@ -50,6 +59,8 @@ MODEL_NAME = "lightgbm"
 #: demand recalibrated by held-out ratios and the RMSSE-optimal shrunk point. Their quantiles are the model's.
 VARIANT_NAMES: dict[str, str] = {"calibrated": "lightgbm_calibrated", "rmsse": "lightgbm_rmsse"}
 _COLUMNS = ("method", "n", "mae", "rmse", "rmsse", "spl", "coverage", "pit80", "bias", "winkler")
+#: With a deadline, a window is started only when this many times its estimated duration is left.
+SAFETY = 1.5
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,15 @@ class BacktestResult:
     #: The model's order suggestions per record, cut-off and service level, and whether each ran out
     #: (:func:`plastinka_forecasting.orders.backtest_orders`).
     orders: pl.DataFrame | None = None
+    #: Why fewer windows ran than asked (the deadline, or a window that could not be trained); None when all ran.
+    note: str | None = None
+
+
+def feasible_windows(periods: int, horizon: int, wanted: int, step: int | None = None) -> int:
+    """How many of ``wanted`` windows of ``horizon`` (``step`` apart, default ``horizon``) fit in ``periods``:
+    each cut-off needs 3 periods of history."""
+    step = step or horizon
+    return max(0, min(wanted, (periods - horizon - 3) // step + 1))
 
 
 def _cutoffs(periods: list[date], horizon: int, windows: int, step: int) -> list[date]:
@@ -91,48 +111,60 @@ def backtest_panel(
     with_expected: bool = True,
     pit: bool = True,
     progress: Progress | None = None,
+    time_left: Callable[[], float] | None = None,
+    window_seconds: float = 0.0,
+    max_pit_rows: int | None = None,
+    stop_on_error: bool = False,
 ) -> BacktestResult:
     """Backtest on a history panel; see the module docstring.
 
     With ``with_expected`` the table also shows the same trained models with the other point forecasts
     (:data:`VARIANT_NAMES`) beside the default; their quantiles are the same. With ``pit`` every method is also
-    scored by the PIT (``pit80`` in the table, ``pit`` in the result).
+    scored by the PIT (``pit80`` in the table, ``pit`` in the result), unless the panel has more than
+    ``max_pit_rows`` forecast rows per window. ``time_left``, ``window_seconds`` and ``stop_on_error``: see the
+    module docstring.
     """
     frequency = Frequency(frequency)
     levels = tuple(sorted({float(q) for q in quantiles}))
+    if pit and max_pit_rows is not None:
+        pit = panel.get_column(ITEM_ID).n_unique() * horizon <= max_pit_rows
     fitted = tuple(sorted({*levels, *PIT_LEVELS})) if pit else levels
     kept = [ITEM_ID, PERIOD, MEAN, *quantile_columns(levels)]
     periods = sorted(panel.get_column(PERIOD).unique().to_list())
-    cutoffs = _cutoffs(periods, horizon, windows, step or horizon)
+    planned = _cutoffs(periods, horizon, windows, step or horizon) if windows else []
     report = progress or (lambda _f, _m: None)
     variants = VARIANT_NAMES if with_expected else {}
-    parts: dict[str, list[pl.DataFrame]] = {
-        MODEL_NAME: [],
-        **{name: [] for name in variants.values()},
-        **{name: [] for name in baselines},
-    }
-    bounds: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
-    orders: list[pl.DataFrame] = []
-
-    def keep(name: str, forecast: pl.DataFrame, cutoff: date, *, score_pit: bool = True) -> None:
-        if pit and score_pit:
-            bounds.setdefault(name, []).append(pit_bounds(forecast, panel))
-        parts[name].append(forecast.select(kept).with_columns(pl.lit(cutoff).alias(CUTOFF)))
-
-    for i, cutoff in enumerate(cutoffs):
-        report(i / len(cutoffs), f"window {i + 1}/{len(cutoffs)}: cut-off {cutoff}")
-        history = truncate_panel(panel, cutoff)
-        model = fit_panel(history, attributes, frequency=frequency, horizon=horizon, quantiles=fitted, params=params)
-        forecast = predict_panel(model, history, attributes, horizon=horizon)
-        keep(MODEL_NAME, forecast, cutoff)
-        orders.append(backtest_orders(forecast, model.totals, panel, cutoff))
-        points = model.info.get("holdout", {}).get("points", {})
-        for point, name in variants.items():
-            if point in points and point != model.params.point:
-                other = replace(model, shrink=PointShrink.from_json(points[point]))
-                keep(name, predict_panel(other, history, attributes, horizon=horizon), cutoff, score_pit=False)
-        for name in baselines:
-            keep(name, forecast_baseline(name, history, horizon, frequency, fitted), cutoff)
+    names = [MODEL_NAME, *variants.values(), *baselines]
+    # Per cut-off: each method's forecast and PIT bounds, so the windows that ran are pooled in time order.
+    done: dict[date, dict[str, tuple[pl.DataFrame, tuple[np.ndarray, np.ndarray] | None]]] = {}
+    orders: dict[date, pl.DataFrame] = {}  # the order list's suggestions per cut-off, and whether each ran out
+    note = None
+    estimate = window_seconds
+    for i, cutoff in enumerate(reversed(planned)):
+        if time_left is not None:
+            left = time_left()
+            if left < SAFETY * estimate or left <= 0:
+                note = (
+                    f"ran {i} of {len(planned)} windows: {max(left, 0):.1f}s were left before the deadline, "
+                    f"a window takes about {estimate:.1f}s"
+                )
+                break
+        report(i / len(planned), f"window {i + 1}/{len(planned)}: cut-off {cutoff}")
+        started = time.perf_counter()
+        try:
+            done[cutoff], orders[cutoff] = _window(
+                panel, attributes, cutoff, frequency, horizon, fitted, params, variants, baselines, pit, kept
+            )
+        except ValueError as exc:
+            if not stop_on_error:
+                raise
+            end = periods[periods.index(cutoff) + horizon]
+            note = f"ran {i} of {len(planned)} windows: the window ending {end} could not be backtested ({exc})"
+            break
+        estimate = time.perf_counter() - started
+    cutoffs = sorted(done)
+    parts = {name: [done[c][name][0] for c in cutoffs if name in done[c]] for name in names}
+    bounds = {name: [b for c in cutoffs if name in done[c] and (b := done[c][name][1]) is not None] for name in names}
     report(1.0, "scoring")
     if pit:  # the variants' quantiles are the model's, hence so is their PIT: only the point forecast differs
         bounds.update({name: bounds[MODEL_NAME] for name in variants.values() if parts[name]})
@@ -141,7 +173,7 @@ def backtest_panel(
     pits = {
         name: summarise_pit(np.concatenate([lo for lo, _ in pairs]), np.concatenate([hi for _, hi in pairs]))
         for name, pairs in bounds.items()
-        if name in forecasts
+        if name in forecasts and pairs
     }
     rows = [
         {
@@ -151,8 +183,53 @@ def backtest_panel(
         }
         for name, ev in evaluations.items()
     ]
-    table = pl.DataFrame(rows, schema_overrides={"pit80": pl.Float64}).select(_COLUMNS)
-    return BacktestResult(table, evaluations, forecasts, cutoffs, pits, pl.concat(orders) if orders else None)
+    table = pl.DataFrame(rows, schema_overrides={"pit80": pl.Float64}).select(_COLUMNS) if rows else _empty_table()
+    kept_orders = [orders[c] for c in cutoffs]
+    return BacktestResult(
+        table, evaluations, forecasts, cutoffs, pits, orders=pl.concat(kept_orders) if kept_orders else None, note=note
+    )
+
+
+def _empty_table() -> pl.DataFrame:
+    schema: dict[str, pl.DataType] = {c: pl.Float64() for c in _COLUMNS}
+    schema.update({"method": pl.Utf8(), "n": pl.Int64()})
+    return pl.DataFrame(schema=schema)
+
+
+def _window(
+    panel: pl.DataFrame,
+    attributes: pl.DataFrame | None,
+    cutoff: date,
+    frequency: Frequency,
+    horizon: int,
+    fitted: tuple[float, ...],
+    params: ModelParams | None,
+    variants: dict[str, str],
+    baselines: Sequence[str],
+    pit: bool,
+    kept: list[str],
+) -> tuple[dict[str, tuple[pl.DataFrame, tuple[np.ndarray, np.ndarray] | None]], pl.DataFrame]:
+    """One cut-off: the model trained on the history up to ``cutoff``, its point variants and every baseline;
+    per method its forecast (``kept`` columns and ``cutoff``) and, with ``pit``, its PIT bounds; and the model's
+    order suggestions at that cut-off (:func:`plastinka_forecasting.orders.backtest_orders`)."""
+    out: dict[str, tuple[pl.DataFrame, tuple[np.ndarray, np.ndarray] | None]] = {}
+
+    def keep(name: str, forecast: pl.DataFrame, *, score_pit: bool = True) -> None:
+        scored = pit_bounds(forecast, panel) if pit and score_pit else None
+        out[name] = (forecast.select(kept).with_columns(pl.lit(cutoff).alias(CUTOFF)), scored)
+
+    history = truncate_panel(panel, cutoff)
+    model = fit_panel(history, attributes, frequency=frequency, horizon=horizon, quantiles=fitted, params=params)
+    forecast = predict_panel(model, history, attributes, horizon=horizon)
+    keep(MODEL_NAME, forecast)
+    points = model.info.get("holdout", {}).get("points", {})
+    for point, name in variants.items():
+        if point in points and point != model.params.point:
+            other = replace(model, shrink=PointShrink.from_json(points[point]))
+            keep(name, predict_panel(other, history, attributes, horizon=horizon), score_pit=False)
+    for name in baselines:
+        keep(name, forecast_baseline(name, history, horizon, frequency, fitted))
+    return out, backtest_orders(forecast, model.totals, panel, cutoff)
 
 
 def backtest(

@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from plastinka_forecasting.features import column
+
 __all__ = ["CHOICE_LEVELS", "SEGMENTS", "WEIGHTS", "Combination", "segments", "window_candidate"]
 
 F32 = npt.NDArray[np.float32]
@@ -52,8 +54,8 @@ MARGIN = 0.01
 
 def segments(x: F32, names: list[str]) -> I64:
     """Each row's segment index into :data:`SEGMENTS`, from the ``adi`` and ``cv2`` features."""
-    adi = x[:, names.index("adi")]
-    cv2 = x[:, names.index("cv2")]
+    adi = column(x, names, "adi")
+    cv2 = column(x, names, "cv2")
     out = np.full(len(x), 1, np.int64)
     out[np.nan_to_num(adi, nan=0.0) >= ADI_CUT] = 2
     out[np.nan_to_num(cv2, nan=0.0) >= CV2_CUT] = 3

@@ -10,8 +10,8 @@ The target is the sale count of period ``t + h``. Everything is float32 numpy: n
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -24,14 +24,16 @@ from plastinka_schemas import Frequency
 
 __all__ = [
     "CATEGORICAL_FEATURES",
-    "LEVEL_FEATURES",
     "LOG_LEVEL",
     "DenseHistory",
+    "Feature",
     "FeatureConfig",
     "FeatureSpace",
     "Rows",
+    "column",
     "default_config",
     "item_level",
+    "registry",
     "to_dense",
 ]
 
@@ -49,24 +51,10 @@ _MAX_LEVELS = 40
 #: its definition. 1: the shop level counted each series' first period and the seasonal index was demand per
 #: active item by month over the average; 2: neither (see ``_precompute``), plus the seasonal prior; 3: level
 #: features divided by the item's own level (the model's target is scaled too), the year-ago ratios, the
-#: item's lumpiness (ADI, CV^2 of non-zero sizes) and its naive MAE.
-FEATURE_VERSION = 3
-#: Features in copies per period: the model divides them by the item's level (see ``model.item_level``).
-LEVEL_FEATURES = (
-    "mean_all",
-    "max_season",
-    "ewm_fast",
-    "ewm_slow",
-    "tsb",
-    "croston_size",
-    "last_size",
-    "naive_rmse",
-    "naive_mae",
-    "season_lag",
-    "season_mean",
-    "artist_mean",
-    "style_mean",
-)
+#: item's lumpiness (ADI, CV^2 of non-zero sizes) and its naive MAE; 4: the columns follow :func:`registry` (3
+#: had ``style_mean`` and ``artist_count`` swapped against their names, which a hand-kept order let through), and
+#: ``shop_yoy`` from a partial year-ago quarter.
+FEATURE_VERSION = 4
 #: The last feature: log of the item's level, by which the level features (and the model's target) are divided.
 LOG_LEVEL = "log_level"
 #: The smallest level (copies per period): a dormant item's target is its sales over this.
@@ -164,7 +152,7 @@ def to_dense(panel: pl.DataFrame, frequency: Frequency) -> DenseHistory:
 def item_level(x: F32, names: list[str]) -> F64:
     """Each row's item level (copies per period), stored as the last feature: the mean of the item's means over
     the last quarter and the last season, at least a fifth of its lifetime mean and :data:`LEVEL_FLOOR`."""
-    out: F64 = np.exp(x[:, names.index(LOG_LEVEL)].astype(np.float64))
+    out: F64 = np.exp(column(x, names, LOG_LEVEL).astype(np.float64))
     return out
 
 
@@ -329,6 +317,8 @@ class FeatureSpace:
     static: dict[str, F32] = field(default_factory=dict)
     group_codes: dict[str, I64] = field(default_factory=dict)
     vocab: dict[str, list[str]] = field(default_factory=dict)
+    #: The model's inputs in column order (:func:`registry`); the column order is this tuple's, never kept by hand.
+    features: tuple[Feature, ...] = ()
     _pre: _Precomputed | None = None
 
     @classmethod
@@ -338,8 +328,10 @@ class FeatureSpace:
         attributes: pl.DataFrame | None,
         config: FeatureConfig,
         vocab: dict[str, list[str]] | None = None,
+        features: Sequence[Feature] | None = None,
     ) -> FeatureSpace:
-        """Bind to ``hist``; categorical vocabularies come from ``vocab`` (a trained model's) or from the data."""
+        """Bind to ``hist``; categorical vocabularies come from ``vocab`` (a trained model's) or from the data;
+        the inputs are ``features`` (default: :func:`registry` of ``config``)."""
         items = pl.DataFrame({ITEM_ID: hist.item_ids}, schema={ITEM_ID: pl.Utf8})
         attrs = items
         if attributes is not None and attributes.height and ITEM_ID in attributes.columns:
@@ -367,7 +359,7 @@ class FeatureSpace:
             codes = strings[name].fill_null("").cast(pl.Categorical).to_physical().to_numpy().astype(np.int64)
             codes[strings[name].is_null().to_numpy()] = -1
             group_codes[name] = codes
-        space = cls(config, hist, static, group_codes, vocab)
+        space = cls(config, hist, static, group_codes, vocab, tuple(features or registry(config)))
         space._pre = _precompute(hist, config.frequency, config.season)
         return space
 
@@ -377,31 +369,20 @@ class FeatureSpace:
         return self._pre
 
     def feature_names(self) -> list[str]:
-        cfg = self.config
-        names = [f"lag_{k}" for k in cfg.lags]
-        names += [f"mean_{w}" for w in cfg.windows]
-        names += [f"nz_{w}" for w in cfg.windows]
-        names += ["mean_all", "nz_all", "max_season", "ewm_fast", "ewm_slow", "tsb", "croston_size"]
-        names += ["since_sale", "age", "sale_interval", "last_size", "naive_rmse", "naive_mae", "adi", "cv2"]
-        names += [f"{g}_mean" for g in _GROUPS] + [f"{g}_count" for g in _GROUPS]
-        names += ["shop_recent", "shop_trend", "origin_pos"]
-        names += list(_NUMERIC_STATIC) + list(CATEGORICAL_FEATURES)
-        names += ["horizon", "target_pos", "season_index", "season_lag", "season_mean", "shop_yoy", "shop_momentum"]
-        names += ["item_yoy"]
-        names.append(LOG_LEVEL)
-        return names
+        """The model's input columns, in order: the registry's names, then :data:`LOG_LEVEL`."""
+        return [f.name for f in self.features] + [LOG_LEVEL]
 
     def _scale(self, x: F32) -> F32:
         """Divide the level features by the item's level and append its log (see :func:`item_level`)."""
-        names = self.feature_names()[:-1]
+        names = [f.name for f in self.features]
         short, long = self.level_windows()
-        a = x[:, names.index(f"mean_{short}")]
-        b = x[:, names.index(f"mean_{long}")]
+        a = column(x, names, f"mean_{short}")
+        b = column(x, names, f"mean_{long}")
         level = np.nan_to_num(0.5 * (a + b), nan=0.0)
-        level = np.maximum(level, 0.2 * np.nan_to_num(x[:, names.index("mean_all")], nan=0.0))
+        level = np.maximum(level, 0.2 * np.nan_to_num(column(x, names, "mean_all"), nan=0.0))
         level = np.maximum(level, LEVEL_FLOOR).astype(np.float32)
-        for i, name in enumerate(names):
-            if name in LEVEL_FEATURES or name.startswith(("lag_", "mean_")):
+        for i, feature in enumerate(self.features):
+            if feature.level:
                 x[:, i] /= level
         return np.concatenate([x, np.log(level)[:, None]], axis=1)
 
@@ -410,77 +391,37 @@ class FeatureSpace:
         out: F32 = (cum[:, t + 1] - cum[:, lo]).astype(np.float32, copy=False)
         return out
 
-    def _base(self, t: int, rows: I64) -> F32:
-        """Origin features for items ``rows`` at origin ``t`` (columns in :meth:`feature_names` order)."""
-        cfg, pre, v = self.config, self.pre, self.hist.values
-        cols: list[F32] = []
-        for k in cfg.lags:
-            cols.append(v[rows, t - k + 1] if t - k + 1 >= 0 else np.full(len(rows), np.nan, np.float32))
-        obs = {w: self._window(pre.cum_obs, t, w)[rows] for w in cfg.windows}
-        for w in cfg.windows:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                cols.append(self._window(pre.cum, t, w)[rows] / obs[w])
-        for w in cfg.windows:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                cols.append(self._window(pre.cum_nz, t, w)[rows] / obs[w])
-        age = pre.cum_obs[rows, t + 1]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            cols.append(pre.cum[rows, t + 1] / age)
-            cols.append(pre.cum_nz[rows, t + 1] / age)
-        lo = max(0, t + 1 - cfg.season)
-        cols.append(np.nanmax(np.where(np.isnan(v[rows, lo : t + 1]), -1, v[rows, lo : t + 1]), axis=1))
-        cols.append(pre.ewm_fast[rows, t])
-        cols.append(pre.ewm_slow[rows, t])
-        cols.append(pre.ewm_occ[rows, t] * np.nan_to_num(pre.ewm_size[rows, t], nan=0.0))
-        cols.append(pre.ewm_size[rows, t])
-        last = pre.last_sale[rows, t]
-        cols.append(np.where(last >= 0, t - last, age).astype(np.float32))
-        cols.append(age)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            cols.append(age / pre.cum_nz[rows, t + 1])
-        cols.append(pre.last_size[rows, t])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            cols.append(np.sqrt(pre.cum_sq_step[rows, t + 1] / pre.cum_steps[rows, t + 1]))
-            cols.append(pre.cum_abs_step[rows, t + 1] / pre.cum_steps[rows, t + 1])
-        adi, cv2 = self.lumpiness(t, rows)
-        cols += [adi, cv2]
-        main = self._window(pre.cum, t, cfg.main_window) / np.maximum(self._window(pre.cum_obs, t, cfg.main_window), 1)
-        cols.extend(self._group_features(t, rows, main.astype(np.float32)))
-        cols.extend(self._shop_features(t, len(rows)))
-        for name in (*_NUMERIC_STATIC, *CATEGORICAL_FEATURES):
-            cols.append(self.static[name][rows])
-        return np.column_stack(cols).astype(np.float32)
-
-    def _group_features(self, t: int, rows: I64, main: F32) -> list[F32]:
-        """Mean recent demand and size of each item's artist and style group, over items started by ``t``."""
+    def group_features(self, t: int, rows: I64, group: str) -> tuple[F32, F32]:
+        """Mean recent demand and size of each item's ``group`` (artist or style), over items started by ``t``."""
+        pre, window = self.pre, self.config.main_window
+        main = (self._window(pre.cum, t, window) / np.maximum(self._window(pre.cum_obs, t, window), 1)).astype(
+            np.float32
+        )
         started = self.hist.start <= t
-        out: list[F32] = []
-        for g in _GROUPS:
-            codes = self.group_codes[g]
-            ok = started & (codes >= 0)
-            size = int(codes.max()) + 1 if codes.size and codes.max() >= 0 else 1
-            sums = np.bincount(codes[ok], weights=main[ok], minlength=size)
-            counts = np.bincount(codes[ok], minlength=size).astype(np.float64)
-            mine = codes[rows]
-            have = mine >= 0
-            gmean = np.full(len(rows), np.nan, np.float32)
-            gcount = np.zeros(len(rows), np.float32)
-            safe = np.where(have, mine, 0)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                gmean[have] = (sums[safe] / counts[safe])[have]
-            gcount[have] = counts[safe][have]
-            out += [gmean, gcount]
-        return out
+        codes = self.group_codes[group]
+        ok = started & (codes >= 0)
+        size = int(codes.max()) + 1 if codes.size and codes.max() >= 0 else 1
+        sums = np.bincount(codes[ok], weights=main[ok], minlength=size)
+        counts = np.bincount(codes[ok], minlength=size).astype(np.float64)
+        mine = codes[rows]
+        have = mine >= 0
+        gmean = np.full(len(rows), np.nan, np.float32)
+        gcount = np.zeros(len(rows), np.float32)
+        safe = np.where(have, mine, 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            gmean[have] = (sums[safe] / counts[safe])[have]
+        gcount[have] = counts[safe][have]
+        return gmean, gcount
 
-    def _shop_features(self, t: int, n: int) -> list[F32]:
-        """Shop-wide demand per active item: recent level, trend against the window before, period of year."""
+    def shop_features(self, t: int) -> tuple[float, float]:
+        """Shop-wide demand per active item: the recent level and its trend against the window before."""
         pre, window = self.pre, self.config.main_window
         recent = _nan_mean(pre.shop_mean[max(0, t + 1 - window) : t + 1])
         older = _nan_mean(pre.shop_mean[max(0, t + 1 - 2 * window) : max(0, t + 1 - window)])
         trend = recent / older if older and older > 0 else np.nan
-        return [np.full(n, recent, np.float32), np.full(n, trend, np.float32), np.full(n, pre.pos[t], np.float32)]
+        return recent, trend
 
-    def _season_index(self, t: int) -> F32:
+    def season_index(self, t: int) -> F32:
         """The shop's seasonal index per period of the year (1 = an average period), from history up to ``t``:
         the mean ratio to the centred moving average over the last three seasons; NaN where none is known."""
         pre, s = self.pre, self.config.season
@@ -497,32 +438,23 @@ class FeatureSpace:
                 out[p] = float(sel.mean())
         return out
 
-    def _horizon(self, t: int, rows: I64, h: int, season_index: F32, target_pos: int) -> F32:
-        s, v = self.config.season, self.hist.values
-        n = len(rows)
-        lag_col = t + h - s
+    def season_lag_column(self, t: int, h: int) -> int:
+        """The latest period known at ``t`` that is a whole number of seasons before ``t + h`` (may be < 0)."""
+        lag_col = t + h - self.config.season
         while lag_col > t:
-            lag_col -= s
-        season_lag = v[rows, lag_col] if lag_col >= 0 else np.full(n, np.nan, np.float32)
-        past = list(range(lag_col, -1, -s))[:3]
-        if past:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                season_mean = np.nanmean(v[np.ix_(rows, np.asarray(past, dtype=np.int64))], axis=1)
-        else:
-            season_mean = np.full(n, np.nan, np.float32)
-        return np.column_stack(
-            [
-                np.full(n, h, np.float32),
-                np.full(n, target_pos, np.float32),
-                np.full(n, season_index[target_pos], np.float32),
-                season_lag,
-                season_mean,
-                np.full(n, self._shop_yoy(t, h), np.float32),
-                np.full(n, self._shop_momentum(t), np.float32),
-                self._item_yoy(t, h, rows),
-            ]
-        ).astype(np.float32)
+            lag_col -= self.config.season
+        return lag_col
+
+    def season_mean(self, t: int, h: int, rows: I64) -> F32:
+        """The item's mean in the same period of the year over up to three seasons back (NaN without one)."""
+        v, s = self.hist.values, self.config.season
+        past = list(range(self.season_lag_column(t, h), -1, -s))[:3]
+        if not past:
+            return np.full(len(rows), np.nan, np.float32)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out: F32 = np.nanmean(v[np.ix_(rows, np.asarray(past, dtype=np.int64))], axis=1)
+        return out
 
     def level_windows(self) -> tuple[int, int]:
         """The short and long windows of the item's level (a quarter and a season)."""
@@ -569,20 +501,24 @@ class FeatureSpace:
 
         the shop's sales in the target period one season back over its mean sales in the quarter before the
         origin one season back (geometric mean over up to three seasons), over the items that started before that
-        quarter, times the shop's momentum (last quarter over level); NaN without such a quarter in the data.
-        (A variant against the season's mean when the quarter is missing would read a customer cohort's first
-        purchases, CDNOW's first quarter, as season: the earlier one-season index sent January to 3.8x.)
+        quarter, times the shop's momentum (last quarter over level); NaN when no period of that quarter after the
+        data's first is in the data. Where the data start inside the quarter, its periods after the first period
+        serve (the first is left out: every series in it starts there, so no cohort started before it): a history
+        of one season and two periods is enough (Online Retail's winter cut-offs, whose year-ago quarter the data
+        only partly hold). (A variant against the season's mean when the quarter is missing would read a customer
+        cohort's first purchases, CDNOW's first quarter, as season: the earlier one-season index sent January to
+        3.8x.)
         """
         s = self.config.season
         short, _ = self.level_windows()
         logs = []
         for k in range(1, YOY_SEASONS + 1):
             c, origin = t + h - k * s, t - k * s
-            lo = origin + 1 - short
-            if c > t or lo < 1:
+            lo = max(1, origin + 1 - short)
+            if c > t or origin < lo:
                 break
             total = self._cohort_total(lo, c)
-            level = float(total[:short].mean())
+            level = float(total[: origin - lo + 1].mean())
             if not level > 0:
                 break
             if total[-1] > 0:
@@ -610,13 +546,15 @@ class FeatureSpace:
         return _future_period_of_year(self.hist.periods[t], horizon, self.config.frequency)[1:]
 
     def origin_blocks(self, t: int, horizons: Sequence[int], rows: I64) -> Iterator[tuple[int, I64, F32]]:
-        """For origin ``t``: ``(h, rows, X)`` per horizon, all items in ``rows``."""
-        base = self._base(t, rows)
-        season_index = self._season_index(t)
+        """For origin ``t``: ``(h, rows, X)`` per horizon, all items in ``rows``, columns in registry order."""
+        origin = _Origin(self, t, rows)
+        known = {f.name: f.compute(origin) for f in self.features if not f.per_target}
+        season_index = self.season_index(t)
         positions = self._target_positions(t, max(horizons))
         for h in horizons:
-            extra = self._horizon(t, rows, h, season_index, int(positions[h - 1]))
-            yield h, rows, self._scale(np.concatenate([base, extra], axis=1))
+            target = _Target(origin, h, season_index, int(positions[h - 1]))
+            cols = [f.compute(target) if f.per_target else known[f.name] for f in self.features]
+            yield h, rows, self._scale(np.column_stack(cols).astype(np.float32))
 
     def training_rows(
         self,
@@ -684,3 +622,173 @@ class FeatureSpace:
             items.append(r)
             hs.append(np.full(len(r), h, np.int64))
         return np.concatenate(xs), np.concatenate(items), np.concatenate(hs)
+
+
+@dataclass
+class _Origin:
+    """What the origin features of items ``rows`` at origin ``t`` read; shared parts computed once."""
+
+    space: FeatureSpace
+    t: int
+    rows: I64
+    _memo: dict[str, Any] = field(default_factory=dict)
+
+    def memo(self, key: str, make: Callable[[], Any]) -> Any:
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
+
+    @property
+    def n(self) -> int:
+        return len(self.rows)
+
+    def full(self, value: float) -> F32:
+        return np.full(self.n, value, np.float32)
+
+    def window(self, name: str, w: int) -> F32:
+        """Sum of the precomputed cumulative statistic ``name`` over the ``w`` periods up to ``t``, per row."""
+        key = f"{name}:{w}"
+        if key not in self._memo:
+            self._memo[key] = self.space._window(getattr(self.space.pre, name), self.t, w)[self.rows]
+        out: F32 = self._memo[key]
+        return out
+
+    def at(self, name: str, offset: int = 0) -> F32:
+        """Column ``t + offset`` of the precomputed per-period statistic ``name``, per row."""
+        out: F32 = getattr(self.space.pre, name)[self.rows, self.t + offset]
+        return out
+
+    def ratio(self, a: F32, b: F32) -> F32:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out: F32 = a / b
+        return out
+
+
+@dataclass
+class _Target:
+    """What the target features of one horizon ``h`` read, beside the origin's."""
+
+    origin: _Origin
+    h: int
+    season_index: F32
+    target_pos: int
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One model input: its name, how it is computed, whether it is in copies per period (``level``: the model
+    divides it by the item's level) and whether it describes the target period (``per_target``: computed per
+    horizon from a :class:`_Target`) or what is known at the origin (from an :class:`_Origin`)."""
+
+    name: str
+    compute: Callable[[Any], F32]
+    level: bool = False
+    per_target: bool = False
+
+
+def column(x: npt.NDArray[Any], names: Sequence[str], name: str) -> npt.NDArray[Any]:
+    """The column of feature ``name`` in a feature matrix whose columns are ``names`` (a model's or a space's)."""
+    if name not in names:
+        raise KeyError(f"no feature {name!r} among the model's inputs")
+    return x[:, list(names).index(name)]
+
+
+def _lag(k: int) -> Callable[[_Origin], F32]:
+    def compute(o: _Origin) -> F32:
+        col = o.t - k + 1
+        out: F32 = o.space.hist.values[o.rows, col] if col >= 0 else o.full(np.nan)
+        return out
+
+    return compute
+
+
+def _window_rate(stat: str, w: int) -> Callable[[_Origin], F32]:
+    return lambda o: o.ratio(o.window(stat, w), o.window("cum_obs", w))
+
+
+def _max_season(o: _Origin) -> F32:
+    v = o.space.hist.values
+    lo = max(0, o.t + 1 - o.space.config.season)
+    block = v[o.rows, lo : o.t + 1]
+    out: F32 = np.nanmax(np.where(np.isnan(block), -1, block), axis=1)
+    return out
+
+
+def _since_sale(o: _Origin) -> F32:
+    last = o.at("last_sale")
+    return np.where(last >= 0, o.t - last, o.at("cum_obs", 1)).astype(np.float32)
+
+
+def _lumpiness(o: _Origin, which: int) -> F32:
+    pair: tuple[F32, F32] = o.memo("lumpiness", lambda: o.space.lumpiness(o.t, o.rows))
+    return pair[which]
+
+
+def _group(group: str, which: int) -> Callable[[_Origin], F32]:
+    def compute(o: _Origin) -> F32:
+        pair: tuple[F32, F32] = o.memo(f"group:{group}", lambda: o.space.group_features(o.t, o.rows, group))
+        return pair[which]
+
+    return compute
+
+
+def _shop(which: int) -> Callable[[_Origin], F32]:
+    def compute(o: _Origin) -> F32:
+        pair: tuple[float, float] = o.memo("shop", lambda: o.space.shop_features(o.t))
+        return o.full(pair[which])
+
+    return compute
+
+
+def _static(name: str) -> Callable[[_Origin], F32]:
+    return lambda o: o.space.static[name][o.rows]
+
+
+def _season_lag(g: _Target) -> F32:
+    o = g.origin
+    col = o.space.season_lag_column(o.t, g.h)
+    out: F32 = o.space.hist.values[o.rows, col] if col >= 0 else o.full(np.nan)
+    return out
+
+
+def registry(config: FeatureConfig) -> tuple[Feature, ...]:
+    """Every model input for ``config``, in column order (the order of :meth:`FeatureSpace.feature_names`)."""
+    origin = [Feature(f"lag_{k}", _lag(k), level=True) for k in config.lags]
+    origin += [Feature(f"mean_{w}", _window_rate("cum", w), level=True) for w in config.windows]
+    origin += [Feature(f"nz_{w}", _window_rate("cum_nz", w)) for w in config.windows]
+    origin += [
+        Feature("mean_all", lambda o: o.ratio(o.at("cum", 1), o.at("cum_obs", 1)), level=True),
+        Feature("nz_all", lambda o: o.ratio(o.at("cum_nz", 1), o.at("cum_obs", 1))),
+        Feature("max_season", _max_season, level=True),
+        Feature("ewm_fast", lambda o: o.at("ewm_fast"), level=True),
+        Feature("ewm_slow", lambda o: o.at("ewm_slow"), level=True),
+        Feature("tsb", lambda o: o.at("ewm_occ") * np.nan_to_num(o.at("ewm_size"), nan=0.0), level=True),
+        Feature("croston_size", lambda o: o.at("ewm_size"), level=True),
+        Feature("since_sale", _since_sale),
+        Feature("age", lambda o: o.at("cum_obs", 1)),
+        Feature("sale_interval", lambda o: o.ratio(o.at("cum_obs", 1), o.at("cum_nz", 1))),
+        Feature("last_size", lambda o: o.at("last_size"), level=True),
+        Feature("naive_rmse", lambda o: np.sqrt(o.ratio(o.at("cum_sq_step", 1), o.at("cum_steps", 1))), level=True),
+        Feature("naive_mae", lambda o: o.ratio(o.at("cum_abs_step", 1), o.at("cum_steps", 1)), level=True),
+        Feature("adi", lambda o: _lumpiness(o, 0)),
+        Feature("cv2", lambda o: _lumpiness(o, 1)),
+    ]
+    origin += [Feature(f"{g}_mean", _group(g, 0), level=True) for g in _GROUPS]
+    origin += [Feature(f"{g}_count", _group(g, 1)) for g in _GROUPS]
+    origin += [
+        Feature("shop_recent", _shop(0)),
+        Feature("shop_trend", _shop(1)),
+        Feature("origin_pos", lambda o: o.full(o.space.pre.pos[o.t])),
+    ]
+    origin += [Feature(name, _static(name)) for name in (*_NUMERIC_STATIC, *CATEGORICAL_FEATURES)]
+    target = [
+        Feature("horizon", lambda g: g.origin.full(g.h)),
+        Feature("target_pos", lambda g: g.origin.full(g.target_pos)),
+        Feature("season_index", lambda g: g.origin.full(g.season_index[g.target_pos])),
+        Feature("season_lag", _season_lag, level=True),
+        Feature("season_mean", lambda g: g.origin.space.season_mean(g.origin.t, g.h, g.origin.rows), level=True),
+        Feature("shop_yoy", lambda g: g.origin.full(g.origin.space._shop_yoy(g.origin.t, g.h))),
+        Feature("shop_momentum", lambda g: g.origin.full(g.origin.space._shop_momentum(g.origin.t))),
+        Feature("item_yoy", lambda g: g.origin.space._item_yoy(g.origin.t, g.h, g.origin.rows)),
+    ]
+    return (*origin, *(replace(f, per_target=True) for f in target))

@@ -34,6 +34,7 @@ from plastinka_forecasting.features import (
     CATEGORICAL_FEATURES,
     FeatureConfig,
     FeatureSpace,
+    column,
     default_config,
     item_level,
     to_dense,
@@ -186,7 +187,7 @@ def _offset(x: np.ndarray, names: list[str], enabled: bool, weight: float = 1.0)
     shrinks the log-ratio towards 0."""
     if not enabled:
         return None
-    yoy = np.nan_to_num(x[:, names.index("shop_yoy")].astype(np.float64), nan=1.0)
+    yoy = np.nan_to_num(column(x, names, "shop_yoy").astype(np.float64), nan=1.0)
     ratio = np.power(np.clip(yoy, *_YOY_RANGE), weight)
     out: np.ndarray = np.log(np.clip(ratio, *_YOY_RANGE))
     return out
@@ -242,7 +243,7 @@ def _row_weights(x: np.ndarray, names: list[str], mode: str, power: float = 0.5)
     if mode == "level":
         weight = np.power(level, power)
     elif mode == "rmsse":
-        scale = np.nan_to_num(x[:, names.index("naive_rmse")], nan=1.0) * level
+        scale = np.nan_to_num(column(x, names, "naive_rmse"), nan=1.0) * level
         weight = 1.0 / np.square(np.clip(scale, _MIN_SCALE, None))
     else:
         raise ValueError(f"unknown weighting {mode!r}: use 'level', 'rmsse' or 'none'")
@@ -251,7 +252,7 @@ def _row_weights(x: np.ndarray, names: list[str], mode: str, power: float = 0.5)
 
 
 def _blend_input(x: np.ndarray, names: list[str]) -> np.ndarray:
-    scaled = np.nan_to_num(x[:, names.index(BLEND_FEATURE)], nan=0.0).astype(np.float64)
+    scaled = np.nan_to_num(column(x, names, BLEND_FEATURE), nan=0.0).astype(np.float64)
     out: np.ndarray = scaled * item_level(x, names)
     return out
 
@@ -267,7 +268,7 @@ def _classes(x: np.ndarray, names: list[str], params: ModelParams) -> tuple[np.n
 
 def _size_class(x: np.ndarray, names: list[str]) -> np.ndarray:
     """1 for items that usually sell several copies at once (smoothed non-zero size above 1.5), else 0."""
-    size = np.nan_to_num(x[:, names.index("croston_size")], nan=0.0) * item_level(x, names)
+    size = np.nan_to_num(column(x, names, "croston_size"), nan=0.0) * item_level(x, names)
     out: np.ndarray = (size > _LUMPY_SIZE).astype(np.int64)
     return out
 
@@ -355,13 +356,13 @@ def _fit_holdout(
     )
     totals = TotalCalibration.fit(mean, y64, held.item, held.t, held.h, horizon)
     level = item_level(held.x, names)
-    scale = np.nan_to_num(held.x[:, names.index("naive_rmse")], nan=0.0).astype(np.float64) * level
+    scale = np.nan_to_num(column(held.x, names, "naive_rmse"), nan=0.0).astype(np.float64) * level
     combination = Combination.model_only(window)
     if params.combine:
         # A random subset of the held-out rows is plenty to choose five shares per segment, and keeps the
         # (rows x levels) quantile matrices small when many levels are asked for (backtests ask for 106).
         pick = np.random.default_rng(params.seed + 3).permutation(len(held))[:_COMBINE_ROWS]
-        scale_mae = np.nan_to_num(held.x[pick, names.index("naive_mae")], nan=0.0).astype(np.float64) * level[pick]
+        scale_mae = np.nan_to_num(column(held.x, names, "naive_mae")[pick], nan=0.0).astype(np.float64) * level[pick]
         values = space.hist.values
         cand_mean, cand_q, usable = window_candidate(values, held.item[pick], held.t[pick], window, CHOICE_LEVELS)
         # Scored on fixed levels, so the choice (and the forecast) does not depend on the levels asked for.
