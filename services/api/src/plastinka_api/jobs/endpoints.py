@@ -46,6 +46,28 @@ IdempotencyKey = Annotated[
 ]
 StatusFilter = Annotated[list[JobStatus] | None, Query(alias="status")]
 
+#: Each route's OpenAPI description, by route-name verb; ``{kind}`` and ``{what}`` are the kind's.
+DESCRIPTIONS = {
+    "create": (
+        "Queues a {kind} job and answers 202 with its id and status URL (also in `Location`): poll "
+        "`GET /api/v1/status/{{job_id}}` for its progress. {what} With an `Idempotency-Key` a repeated submission "
+        "answers 200 with the first job. Needs an analyst or admin key."
+    ),
+    "list": "A page of the owner's {kind} jobs, newest first, optionally only those in the given statuses. Any role "
+    "may call it.",
+    "get": "The owner's {kind} job with this id: its parameters, status, attempts, progress and event history. Another "
+    "owner's job, or a job of the other kind, answers 404. Any role may call it.",
+    "cancel": "Cancels the owner's {kind} job if it has not finished: it is not started again and its late events are "
+    "ignored. A finished job answers 409. Answers the job. Needs an analyst or admin key.",
+}
+#: What the submission of each kind checks before queueing.
+SUBMIT_CHECKS = {
+    JobKind.TRAINING: "The dataset must be the owner's and hold enough history: fewer than three periods of sales "
+    "at the chosen frequency is refused at once with 422 `too_little_history`, naming the dataset.",
+    JobKind.PREDICTION: "It forecasts with the named model, or the owner's active one, from the named dataset, or the "
+    "model's training data; item ids that name no record are refused at once with 422 `unknown_items`.",
+}
+
 
 def job_routes(router: APIRouter, kind: JobKind) -> None:
     """Add ``POST /{kind}``, ``GET /{kind}``, ``GET /{kind}/{job_id}`` and ``POST /{kind}/{job_id}/cancel``."""
@@ -94,6 +116,7 @@ def job_routes(router: APIRouter, kind: JobKind) -> None:
             response_model=model,
             tags=[name],
             summary=summary,
+            description=DESCRIPTIONS[verb].format(kind=name, what=SUBMIT_CHECKS[kind]),
             **extra,
         )
 
