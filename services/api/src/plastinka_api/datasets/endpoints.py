@@ -21,7 +21,8 @@ router = APIRouter(prefix="/datasets", tags=["datasets"], responses=error_respon
     "",
     status_code=201,
     response_model=DatasetPublic,
-    summary="Upload a sales export (and optionally a stock snapshot)", description=(
+    summary="Upload a sales export (and optionally a stock snapshot)",
+    description=(
         "Reads the shop's sales export (`file`: xlsx, xls, csv or parquet, with the shop's Russian "
         "headers) and, optionally, a stock snapshot (`stock_file`), checks every row and stores both. "
         "Answers 201 with the dataset and its validation report (records, copies sold, period, what "
@@ -49,20 +50,30 @@ async def upload(
     return dataset_view(row)
 
 
-@router.get("", response_model=Page[DatasetPublic], summary="List datasets, newest first", description=(
+@router.get(
+    "",
+    response_model=Page[DatasetPublic],
+    summary="List datasets, newest first",
+    description=(
         "A page of the datasets of the key's owner, newest first, each with its validation report. "
         "Any role may call it."
-    ))
+    ),
+)
 async def listing(request: Request, principal: Viewer, page: Paginated) -> Page[DatasetPublic]:
     ctx = get_context(request)
     total, rows = await ctx.db.call(service.listing, ctx, principal.owner, page)
     return page.page(total, [dataset_view(r) for r in rows])
 
 
-@router.get("/{dataset_id}", response_model=DatasetPublic, summary="One dataset with its validation report", description=(
+@router.get(
+    "/{dataset_id}",
+    response_model=DatasetPublic,
+    summary="One dataset with its validation report",
+    description=(
         "The dataset of the key's owner with this id: file names, sizes, checksum and the validation "
         "report of its upload. Another owner's dataset answers 404. Any role may call it."
-    ))
+    ),
+)
 async def get(dataset_id: str, request: Request, principal: Viewer) -> DatasetPublic:
     ctx = get_context(request)
     return dataset_view(await ctx.db.call(service.get, ctx, principal.owner, dataset_id))

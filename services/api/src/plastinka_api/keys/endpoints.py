@@ -14,31 +14,47 @@ from plastinka_schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, Page
 router = APIRouter(prefix="/keys", tags=["keys"], responses=error_responses(400, 401, 403, 404, 422))
 
 
-@router.post("", status_code=201, response_model=ApiKeyCreated, summary="Create a key (the secret is shown once)", description=(
+@router.post(
+    "",
+    status_code=201,
+    response_model=ApiKeyCreated,
+    summary="Create a key (the secret is shown once)",
+    description=(
         "Creates an API key with a role (admin, analyst or viewer) for an owner: keys of one owner "
         "see the same datasets, jobs and models. Answers the key's record with the secret in `key`, "
         "shown this once and never again. Needs an admin key."
-    ))
+    ),
+)
 async def create(body: ApiKeyCreate, request: Request, _: Admin) -> ApiKeyCreated:
     ctx = get_context(request)
     row, secret = await ctx.db.call(service.create, ctx, name=body.name, role=body.role, owner=body.owner)
     return ApiKeyCreated.model_validate({**ApiKeyPublic.model_validate(row).model_dump(), "key": secret})
 
 
-@router.get("", response_model=Page[ApiKeyPublic], summary="List keys, newest first", description=(
+@router.get(
+    "",
+    response_model=Page[ApiKeyPublic],
+    summary="List keys, newest first",
+    description=(
         "A page of every key's record (never the secrets), newest first, revoked keys included with "
         "`revoked_at`. Needs an admin key."
-    ))
+    ),
+)
 async def listing(request: Request, _: Admin, page: Paginated100) -> Page[ApiKeyPublic]:
     ctx = get_context(request)
     total, rows = await ctx.db.call(service.listing, ctx, page)
     return page.page(total, [ApiKeyPublic.model_validate(r) for r in rows])
 
 
-@router.delete("/{key_id}", status_code=204, summary="Revoke a key", description=(
+@router.delete(
+    "/{key_id}",
+    status_code=204,
+    summary="Revoke a key",
+    description=(
         "Revokes the key at once: requests made with it are refused with 401 from then on. Answers "
         "204 with no body. Needs an admin key; an admin cannot revoke the key it is calling with."
-    ))
+    ),
+)
 async def delete(key_id: str, request: Request, principal: Admin) -> Response:
     ctx = get_context(request)
     await ctx.db.call(service.revoke, ctx, principal, key_id)

@@ -26,7 +26,8 @@ router = APIRouter(prefix="/results", tags=["results"], responses=error_response
 @router.get(
     "/{job_id}",
     response_model=TrainingResult | ForecastPage,
-    summary="Results: training -> model, metrics, backtest; prediction -> paged forecast rows (or a file)", description=(
+    summary="Results: training -> model, metrics, backtest; prediction -> paged forecast rows (or a file)",
+    description=(
         "The result of a succeeded job of the key's owner. A training job answers its model id, "
         "metrics and backtest table; a prediction job answers a page of forecast rows (one per record "
         "and period: mean and quantiles), or the whole forecast as a csv, xlsx or parquet file with "
@@ -78,7 +79,8 @@ def _file(frame: pl.DataFrame, fmt: str, stem: str) -> Response:
 @router.get(
     "/{job_id}/download",
     response_model=DownloadLink,
-    summary="A short-lived signed URL of the result file (forecast parquet, or the model)", description=(
+    summary="A short-lived signed URL of the result file (forecast parquet, or the model)",
+    description=(
         "A signed URL, valid for a few minutes and usable without a key, of a succeeded job's result "
         "file: the forecast (parquet) of a prediction, or the model archive of a training. Answers "
         "the URL with its expiry, size and sha256. Any role may call it."
@@ -95,7 +97,8 @@ async def download(job_id: str, request: Request, principal: Viewer) -> Download
 @router.get(
     "/{job_id}/plot",
     response_class=Response,
-    summary="PNG fan chart of an item (or of the total)", description=(
+    summary="PNG fan chart of an item (or of the total)",
+    description=(
         "Draws a prediction's fan chart as a PNG: the record's sales history, the forecast mean and "
         "its quantile bands, for one record (`item_id`) or for the shop's total when it is omitted. "
         "Only prediction jobs have charts; a training job answers 400. Any role may call it."
@@ -123,11 +126,15 @@ async def plot(
     return Response(png, media_type="image/png")
 
 
-@router.get("/{job_id}/accuracy", summary="Score a stored forecast against a newer dataset's actuals", description=(
+@router.get(
+    "/{job_id}/accuracy",
+    summary="Score a stored forecast against a newer dataset's actuals",
+    description=(
         "Scores a succeeded prediction against the sales a newer dataset of the owner (`dataset_id`) "
         "recorded for the forecast periods, with the forecasting package's metrics, and answers them. "
         "A training job answers 400. Any role may call it."
-    ))
+    ),
+)
 async def accuracy(
     job_id: str,
     request: Request,
