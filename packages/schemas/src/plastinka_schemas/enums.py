@@ -29,11 +29,9 @@ TERMINAL_STATUSES = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.
 
 
 class Frequency(StrEnum):
-    """Forecast period: ``M`` is a calendar month, ``W`` an ISO week starting on Monday.
+    """Forecast period: ``M`` is a calendar month, ``W`` an ISO week starting on Monday."""
 
-    Any case of ``m``/``month``/``monthly`` and ``w``/``week``/``weekly`` reads as the value (see ``_missing_``).
-    """
-
+    # This docstring is in the committed function contracts: the other spellings are documented on _missing_.
     MONTH = "M"
     WEEK = "W"
 
