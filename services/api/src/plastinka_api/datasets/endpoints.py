@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Request, Response, UploadFile
 
+from plastinka_api import examples
 from plastinka_api.auth import Analyst, Viewer
 from plastinka_api.context import get_context
 from plastinka_api.datasets import service
@@ -22,6 +23,7 @@ router = APIRouter(prefix="/datasets", tags=["datasets"], responses=error_respon
     status_code=201,
     response_model=DatasetPublic,
     summary="Upload a sales export (and optionally a stock snapshot)",
+    openapi_extra=examples.request_examples("multipart/form-data", examples.UPLOAD),
     description=(
         "Reads the shop's sales export (`file`: xlsx, xls, csv or parquet, with the shop's Russian "
         "headers) and, optionally, a stock snapshot (`stock_file`), checks every row and stores both. "

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
+from plastinka_api import examples
 from plastinka_api.auth import Analyst, Viewer
 from plastinka_api.context import get_context
 from plastinka_api.errors import error_responses
@@ -60,6 +61,8 @@ DESCRIPTIONS = {
     "cancel": "Cancels the owner's {kind} job if it has not finished: it is not started again and its late events are "
     "ignored. A finished job answers 409. Answers the job. Needs an analyst or admin key.",
 }
+#: Each kind's named request examples (``POST /{kind}`` only).
+REQUEST_EXAMPLES = {JobKind.TRAINING: examples.TRAINING, JobKind.PREDICTION: examples.PREDICTION}
 #: What the submission of each kind checks before queueing.
 SUBMIT_CHECKS = {
     JobKind.TRAINING: "The dataset must be the owner's and hold enough history: fewer than three periods of sales "
@@ -117,6 +120,9 @@ def job_routes(router: APIRouter, kind: JobKind) -> None:
             tags=[name],
             summary=summary,
             description=DESCRIPTIONS[verb].format(kind=name, what=SUBMIT_CHECKS[kind]),
+            openapi_extra=examples.request_examples("application/json", REQUEST_EXAMPLES[kind])
+            if verb == "create"
+            else None,
             **extra,
         )
 
