@@ -60,7 +60,9 @@ def add_train(subcommands: Any) -> None:
     )
     parser.add_argument("--data", required=True, type=Path, help="sales export: xlsx, csv or parquet")
     parser.add_argument("--stock", type=Path, help="stock snapshot: every stocked item gets a forecast")
-    parser.add_argument("--freq", choices=[f.value for f in Frequency], default="M", help="M months, W ISO weeks")
+    parser.add_argument(
+        "--freq", type=Frequency, choices=list(Frequency), default="M", help="M months, W ISO weeks (also month, week)"
+    )
     parser.add_argument("--horizon", type=_horizon, required=True, help="periods ahead (M: 1-12, W: 1-52)")
     parser.add_argument(
         "--quantiles",
@@ -159,7 +161,7 @@ def add_backtest(subcommands: Any) -> None:
         description="Trains from scratch at each cut-off; the last window ends with the data.",
     )
     parser.add_argument("--data", required=True, type=Path, help="sales export: xlsx, csv or parquet")
-    parser.add_argument("--freq", choices=[f.value for f in Frequency], default="M")
+    parser.add_argument("--freq", type=Frequency, choices=list(Frequency), default="M")
     parser.add_argument("--horizon", type=_horizon, required=True)
     parser.add_argument("--windows", type=_horizon, default=3, help="number of cut-offs (default 3)")
     parser.add_argument("--step", type=_horizon, help="periods between cut-offs (default: the horizon)")

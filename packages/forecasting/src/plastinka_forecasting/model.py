@@ -40,7 +40,7 @@ from plastinka_forecasting.features import (
     to_dense,
 )
 from plastinka_forecasting.frames import ITEM_ID, MEAN, PERIOD, TARGET, quantile_columns
-from plastinka_forecasting.panel import next_periods
+from plastinka_forecasting.panel import MIN_TRAINING_PERIODS, next_periods
 from plastinka_forecasting.point import PointShrink
 from plastinka_forecasting.totals import TotalCalibration
 from plastinka_schemas import DEFAULT_QUANTILES, Frequency
@@ -422,8 +422,8 @@ def fit_panel(
     if panel.height == 0:
         raise ValueError("no history to train on: the panel is empty")
     hist = to_dense(panel, frequency)
-    if hist.n_periods < 3:
-        raise ValueError(f"need at least 3 periods of history to train, got {hist.n_periods}")
+    if hist.n_periods < MIN_TRAINING_PERIODS:
+        raise ValueError(f"need at least {MIN_TRAINING_PERIODS} periods of history to train, got {hist.n_periods}")
     config = default_config(frequency)
     space = FeatureSpace.build(hist, attributes, config)
     names = space.feature_names()

@@ -15,12 +15,16 @@ from plastinka_forecasting.frames import ITEM_ID, PERIOD, TARGET, SalesData
 from plastinka_schemas import Frequency
 
 __all__ = [
+    "MIN_TRAINING_PERIODS",
     "build_panel",
     "next_periods",
     "period_interval",
     "period_start",
     "truncate_panel",
 ]
+
+#: The fewest periods of history the model trains on (``fit_panel``); the API refuses shorter data at submit.
+MIN_TRAINING_PERIODS = 3
 
 
 def period_interval(frequency: Frequency) -> str:

@@ -84,8 +84,11 @@ class JobEngine:
                 continue
             wake = {self.dispatch_once: self.ctx.wake, self.webhooks_once: self.ctx.webhook_wake}.get(step)
             if wake is not None:
+                # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel that lands as the event is
+                # set (a submit just before shutdown), and stop() then awaited this loop forever.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), interval)
+                    async with asyncio.timeout(interval):
+                        await wake.wait()
                 wake.clear()
             else:
                 await asyncio.sleep(interval)

@@ -1,4 +1,5 @@
-"""Every failure leaves as JSON ``{"error", "message", "details"}``: bad input is a 4xx that says what and where."""
+"""Every failure leaves as JSON ``{"error", "message", "details", "hint"}``: bad input is a 4xx that says what and
+where, and ``hint`` says in a plain sentence what to do about it (in Russian for ``Accept-Language: ru``)."""
 
 from __future__ import annotations
 
@@ -104,6 +105,11 @@ class ErrorBody(BaseModel):
     error: str = Field(description="A stable machine code: not_found, forbidden, validation_error, ...")
     message: str = Field(description="What went wrong, for a human")
     details: Any = Field(default=None, description="Where: fields, or file/row/column of an upload")
+    hint: str | None = Field(
+        default=None,
+        description="What to do about it, in a plain sentence for a person: Russian when the request's "
+        "Accept-Language prefers ru, English otherwise. Chosen by `error`; programs should read `error`.",
+    )
 
 
 _DESCRIPTIONS = {
@@ -129,40 +135,163 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorBody, "description": _DESCRIPTIONS[code]} for code in codes}
 
 
-def _body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+#: A plain sentence per error code, (English, Russian): what a person should do about it.
+HINTS: dict[str, tuple[str, str]] = {
+    "bad_request": (
+        "The request cannot be used as sent: change what the message names and send it again.",
+        "Запрос нельзя выполнить в таком виде: исправьте то, что названо в сообщении, и отправьте его снова.",
+    ),
+    "unauthorized": (
+        "Send your API key as `Authorization: Bearer <key>` or in the `X-API-Key` header; if it was revoked, "
+        "ask the administrator for a new one.",
+        "Передайте API-ключ в заголовке `Authorization: Bearer <ключ>` или `X-API-Key`; если ключ отозван, "
+        "попросите у администратора новый.",
+    ),
+    "forbidden": (
+        "Your key's role may not do this: use a key with a higher role, or ask the administrator.",
+        "Роль вашего ключа не позволяет это сделать: возьмите ключ с более высокой ролью или обратитесь к "
+        "администратору.",
+    ),
+    "not_found": (
+        "Nothing with this id belongs to your key's owner: check the id, or list what you have.",
+        "У владельца вашего ключа нет ничего с таким идентификатором: проверьте его или откройте список.",
+    ),
+    "conflict": (
+        "The object's current state does not allow this: check its status and do what the message suggests.",
+        "Текущее состояние объекта этого не позволяет: проверьте его статус и сделайте то, что предлагает сообщение.",
+    ),
+    "payload_too_large": (
+        "The file is larger than the server accepts: send a smaller file, for example a shorter period.",
+        "Файл больше, чем принимает сервер: отправьте файл поменьше, например за более короткий период.",
+    ),
+    "invalid_upload": (
+        "The file could not be used as a sales export: the details name the file, row and column to fix.",
+        "Файл не удалось использовать как выгрузку продаж: в подробностях указаны файл, строка и столбец, "
+        "которые нужно исправить.",
+    ),
+    "unavailable": (
+        "A service the API needs is unavailable for a moment: wait a little and try again.",
+        "Сервис, нужный для работы, ненадолго недоступен: подождите немного и повторите.",
+    ),
+    "validation_error": (
+        "Some parameters are missing or wrong: the details list each one with what is expected.",
+        "Некоторые параметры не указаны или неверны: в подробностях перечислено, что ожидается в каждом.",
+    ),
+    "method_not_allowed": (
+        "This address does not accept this kind of request: /docs lists the operations it offers.",
+        "Этот адрес не принимает такой запрос: список операций есть на странице /docs.",
+    ),
+    "http_error": (
+        "The request could not be served: the message says why.",
+        "Запрос не удалось выполнить: причина указана в сообщении.",
+    ),
+    "internal_error": (
+        "Something failed on the server and nothing half-done was kept: try again later, and tell the "
+        "administrator if it keeps failing.",
+        "На сервере произошёл сбой, незавершённые изменения не сохранены: повторите позже, а если ошибка "
+        "повторяется, сообщите администратору.",
+    ),
+    "unknown_items": (
+        "Some record ids are not in the dataset: check the barcodes, or leave `items` out to forecast every record.",
+        "Некоторых пластинок нет в наборе данных: проверьте штрихкоды или не указывайте `items`, чтобы получить "
+        "прогноз по всем.",
+    ),
+    "too_little_history": (
+        "The sales export covers too short a time to learn from: upload one with at least three months of sales.",
+        "Выгрузка продаж охватывает слишком короткий срок, чтобы на ней учиться: загрузите продажи хотя бы за "
+        "три месяца.",
+    ),
+}
+
+#: The hint of a code without its own entry (an error class added later), by HTTP status.
+_STATUS_HINTS = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    422: "validation_error",
+    503: "unavailable",
+}
+
+
+def wants_russian(accept_language: str | None) -> bool:
+    """True when ``Accept-Language`` ranks Russian above English (and above any language we do not speak)."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        language = tag.strip().lower().split("-")[0]
+        if language in ("ru", "en") and quality > 0:
+            ranked.append((-quality, position, language))
+    return bool(ranked) and min(ranked)[2] == "ru"
+
+
+def hint_for(code: str, status: int, *, russian: bool = False) -> str:
+    """The plain sentence of an error code (or of its HTTP status when the code has none)."""
+    english, russian_text = HINTS.get(code) or HINTS.get(_STATUS_HINTS.get(status, ""), HINTS["http_error"])
+    return russian_text if russian else english
+
+
+def _body(
+    code: str, message: str, details: Any = None, *, status: int = 400, request: Request | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {"error": code, "message": message}
     if details is not None:
         body["details"] = details
+    russian = request is not None and wants_russian(request.headers.get("accept-language"))
+    body["hint"] = hint_for(code, status, russian=russian)
     return body
+
+
+def _plain(message: str) -> str:
+    """Pydantic's ``Value error, horizon must be ...`` without the prefix a person does not need."""
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if message.startswith(prefix):
+            return message[len(prefix) :]
+    return message
 
 
 def _where(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc)
 
 
-async def _api_error(_: Request, exc: Exception) -> JSONResponse:
+async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return JSONResponse(_body(exc.code, exc.message, exc.details), exc.status_code, headers=exc.headers)
+    body = _body(exc.code, exc.message, exc.details, status=exc.status_code, request=request)
+    return JSONResponse(body, exc.status_code, headers=exc.headers)
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    details = [{"where": _where(tuple(err.get("loc", ()))), "message": err.get("msg", "")} for err in exc.errors()]
+    details = [
+        {"where": _where(tuple(err.get("loc", ()))), "message": _plain(str(err.get("msg", "")))} for err in exc.errors()
+    ]
     summary = "; ".join(f"{d['where']}: {d['message']}" for d in details[:5])
-    return JSONResponse(_body("validation_error", f"invalid request: {summary}", details), 422)
+    body = _body("validation_error", f"invalid request: {summary}", details, status=422, request=request)
+    return JSONResponse(body, 422)
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}.get(
         exc.status_code, "http_error"
     )
-    return JSONResponse(_body(code, str(exc.detail)), exc.status_code, headers=getattr(exc, "headers", None))
+    body = _body(code, str(exc.detail), status=exc.status_code, request=request)
+    return JSONResponse(body, exc.status_code, headers=getattr(exc, "headers", None))
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return JSONResponse(_body("internal_error", "internal error; the request changed nothing it could not undo"), 500)
+    message = "internal error; the request changed nothing it could not undo"
+    return JSONResponse(_body("internal_error", message, status=500, request=request), 500)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -7,6 +7,8 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from plastinka_api.errors import hint_for
+
 #: Bodies other than uploads (JSON): generous for a list of 100 000 item ids, small enough to matter.
 JSON_BODY_LIMIT = 8 * 1024 * 1024
 #: Multipart framing and form fields beside the files.
@@ -60,7 +62,11 @@ class BodyLimitMiddleware:
 
 async def _refuse(send: Send, limit: int) -> None:
     body = json.dumps(
-        {"error": "payload_too_large", "message": f"request body is larger than the limit of {limit} bytes"}
+        {
+            "error": "payload_too_large",
+            "message": f"request body is larger than the limit of {limit} bytes",
+            "hint": hint_for("payload_too_large", 413),
+        }
     ).encode()
     await send(
         {

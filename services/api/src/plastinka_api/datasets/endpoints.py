@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Request, Response, UploadFile
 
+from plastinka_api import examples
 from plastinka_api.auth import Analyst, Viewer
 from plastinka_api.context import get_context
 from plastinka_api.datasets import service
@@ -22,6 +23,15 @@ router = APIRouter(prefix="/datasets", tags=["datasets"], responses=error_respon
     status_code=201,
     response_model=DatasetPublic,
     summary="Upload a sales export (and optionally a stock snapshot)",
+    openapi_extra=examples.request_examples("multipart/form-data", examples.UPLOAD),
+    description=(
+        "Reads the shop's sales export (`file`: xlsx, xls, csv or parquet, with the shop's Russian "
+        "headers) and, optionally, a stock snapshot (`stock_file`), checks every row and stores both. "
+        "Answers 201 with the dataset and its validation report (records, copies sold, period, what "
+        "was repaired or dropped, with counts), or 200 with the existing dataset when the same files "
+        "were uploaded before. A file that cannot be used is refused with 422 naming the file, row, "
+        "column and reason; nothing is stored then. Needs an analyst or admin key."
+    ),
     responses={
         200: {"description": "An identical upload already exists: that dataset"},
         413: {"model": ErrorBody, "description": "A file is larger than the limit"},
@@ -42,14 +52,30 @@ async def upload(
     return dataset_view(row)
 
 
-@router.get("", response_model=Page[DatasetPublic], summary="List datasets, newest first")
+@router.get(
+    "",
+    response_model=Page[DatasetPublic],
+    summary="List datasets, newest first",
+    description=(
+        "A page of the datasets of the key's owner, newest first, each with its validation report. "
+        "Any role may call it."
+    ),
+)
 async def listing(request: Request, principal: Viewer, page: Paginated) -> Page[DatasetPublic]:
     ctx = get_context(request)
     total, rows = await ctx.db.call(service.listing, ctx, principal.owner, page)
     return page.page(total, [dataset_view(r) for r in rows])
 
 
-@router.get("/{dataset_id}", response_model=DatasetPublic, summary="One dataset with its validation report")
+@router.get(
+    "/{dataset_id}",
+    response_model=DatasetPublic,
+    summary="One dataset with its validation report",
+    description=(
+        "The dataset of the key's owner with this id: file names, sizes, checksum and the validation "
+        "report of its upload. Another owner's dataset answers 404. Any role may call it."
+    ),
+)
 async def get(dataset_id: str, request: Request, principal: Viewer) -> DatasetPublic:
     ctx = get_context(request)
     return dataset_view(await ctx.db.call(service.get, ctx, principal.owner, dataset_id))

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
+from plastinka_api import examples
 from plastinka_api.auth import Analyst, Viewer
 from plastinka_api.context import get_context
 from plastinka_api.errors import error_responses
@@ -45,6 +46,30 @@ IdempotencyKey = Annotated[
     ),
 ]
 StatusFilter = Annotated[list[JobStatus] | None, Query(alias="status")]
+
+#: Each route's OpenAPI description, by route-name verb; ``{kind}`` and ``{what}`` are the kind's.
+DESCRIPTIONS = {
+    "create": (
+        "Queues a {kind} job and answers 202 with its id and status URL (also in `Location`): poll "
+        "`GET /api/v1/status/{{job_id}}` for its progress. {what} With an `Idempotency-Key` a repeated submission "
+        "answers 200 with the first job. Needs an analyst or admin key."
+    ),
+    "list": "A page of the owner's {kind} jobs, newest first, optionally only those in the given statuses. Any role "
+    "may call it.",
+    "get": "The owner's {kind} job with this id: its parameters, status, attempts, progress and event history. Another "
+    "owner's job, or a job of the other kind, answers 404. Any role may call it.",
+    "cancel": "Cancels the owner's {kind} job if it has not finished: it is not started again and its late events are "
+    "ignored. A finished job answers 409. Answers the job. Needs an analyst or admin key.",
+}
+#: Each kind's named request examples (``POST /{kind}`` only).
+REQUEST_EXAMPLES = {JobKind.TRAINING: examples.TRAINING, JobKind.PREDICTION: examples.PREDICTION}
+#: What the submission of each kind checks before queueing.
+SUBMIT_CHECKS = {
+    JobKind.TRAINING: "The dataset must be the owner's and hold enough history: fewer than three periods of sales "
+    "at the chosen frequency is refused at once with 422 `too_little_history`, naming the dataset.",
+    JobKind.PREDICTION: "It forecasts with the named model, or the owner's active one, from the named dataset, or the "
+    "model's training data; item ids that name no record are refused at once with 422 `unknown_items`.",
+}
 
 
 def job_routes(router: APIRouter, kind: JobKind) -> None:
@@ -94,6 +119,10 @@ def job_routes(router: APIRouter, kind: JobKind) -> None:
             response_model=model,
             tags=[name],
             summary=summary,
+            description=DESCRIPTIONS[verb].format(kind=name, what=SUBMIT_CHECKS[kind]),
+            openapi_extra=examples.request_examples("application/json", REQUEST_EXAMPLES[kind])
+            if verb == "create"
+            else None,
             **extra,
         )
 

@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from plastinka_api.context import AppContext
 from plastinka_api.datasets import repository as datasets
+from plastinka_api.datasets.history import check_trainable
 from plastinka_api.errors import ApiError, BadRequest, Conflict, QueueFull
 from plastinka_api.keys.service import Principal
 from plastinka_api.models import repository as models
@@ -53,7 +54,8 @@ def submit_training(
     ctx: AppContext, principal: Principal, body: TrainingJobCreate, idempotency_key: str | None
 ) -> tuple[TrainingJob, bool]:
     with ctx.db.session() as session:
-        datasets.get_or_404(session, principal.owner, body.dataset_id)
+        dataset = datasets.get_or_404(session, principal.owner, body.dataset_id)
+    check_trainable(dataset, body.frequency)
     try:
         return ctx.repo.create_training_job(
             owner=principal.owner,

@@ -17,7 +17,15 @@ from plastinka_schemas import ModelPublic, Page
 router = APIRouter(prefix="/models", tags=["models"], responses=error_responses(401, 403, 404, 409, 422))
 
 
-@router.get("", response_model=Page[ModelPublic], summary="List models, newest first")
+@router.get(
+    "",
+    response_model=Page[ModelPublic],
+    summary="List models, newest first",
+    description=(
+        "A page of the owner's trained models, newest first, each with its frequency, horizon, "
+        "training window, metrics and whether it is the active one. Any role may call it."
+    ),
+)
 async def listing(
     request: Request,
     principal: Viewer,
@@ -29,19 +37,44 @@ async def listing(
     return page.page(total, [model_view(r) for r in rows])
 
 
-@router.get("/{model_id}", response_model=ModelPublic, summary="One model: metrics, window, dataset, sha256")
+@router.get(
+    "/{model_id}",
+    response_model=ModelPublic,
+    summary="One model: metrics, window, dataset, sha256",
+    description=(
+        "The owner's model with this id: the dataset and job it was trained by, its training window, "
+        "metrics and the sha256 of its stored artifact. Any role may call it."
+    ),
+)
 async def get(model_id: str, request: Request, principal: Viewer) -> ModelPublic:
     ctx = get_context(request)
     return model_view(await ctx.db.call(service.get, ctx, principal.owner, model_id))
 
 
-@router.post("/{model_id}/activate", response_model=ModelPublic, summary="Make this the owner's active model")
+@router.post(
+    "/{model_id}/activate",
+    response_model=ModelPublic,
+    summary="Make this the owner's active model",
+    description=(
+        "Makes this model the one predictions use when they name none; the previously active model "
+        "stays stored. Answers the model. Needs an analyst or admin key."
+    ),
+)
 async def activate(model_id: str, request: Request, principal: Analyst) -> ModelPublic:
     ctx = get_context(request)
     return model_view(await ctx.db.call(service.activate_owned, ctx, principal.owner, model_id))
 
 
-@router.delete("/{model_id}", status_code=204, summary="Delete a model no prediction job refers to")
+@router.delete(
+    "/{model_id}",
+    status_code=204,
+    summary="Delete a model no prediction job refers to",
+    description=(
+        "Deletes the model's record and its stored artifact. A model a prediction job refers to "
+        "answers 409, so no forecast loses its model. Answers 204 with no body. Needs an analyst or "
+        "admin key."
+    ),
+)
 async def delete(model_id: str, request: Request, principal: Analyst) -> Response:
     ctx = get_context(request)
     await ctx.db.call(service.delete, ctx, principal.owner, model_id)

@@ -15,7 +15,16 @@ from plastinka_storage.errors import InvalidSignature, ObjectNotFound
 router = APIRouter(tags=["files"], responses=error_responses(403, 404, 422))
 
 
-@router.get("/files/{key:path}", summary="Download through a signed URL", response_class=StreamingResponse)
+@router.get(
+    "/files/{key:path}",
+    summary="Download through a signed URL",
+    description=(
+        "Streams a stored file (a forecast, a model) named by a signed URL from `GET "
+        "/api/v1/results/{job_id}/download`. No API key: the `expires` and `signature` parameters are "
+        "the permission, and a URL that expired or was altered is refused with 403."
+    ),
+    response_class=StreamingResponse,
+)
 async def download(
     key: str,
     request: Request,

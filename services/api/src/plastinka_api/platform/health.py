@@ -18,7 +18,14 @@ from plastinka_schemas import Role
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", summary="Liveness: the process answers")
+@router.get(
+    "/health",
+    summary="Liveness: the process answers",
+    description=(
+        'Answers `{"status": "ok"}` as long as the process serves requests; it checks nothing else. '
+        "Anyone may call it, without a key: use it as a liveness probe."
+    ),
+)
 async def health() -> dict[str, str]:
     return {"status": "ok"}
 
@@ -26,6 +33,11 @@ async def health() -> dict[str, str]:
 @router.get(
     "/ready",
     summary="Readiness: the database and the object store answer",
+    description=(
+        "Pings the database and the object store (5 s each) and answers 200 with each check's result "
+        "when both answer, 503 with the same body when one does not. Anyone may call it, without a "
+        "key: use it as a readiness probe."
+    ),
     response_model=None,
     responses={503: {"description": "Not ready: the body's checks say which dependency failed"}},
 )
@@ -50,6 +62,9 @@ async def ready(request: Request) -> dict[str, Any] | JSONResponse:
 @router.get(
     "/metrics",
     summary="Prometheus metrics (admin key)",
+    description=(
+        "Request, job, invocation and database-pool metrics in the Prometheus text format. Needs an admin key."
+    ),
     response_class=Response,
     dependencies=[Depends(require(Role.ADMIN))],
 )

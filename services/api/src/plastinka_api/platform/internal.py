@@ -27,7 +27,16 @@ router = APIRouter(prefix="/internal", tags=["internal"], responses=error_respon
 _bearer = HTTPBearer(auto_error=False, description="The job's signed callback token")
 
 
-@router.post("/jobs/{job_id}/events", summary="Function callback: one status event of one attempt")
+@router.post(
+    "/jobs/{job_id}/events",
+    summary="Function callback: one status event of one attempt",
+    description=(
+        "Called by the training and prediction functions, not by people: one status event (started, "
+        "progress, succeeded with its artifact manifest, failed) of one attempt of a job. "
+        "Authenticated by the job's signed callback token, not an API key; an event of a superseded "
+        "attempt is answered and ignored."
+    ),
+)
 async def post_event(
     job_id: str,
     request: Request,
@@ -75,7 +84,15 @@ async def post_event(
 engine_router = APIRouter(prefix="/internal", tags=["internal"])
 
 
-@engine_router.post("/engine/tick", summary="Run the job engine's passes for a while (timer-driven hosts only)")
+@engine_router.post(
+    "/engine/tick",
+    summary="Run the job engine's passes for a while (timer-driven hosts only)",
+    description=(
+        "Runs the sweeper, dispatcher and webhook passes for a bounded time and answers how many of "
+        "each ran. Mounted only on the timer-driven engine host (`engine_tick_enabled`) and called by "
+        "its timer."
+    ),
+)
 async def engine_tick(request: Request) -> dict[str, Any]:
     ctx = get_context(request)
     engine = request.app.state.engine

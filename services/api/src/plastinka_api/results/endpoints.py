@@ -27,6 +27,12 @@ router = APIRouter(prefix="/results", tags=["results"], responses=error_response
     "/{job_id}",
     response_model=TrainingResult | ForecastPage,
     summary="Results: training -> model, metrics, backtest; prediction -> paged forecast rows (or a file)",
+    description=(
+        "The result of a succeeded job of the key's owner. A training job answers its model id, "
+        "metrics and backtest table; a prediction job answers a page of forecast rows (one per record "
+        "and period: mean and quantiles), or the whole forecast as a csv, xlsx or parquet file with "
+        "`format`. A job that has not succeeded answers 409. Any role may call it."
+    ),
     responses={200: {"content": {m: {} for m in exports.MEDIA_TYPES.values()}}},
 )
 async def get_results(
@@ -81,6 +87,11 @@ def _file(frame: pl.DataFrame, fmt: str, stem: str, lang: exports.Lang = "en", s
     "/{job_id}/download",
     response_model=DownloadLink,
     summary="A short-lived signed URL of the result file (forecast parquet, or the model)",
+    description=(
+        "A signed URL, valid for a few minutes and usable without a key, of a succeeded job's result "
+        "file: the forecast (parquet) of a prediction, or the model archive of a training. Answers "
+        "the URL with its expiry, size and sha256. Any role may call it."
+    ),
 )
 async def download(job_id: str, request: Request, principal: Viewer) -> DownloadLink:
     ctx = get_context(request)
@@ -94,6 +105,11 @@ async def download(job_id: str, request: Request, principal: Viewer) -> Download
     "/{job_id}/plot",
     response_class=Response,
     summary="PNG fan chart of an item (or of the total)",
+    description=(
+        "Draws a prediction's fan chart as a PNG: the record's sales history, the forecast mean and "
+        "its quantile bands, for one record (`item_id`) or for the shop's total when it is omitted. "
+        "Only prediction jobs have charts; a training job answers 400. Any role may call it."
+    ),
     responses={200: {"content": {"image/png": {}}}},
 )
 async def plot(
@@ -117,7 +133,15 @@ async def plot(
     return Response(png, media_type="image/png")
 
 
-@router.get("/{job_id}/accuracy", summary="Score a stored forecast against a newer dataset's actuals")
+@router.get(
+    "/{job_id}/accuracy",
+    summary="Score a stored forecast against a newer dataset's actuals",
+    description=(
+        "Scores a succeeded prediction against the sales a newer dataset of the owner (`dataset_id`) "
+        "recorded for the forecast periods, with the forecasting package's metrics, and answers them. "
+        "A training job answers 400. Any role may call it."
+    ),
+)
 async def accuracy(
     job_id: str,
     request: Request,
@@ -212,6 +236,11 @@ async def _prediction(ctx: AppContext, principal: Principal, job_id: str, what: 
     "/{job_id}/series",
     response_model=series.ChartSeries,
     summary="Chart data of a prediction: a record's (or the shop's) history, median and likely range",
+    description=(
+        "The numbers behind a fan chart: the sales history and, per forecast period, the mean, the median and the "
+        "likely range, with a title `Исполнитель — Альбом` (or the shop's total when `item_id` is omitted). "
+        "Any key of the job's owner may read it; a training job answers 400."
+    ),
 )
 async def chart_series(
     job_id: str,

@@ -8,10 +8,10 @@ from pydantic import BaseModel, Field
 
 
 class DownloadLink(BaseModel):
-    url: str
-    expires_at: str
-    sha256: str
-    size: int
+    url: str = Field(description="The signed URL: a plain GET downloads the file, without a key, until it expires.")
+    expires_at: str = Field(description="When the URL stops working (ISO 8601, UTC).")
+    sha256: str = Field(description="SHA-256 of the file, to check the download.")
+    size: int = Field(description="The file's size in bytes.")
 
 
 class RecordRow(BaseModel):
@@ -36,10 +36,10 @@ class RecordRow(BaseModel):
 class RecordsPage(BaseModel):
     """A page of the per-record table (search, sort and paging done on the server)."""
 
-    job_id: str
+    job_id: str = Field(description="The prediction job.")
     total: int = Field(description="Records matching `q` (all pages).")
-    offset: int
-    limit: int
+    offset: int = Field(description="Rows skipped before this page.")
+    limit: int = Field(description="Most rows on this page.")
     service_level: float = Field(description="Probability the suggested stock covers the demand.")
     cover_months: int = Field(description="Periods the suggestion covers.")
     total_method: str = Field(
@@ -49,16 +49,16 @@ class RecordsPage(BaseModel):
     periods: list[date] = Field(description="The forecast periods (first day of each month or week).")
     low_level: float | None = Field(description="Quantile level of `low` (0.1 when the model has it).")
     high_level: float | None = Field(description="Quantile level of `high` (0.9 when the model has it).")
-    rows: list[RecordRow]
+    rows: list[RecordRow] = Field(description="The page's rows in the asked order.")
 
 
 class OrderRow(BaseModel):
     """One line of the order list."""
 
-    item_id: str
-    barcode: str
-    artist: str | None = None
-    album: str | None = None
+    item_id: str = Field(description="The record's id in the forecast.")
+    barcode: str = Field(description="The barcode as text (leading zeros kept); the id when none is known.")
+    artist: str | None = Field(default=None, description="Исполнитель, when the dataset names one.")
+    album: str | None = Field(default=None, description="Альбом, when the dataset names one.")
     stock: int | None = Field(default=None, description="Copies in stock; null when unknown (counted as 0).")
     total_mean: float = Field(description="Expected demand over `cover_months`.")
     total_quantile: float = Field(description="Demand covered with probability `service_level`.")
@@ -68,11 +68,11 @@ class OrderRow(BaseModel):
 class OrderList(BaseModel):
     """The order list of a prediction (one row per record, largest orders first)."""
 
-    job_id: str
-    total: int
-    offset: int
-    limit: int
-    service_level: float
-    cover_months: int
-    total_method: str
-    rows: list[OrderRow]
+    job_id: str = Field(description="The prediction job.")
+    total: int = Field(description="Records in the order list (all pages).")
+    offset: int = Field(description="Rows skipped before this page.")
+    limit: int = Field(description="Most rows on this page.")
+    service_level: float = Field(description="Probability the suggested stock covers the demand.")
+    cover_months: int = Field(description="Periods the suggestion covers.")
+    total_method: str = Field(description="`calibrated` on held-out totals, or `poisson`.")
+    rows: list[OrderRow] = Field(description="The page's rows, largest orders first.")

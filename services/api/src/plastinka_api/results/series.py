@@ -40,8 +40,8 @@ class ChartSeries(BaseModel):
     title: str = Field(description="'Исполнитель — Альбом' for a record, 'Все записи' for the shop's total")
     item_id: str | None = Field(description="The record's id, null for the total")
     frequency: str = Field(description="'M' (months) or 'W' (weeks)")
-    history: list[HistoryPoint]
-    forecast: list[ForecastPoint]
+    history: list[HistoryPoint] = Field(description="Sales per period before the forecast, oldest first")
+    forecast: list[ForecastPoint] = Field(description="Per forecast period: mean, median and the likely range")
 
 
 #: The shop's total chart is titled this (the page translates it with the rest of its words).

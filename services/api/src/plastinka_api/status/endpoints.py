@@ -16,7 +16,16 @@ from plastinka_schemas import JobStatus, JobStatusPublic, Page
 router = APIRouter(prefix="/status", tags=["status"], responses=error_responses(401, 403, 404, 409, 422))
 
 
-@router.get("/{job_id}", response_model=JobStatusPublic, summary="A job's status and event history")
+@router.get(
+    "/{job_id}",
+    response_model=JobStatusPublic,
+    summary="A job's status and event history",
+    description=(
+        "The status, progress and event history of a training or prediction job of the key's owner. "
+        "With `wait` it long-polls: it answers as soon as the job changes or the wait ends. Any role "
+        "may call it."
+    ),
+)
 async def get_status(
     job_id: str,
     request: Request,
@@ -29,7 +38,15 @@ async def get_status(
     return Response(view.model_dump_json(), media_type="application/json")
 
 
-@router.get("", response_model=Page[JobStatusPublic], summary="List jobs of both kinds by status")
+@router.get(
+    "",
+    response_model=Page[JobStatusPublic],
+    summary="List jobs of both kinds by status",
+    description=(
+        "A page of the owner's training and prediction jobs together, newest first, optionally only "
+        "those in the given statuses. Any role may call it."
+    ),
+)
 async def list_status(
     request: Request,
     principal: Viewer,
@@ -40,6 +57,14 @@ async def list_status(
     return await ctx.db.call(service.listing, ctx, principal, status, page)
 
 
-@router.post("/{job_id}/requeue", response_model=JobStatusPublic, summary="Admin: requeue a dead-lettered job")
+@router.post(
+    "/{job_id}/requeue",
+    response_model=JobStatusPublic,
+    summary="Admin: requeue a dead-lettered job",
+    description=(
+        "Puts a `dead_letter` or `failed` job back in the queue with a fresh budget of attempts; a "
+        "job in any other status answers 409. Answers the job's status. Needs an admin key."
+    ),
+)
 async def requeue(job_id: str, request: Request, principal: Admin) -> JobStatusPublic:
     return await service.requeue(get_context(request), principal, job_id)
