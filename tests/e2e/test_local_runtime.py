@@ -88,5 +88,5 @@ def test_upload_train_predict_results_accuracy(tmp_path: Path, shop: tuple[Path,
         assert snapshot is not None and set(snapshot.get_column("item_id")) <= stocked
 
         metrics = client.get("/metrics").text
-        assert 'plastinka_jobs_finished_total{kind="training",status="succeeded"} 1.0' in metrics
+        assert 'plastinka_store_finished_total{kind="training",status="succeeded"} 1.0' in metrics
         assert "plastinka_model_quality" in metrics

@@ -23,7 +23,7 @@ JOBS = 50
 def _dispatched(metrics: str) -> float:
     return sum(
         float(m)
-        for m in re.findall(r'^plastinka_jobs_dispatched_total\{kind="\w+"\} ([0-9.]+)$', metrics, re.MULTILINE)
+        for m in re.findall(r'^plastinka_store_dispatched_total\{kind="\w+"\} ([0-9.]+)$', metrics, re.MULTILINE)
     )
 
 

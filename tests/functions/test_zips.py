@@ -127,7 +127,7 @@ def test_layout_index_at_root_our_sources_vendored_wheels_and_exact_pins(built_z
     assert "def handler(event, context)" in index
     module = name.replace("-", "_").replace("_function", "")
     assert f"plastinka_{module}_function/core.py" in names
-    for package in ("plastinka_function_runtime", "plastinka_forecasting", "plastinka_storage", "plastinka_jobs"):
+    for package in ("plastinka_function_runtime", "plastinka_forecasting", "plastinka_storage", "plastinka_store"):
         assert f"{package}/__init__.py" in names
     assert not [n for n in names if "__pycache__" in n or n.endswith((".pyc", ".pyi", "/RECORD")) or "/tests/" in n]
     assert "requirements.txt" not in names  # nothing left for the platform's builder to install

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from plastinka_jobs import CloudFunctionLog
+from plastinka_store import CloudFunctionLog
 from plastinka_testing.faults import FAST_ENGINE, ledger
 from plastinka_testing.servers import API, api_server, upload, wait_for
 

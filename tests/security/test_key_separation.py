@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from plastinka_api.secrets_file import SIGNED_URLS, derive
-from plastinka_jobs.tokens import sign_job_token
 from plastinka_storage.signing import sign
+from plastinka_store.tokens import sign_job_token
 from plastinka_testing.security import SecureServer, event
 from plastinka_testing.servers import API, SECRET
 

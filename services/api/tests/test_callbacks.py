@@ -125,7 +125,7 @@ async def test_failures_fail_or_retry_and_dead_letter_then_requeue(api: Api, dat
 def _make_due(api: Api, job_id: str) -> None:
     import sqlalchemy as sa
 
-    from plastinka_jobs.tables import TrainingJob
+    from plastinka_store.tables import TrainingJob
 
     table = TrainingJob.__table__  # type: ignore[attr-defined]
     with api.ctx.db.engine.begin() as conn:

@@ -23,9 +23,9 @@ from plastinka_api.context import AppContext
 from plastinka_api.keys.service import create_key
 from plastinka_api.settings import Settings
 from plastinka_forecasting.synthetic import generate_shop, write_shop
-from plastinka_jobs.tokens import sign_job_token
 from plastinka_schemas import ArtifactRef, Role
 from plastinka_storage.keys import job_artifact_key
+from plastinka_store.tokens import sign_job_token
 
 ADMIN_KEY = "pk_test_admin_5lSBIyc6CpO7wHoykrzI96MDddbTxjdrOyP0ydK5p5w"  # strong enough to bootstrap
 

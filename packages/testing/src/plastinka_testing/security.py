@@ -89,7 +89,7 @@ class SecureServer(ApiServer):
 
     def claim(self) -> list[str]:
         """Be the dispatcher: every due job becomes dispatched (attempt + 1)."""
-        from plastinka_jobs.repository import JobRepository  # noqa: PLC0415
+        from plastinka_store.repository import JobRepository  # noqa: PLC0415
 
         return [job.id for job in JobRepository(self.engine).claim_due(50)]
 
@@ -212,7 +212,7 @@ def memory_peak(pid: int, every_s: float = 0.005) -> Iterator[MemoryPeak]:
 
 def job_token(job_id: str, attempt: int, *, expires_in: float = 3600, secret: str = SECRET) -> str:
     from plastinka_api.secrets_file import CALLBACK_TOKENS, derive  # noqa: PLC0415
-    from plastinka_jobs.tokens import sign_job_token  # noqa: PLC0415
+    from plastinka_store.tokens import sign_job_token  # noqa: PLC0415
 
     key = derive(secret.encode(), CALLBACK_TOKENS)  # what the server derives from its master secret
     return sign_job_token(key, job_id, attempt, datetime.now(UTC) + timedelta(seconds=expires_in))

@@ -35,9 +35,9 @@ from plastinka_api.throttle import FailureThrottle
 from plastinka_api.web import endpoints as web
 from plastinka_api.web.service import STATIC_URL
 from plastinka_api.webhooks import WebhookSender
-from plastinka_jobs.db import create_engine, migrate
-from plastinka_jobs.policy import RetryPolicy
-from plastinka_jobs.repository import JobRepository
+from plastinka_store.db import create_engine, migrate
+from plastinka_store.policy import RetryPolicy
+from plastinka_store.repository import JobRepository
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from plastinka_api.datasets.service import has_any, register, spooled_path
 from plastinka_api.errors import ApiError
 from plastinka_api.keys.service import count_live_keys, create_key, ensure_key
 from plastinka_forecasting.synthetic import write_sample
-from plastinka_jobs.tables import Dataset
 from plastinka_schemas import Role
+from plastinka_store.tables import Dataset
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from plastinka_api.secrets_file import ServerKeys
 from plastinka_api.settings import Settings
 from plastinka_api.throttle import FailureThrottle
 from plastinka_api.webhooks import WebhookSender
-from plastinka_jobs.repository import JobRepository
+from plastinka_store.repository import JobRepository
 
 if TYPE_CHECKING:
     from plastinka_api.invokers.base import FunctionInvoker

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from plastinka_jobs.db import IMMEDIATE
+from plastinka_store.db import IMMEDIATE
 
 P = ParamSpec("P")
 T = TypeVar("T")

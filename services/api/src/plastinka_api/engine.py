@@ -32,11 +32,11 @@ from plastinka_api.jobs.events import apply_event
 from plastinka_api.jobs.notify import deliver_due_webhooks, job_ended
 from plastinka_api.jobs.requests import InvalidJob, build_request, function_for
 from plastinka_api.jobs.views import kind_of
-from plastinka_jobs.repository import ALL_OWNERS
-from plastinka_jobs.tables import JobRow
 from plastinka_schemas import JobKind, JobStatus, parse_job_event
 from plastinka_storage.errors import StorageError
 from plastinka_storage.keys import job_status_key
+from plastinka_store.repository import ALL_OWNERS
+from plastinka_store.tables import JobRow
 
 log = logging.getLogger(__name__)
 

@@ -32,7 +32,7 @@ class Metrics:
         self.db_query = Histogram(
             "plastinka_db_query_seconds", "Database statement time", buckets=_LATENCY_BUCKETS, registry=r
         )
-        self.jobs_finished = Counter("plastinka_jobs_finished", "Jobs ended", ["kind", "status"], registry=r)
+        self.jobs_finished = Counter("plastinka_store_finished", "Jobs ended", ["kind", "status"], registry=r)
         self.job_duration = Histogram(
             "plastinka_job_seconds",
             "Job time from submission to end",
@@ -41,7 +41,7 @@ class Metrics:
             registry=r,
         )
         self.jobs_dispatched = Counter(
-            "plastinka_jobs_dispatched", "Attempts handed to the invoker", ["kind"], registry=r
+            "plastinka_store_dispatched", "Attempts handed to the invoker", ["kind"], registry=r
         )
         self.dispatch_errors = Counter(
             "plastinka_dispatch_errors", "Invocations that failed", ["kind", "reason"], registry=r

@@ -15,11 +15,11 @@ from plastinka_api.invokers.local import LocalFunction, LocalFunctionInvoker
 from plastinka_api.invokers.recording import AttemptRecord
 from plastinka_api.metrics import Metrics
 from plastinka_api.settings import Settings
-from plastinka_jobs.repository import JobRepository
-from plastinka_jobs.tables import CloudFunctionLog
 from plastinka_storage.base import ObjectStore
 from plastinka_storage.factory import open_store
 from plastinka_storage.local import LocalObjectStore
+from plastinka_store.repository import JobRepository
+from plastinka_store.tables import CloudFunctionLog
 
 #: Where signed URLs of the local store are served by this app.
 FILES_PATH = "/files"

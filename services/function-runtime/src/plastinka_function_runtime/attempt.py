@@ -25,7 +25,6 @@ from plastinka_function_runtime.events import RequestError, decode_event, parse_
 from plastinka_function_runtime.stats import Meter, next_invocation_is_cold
 
 if TYPE_CHECKING:
-    from plastinka_jobs import JobReporter
     from plastinka_schemas import (
         AnyJobEvent,
         Artifact,
@@ -36,6 +35,7 @@ if TYPE_CHECKING:
         TrainRequest,
     )
     from plastinka_storage import ObjectStore
+    from plastinka_store import JobReporter
 
 _T = TypeVar("_T")
 _log = logging.getLogger("plastinka.function")
@@ -91,7 +91,7 @@ class Attempt:
 
     def progress(self, fraction: float, message: str | None = None) -> None:
         """Report progress, at most every ``PROGRESS_MIN_STEP`` or ``PROGRESS_MIN_INTERVAL_S``; never fails the job."""
-        from plastinka_jobs import ReportError  # noqa: PLC0415
+        from plastinka_store import ReportError  # noqa: PLC0415
 
         fraction = min(1.0, max(0.0, fraction))
         last_fraction, last_at = self._last_progress
@@ -140,9 +140,9 @@ def is_transient(exc: BaseException) -> bool:
     """Faults that may pass by themselves: storage or network trouble, an unreachable callback."""
     import httpx  # noqa: PLC0415
 
-    from plastinka_jobs import CallbackUnavailable  # noqa: PLC0415
     from plastinka_storage import TransientStorageError  # noqa: PLC0415
     from plastinka_storage import is_transient as storage_transient  # noqa: PLC0415
+    from plastinka_store import CallbackUnavailable  # noqa: PLC0415
 
     transient = (TransientStorageError, CallbackUnavailable, ConnectionError, TimeoutError, httpx.TransportError)
     return isinstance(exc, transient) or storage_transient(exc)
@@ -157,8 +157,8 @@ def run_attempt(
     env: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The whole handler around ``work``; returns a small JSON-able summary (the async body's response)."""
-    from plastinka_jobs import CallbackRejected, JobReporter  # noqa: PLC0415
     from plastinka_storage import open_store  # noqa: PLC0415
+    from plastinka_store import CallbackRejected, JobReporter  # noqa: PLC0415
 
     meter = Meter(cold_start=next_invocation_is_cold())
     try:
@@ -193,8 +193,8 @@ def run_attempt(
 
 
 def _work(attempt: Attempt, work: Work, reporter: JobReporter, meter: Meter) -> dict[str, Any]:
-    from plastinka_jobs import CallbackRejected  # noqa: PLC0415
     from plastinka_schemas import ArtifactManifest, FailedEvent, RunSummary, SucceededEvent  # noqa: PLC0415
+    from plastinka_store import CallbackRejected  # noqa: PLC0415
 
     request = attempt.request
     common = {"job_id": request.job_id, "attempt": request.attempt, "invocation_id": reporter.invocation_id}
@@ -257,7 +257,7 @@ def _previous_outcome(
 
 
 def _resend(reporter: JobReporter, previous: AnyJobEvent) -> dict[str, Any]:
-    from plastinka_jobs import CallbackRejected  # noqa: PLC0415
+    from plastinka_store import CallbackRejected  # noqa: PLC0415
 
     try:
         reporter.send(previous)
@@ -267,7 +267,7 @@ def _resend(reporter: JobReporter, previous: AnyJobEvent) -> dict[str, Any]:
 
 
 def _best_effort_failed(reporter: JobReporter, exc: BaseException, stats: RunStats, *, retryable: bool) -> None:
-    from plastinka_jobs import ReportError  # noqa: PLC0415
+    from plastinka_store import ReportError  # noqa: PLC0415
 
     try:
         reporter.failed(
@@ -283,7 +283,7 @@ def _best_effort_failed(reporter: JobReporter, exc: BaseException, stats: RunSta
 
 def _report_unparsable(event: object, context: FunctionContext, exc: RequestError, meter: Meter) -> None:
     """A request we cannot accept still names its job, usually: tell the API, so the job fails at once."""
-    from plastinka_jobs import JobReporter, ReportError  # noqa: PLC0415
+    from plastinka_store import JobReporter, ReportError  # noqa: PLC0415
 
     _log.error("rejected request: %s", exc)
     try:

@@ -46,7 +46,7 @@ def _install_faulty_send() -> None:
     global _original_send  # noqa: PLW0603 - one patch per process
     if _original_send is not None:
         return
-    from plastinka_jobs import JobReporter  # noqa: PLC0415
+    from plastinka_store import JobReporter  # noqa: PLC0415
 
     _original_send = JobReporter.send
     JobReporter.send = _faulty_send  # type: ignore[method-assign]

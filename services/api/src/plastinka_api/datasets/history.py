@@ -12,8 +12,8 @@ from datetime import date, timedelta
 
 from plastinka_api.errors import ApiError
 from plastinka_forecasting.panel import MIN_TRAINING_PERIODS
-from plastinka_jobs.tables import Dataset
 from plastinka_schemas import DatasetReport, Frequency
+from plastinka_store.tables import Dataset
 
 _UNITS = {Frequency.MONTH: ("month", "months"), Frequency.WEEK: ("week", "weeks")}
 

@@ -18,9 +18,9 @@ from typing import Any
 from plastinka_api.context import AppContext
 from plastinka_api.errors import ApiError
 from plastinka_forecasting.ingest import index_document, resolve_ids
-from plastinka_jobs.tables import Dataset
 from plastinka_schemas import ArtifactRef, PredictionJobCreate
 from plastinka_storage.keys import dataset_key
+from plastinka_store.tables import Dataset
 
 #: Key of the index reference inside a dataset's ``report`` JSON (``DatasetReport`` ignores it).
 INDEX_FIELD = "item_index"

@@ -6,7 +6,7 @@ from sqlmodel import Session, col, func, select
 
 from plastinka_api.ownership import owned_or_404
 from plastinka_api.pagination import Pagination
-from plastinka_jobs.tables import Dataset
+from plastinka_store.tables import Dataset
 
 
 def get(session: Session, owner: str, dataset_id: str) -> Dataset | None:

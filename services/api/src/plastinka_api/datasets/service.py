@@ -21,11 +21,11 @@ from plastinka_api.datasets.items import INDEX_FIELD, index_bytes, index_key, st
 from plastinka_api.errors import BadRequest, PayloadTooLarge, UnprocessableUpload
 from plastinka_api.pagination import Pagination
 from plastinka_forecasting.ingest import DataError, IngestLimits, MemoryLimitError, NamedFile, check_upload
-from plastinka_jobs.ids import new_id
-from plastinka_jobs.tables import Dataset
 from plastinka_schemas import DatasetPublic, DatasetReport
 from plastinka_storage.checksums import file_sha256
 from plastinka_storage.keys import dataset_key
+from plastinka_store.ids import new_id
+from plastinka_store.tables import Dataset
 
 _CHUNK = 1024 * 1024
 #: Issues listed in the stored report (``issues_total``, ``issue_counts`` and ``truncated`` stay exact).

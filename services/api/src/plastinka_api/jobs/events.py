@@ -20,9 +20,6 @@ from plastinka_api.context import AppContext
 from plastinka_api.jobs import repository as jobs
 from plastinka_api.jobs.notify import job_ended
 from plastinka_api.models import service as models
-from plastinka_jobs.ids import job_kind_of
-from plastinka_jobs.repository import ALL_OWNERS
-from plastinka_jobs.tables import PredictionJob, TrainingJob
 from plastinka_schemas import (
     AnyJobEvent,
     Artifact,
@@ -38,6 +35,9 @@ from plastinka_schemas import (
 )
 from plastinka_storage.errors import ChecksumMismatch, ObjectNotFound, StorageError
 from plastinka_storage.keys import job_attempt_prefix
+from plastinka_store.ids import job_kind_of
+from plastinka_store.repository import ALL_OWNERS
+from plastinka_store.tables import PredictionJob, TrainingJob
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 from plastinka_api.context import AppContext
 from plastinka_api.jobs.views import job_view, kind_of
 from plastinka_api.keys.service import webhook_signing_key
-from plastinka_jobs.repository import ALL_OWNERS
-from plastinka_jobs.tables import WebhookOutbox
+from plastinka_store.repository import ALL_OWNERS
+from plastinka_store.tables import WebhookOutbox
 
 log = logging.getLogger(__name__)
 

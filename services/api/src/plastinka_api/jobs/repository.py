@@ -1,5 +1,5 @@
 """SQL on the job tables that the API writes itself; everything else about jobs (create, claim, transitions,
-reads, listings, events, leases, outbox) is ``plastinka_jobs.repository.JobRepository`` (``ctx.repo``), which
+reads, listings, events, leases, outbox) is ``plastinka_store.repository.JobRepository`` (``ctx.repo``), which
 takes the owner on every read. Every query here names the owner too."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 from sqlmodel import Session, func, select
 
-from plastinka_jobs.tables import PredictionJob, TrainingJob
+from plastinka_store.tables import PredictionJob, TrainingJob
 
 _training = TrainingJob.__table__  # type: ignore[attr-defined]
 

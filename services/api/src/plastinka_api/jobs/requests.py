@@ -9,10 +9,10 @@ from sqlmodel import Session
 from plastinka_api.context import AppContext
 from plastinka_api.datasets import repository as datasets
 from plastinka_api.models import repository as models
-from plastinka_jobs.tables import Dataset, PredictionJob, TrainingJob
-from plastinka_jobs.tokens import sign_job_token
 from plastinka_schemas import Artifact, ArtifactManifest, ArtifactRef, JobKind, PredictRequest, TrainRequest
 from plastinka_storage.keys import job_attempt_prefix
+from plastinka_store.tables import Dataset, PredictionJob, TrainingJob
+from plastinka_store.tokens import sign_job_token
 
 FUNCTIONS = {JobKind.TRAINING: "train", JobKind.PREDICTION: "predict"}
 

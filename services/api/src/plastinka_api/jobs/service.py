@@ -13,8 +13,8 @@ from plastinka_api.jobs.views import JobPublic, job_view, kind_of
 from plastinka_api.keys.service import Principal
 from plastinka_api.pagination import Pagination
 from plastinka_api.webhooks import check_callback_url
-from plastinka_jobs.tables import JobRow
 from plastinka_schemas import JobKind, JobStatus, PredictionJobCreate, TrainingJobCreate
+from plastinka_store.tables import JobRow
 
 
 async def submit(

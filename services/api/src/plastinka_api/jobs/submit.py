@@ -17,9 +17,9 @@ from plastinka_api.datasets.history import check_trainable
 from plastinka_api.errors import ApiError, BadRequest, Conflict, QueueFull
 from plastinka_api.keys.service import Principal
 from plastinka_api.models import repository as models
-from plastinka_jobs.repository import IdempotencyConflict, QuotaExceeded
-from plastinka_jobs.tables import Dataset, Model, PredictionJob, TrainingJob
 from plastinka_schemas import PredictionJobCreate, TrainingJobCreate
+from plastinka_store.repository import IdempotencyConflict, QuotaExceeded
+from plastinka_store.tables import Dataset, Model, PredictionJob, TrainingJob
 
 
 class CoverBeyondHorizon(ApiError):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from plastinka_jobs.tables import JobEventRow, JobRow, TrainingJob
 from plastinka_schemas import (
     JobEventPublic,
     JobKind,
@@ -12,6 +11,7 @@ from plastinka_schemas import (
     PredictionJobPublic,
     TrainingJobPublic,
 )
+from plastinka_store.tables import JobEventRow, JobRow, TrainingJob
 
 JobPublic = TrainingJobPublic | PredictionJobPublic
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from sqlmodel import Session, col, func, select
 
 from plastinka_api.pagination import Pagination
-from plastinka_jobs.columns import utcnow
-from plastinka_jobs.tables import ApiKey, WebhookSecret
+from plastinka_store.columns import utcnow
+from plastinka_store.tables import ApiKey, WebhookSecret
 
 
 def add(session: Session, row: ApiKey) -> ApiKey:

@@ -21,10 +21,10 @@ from sqlmodel import Session
 from plastinka_api.errors import BadRequest, NotFound
 from plastinka_api.keys import repository
 from plastinka_api.pagination import Pagination
-from plastinka_jobs.columns import utcnow
-from plastinka_jobs.ids import new_id
-from plastinka_jobs.tables import ApiKey, WebhookSecret
 from plastinka_schemas import Role
+from plastinka_store.columns import utcnow
+from plastinka_store.ids import new_id
+from plastinka_store.tables import ApiKey, WebhookSecret
 
 if TYPE_CHECKING:
     from plastinka_api.context import AppContext

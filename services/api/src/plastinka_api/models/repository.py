@@ -10,7 +10,7 @@ from sqlmodel import Session, col, func, select
 
 from plastinka_api.ownership import owned_or_404
 from plastinka_api.pagination import Pagination
-from plastinka_jobs.tables import Model
+from plastinka_store.tables import Model
 
 _models = Model.__table__  # type: ignore[attr-defined]
 

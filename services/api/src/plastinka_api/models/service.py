@@ -13,9 +13,9 @@ from plastinka_api.errors import Conflict
 from plastinka_api.jobs import repository as jobs
 from plastinka_api.models import repository
 from plastinka_api.pagination import Pagination
-from plastinka_jobs.ids import new_id
-from plastinka_jobs.tables import Model, TrainingJob
 from plastinka_schemas import Artifact, ArtifactManifest, ModelPublic
+from plastinka_store.ids import new_id
+from plastinka_store.tables import Model, TrainingJob
 
 if TYPE_CHECKING:
     from plastinka_api.context import AppContext

@@ -19,8 +19,8 @@ from pydantic import ValidationError
 from plastinka_api.context import get_context
 from plastinka_api.errors import BadRequest, Conflict, Unauthorized, Unavailable, error_responses
 from plastinka_api.jobs.events import StorageUnavailable, apply_event
-from plastinka_jobs.tokens import InvalidJobToken, verify_job_token
 from plastinka_schemas import parse_job_event
+from plastinka_store.tokens import InvalidJobToken, verify_job_token
 
 router = APIRouter(prefix="/internal", tags=["internal"], responses=error_responses(400, 401, 409, 422, 503))
 

@@ -17,8 +17,8 @@ from plastinka_api.results import exports, orders, series, service
 from plastinka_api.results.plots import fan_chart_png, history_panel
 from plastinka_api.results.schemas import DownloadLink, OrderList, RecordsPage
 from plastinka_api.results.service import artifact, forecast_frame, forecast_rows, succeeded_job, training_summary
-from plastinka_jobs.tables import PredictionJob, TrainingJob
 from plastinka_schemas import Artifact, ForecastPage, Frequency, TrainingResult
+from plastinka_store.tables import PredictionJob, TrainingJob
 
 router = APIRouter(prefix="/results", tags=["results"], responses=error_responses(400, 401, 403, 404, 409, 422))
 

@@ -19,8 +19,8 @@ import polars as pl
 from plastinka_api.context import AppContext
 from plastinka_api.results.service import artifact, forecast_frame, quantile_columns
 from plastinka_forecasting.orders import DEFAULT_SERVICE_LEVEL, order_list
-from plastinka_jobs.tables import PredictionJob
 from plastinka_schemas import Artifact, ArtifactManifest
+from plastinka_store.tables import PredictionJob
 
 SortKey = Literal[
     "suggested_order",

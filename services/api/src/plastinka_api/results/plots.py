@@ -10,8 +10,8 @@ from plastinka_api.context import AppContext
 from plastinka_forecasting.ingest import load_sales_bytes
 from plastinka_forecasting.panel import build_panel
 from plastinka_forecasting.plots import fan_chart
-from plastinka_jobs.tables import Dataset
 from plastinka_schemas import Frequency
+from plastinka_store.tables import Dataset
 
 _CACHE_SIZE = 8
 _panels: OrderedDict[tuple[str, str | None, str], pl.DataFrame] = OrderedDict()

@@ -17,8 +17,8 @@ from plastinka_api.results.plots import history_panel
 from plastinka_forecasting.aggregate import group_forecast
 from plastinka_forecasting.frames import ITEM_ID, MEAN, PERIOD, TARGET
 from plastinka_forecasting.ingest import load_sales_bytes
-from plastinka_jobs.tables import Dataset, PredictionJob
 from plastinka_schemas import Frequency
+from plastinka_store.tables import Dataset, PredictionJob
 
 
 class HistoryPoint(BaseModel):

@@ -17,8 +17,8 @@ from plastinka_api.errors import BadRequest, Conflict, NotFound
 from plastinka_api.keys.service import Principal
 from plastinka_api.models import repository as models
 from plastinka_api.results.accuracy import score
-from plastinka_jobs.tables import Dataset, JobRow, Model, PredictionJob, TrainingJob
 from plastinka_schemas import Artifact, ArtifactManifest, ArtifactRef, ForecastRow, Frequency, JobStatus, TrainingReport
+from plastinka_store.tables import Dataset, JobRow, Model, PredictionJob, TrainingJob
 
 _CACHE_SIZE = 16
 _frames: OrderedDict[str, pl.DataFrame] = OrderedDict()

@@ -1,2 +1,2 @@
 """Job status of both kinds: endpoints (status with long-poll, listing, admin requeue) and service. Its table
-access is ``plastinka_jobs.JobRepository`` (``ctx.repo``), owner-scoped."""
+access is ``plastinka_store.JobRepository`` (``ctx.repo``), owner-scoped."""

@@ -11,8 +11,8 @@ from plastinka_api.jobs.service import load_job
 from plastinka_api.jobs.views import status_view
 from plastinka_api.keys.service import Principal
 from plastinka_api.pagination import Pagination
-from plastinka_jobs.tables import JobRow
 from plastinka_schemas import JobKind, JobStatus, JobStatusPublic, Page
+from plastinka_store.tables import JobRow
 
 #: How often a long-poll re-reads the database when no change was signalled in this process
 #: (another instance may have applied it).

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from plastinka_jobs import JobRepository
 from plastinka_schemas import JobStatus
+from plastinka_store import JobRepository
 
 LEASE = timedelta(seconds=30)
 

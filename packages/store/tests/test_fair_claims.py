@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from plastinka_jobs import JobRepository, QuotaExceeded
-from plastinka_jobs.repository import Candidate, fair_order
 from plastinka_schemas import JobKind, JobStatus
+from plastinka_store import JobRepository, QuotaExceeded
+from plastinka_store.repository import Candidate, fair_order
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

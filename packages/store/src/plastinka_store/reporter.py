@@ -38,7 +38,7 @@ from plastinka_schemas import (
 __all__ = ["CallbackRejected", "CallbackUnavailable", "JobReporter", "ReportError"]
 
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-_USER_AGENT = "plastinka-jobs-reporter/1"
+_USER_AGENT = "plastinka-store-reporter/1"
 
 
 class ReportError(Exception):

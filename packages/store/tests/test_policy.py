@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from plastinka_jobs import RetryPolicy
+from plastinka_store import RetryPolicy
 
 
 def test_backoff_doubles_up_to_the_cap() -> None:

@@ -1,6 +1,6 @@
 """SQLModel tables of the job database, on their own metadata (the migrations' target).
 
-Every datetime column is timezone-aware UTC (:class:`~plastinka_jobs.columns.UTCDateTime`); statuses and
+Every datetime column is timezone-aware UTC (:class:`~plastinka_store.columns.UTCDateTime`); statuses and
 roles are stored as plain strings guarded by CHECK constraints. Index and constraint names are explicit so
 the migration and the metadata agree on both SQLite and PostgreSQL.
 """
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-from plastinka_jobs.columns import EnumString, UTCDateTime, utcnow
 from plastinka_schemas import Frequency, JobKind, JobStatus, Role
+from plastinka_store.columns import EnumString, UTCDateTime, utcnow
 
 __all__ = [
     "JOB_TABLES",
@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 jobs_registry = registry()
-#: All tables of plastinka-jobs (and nothing else): what ``alembic`` migrates to.
+#: All tables of plastinka-store (and nothing else): what ``alembic`` migrates to.
 metadata = jobs_registry.metadata
 
 _STATUS = EnumString(JobStatus, 16)

@@ -25,18 +25,19 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from plastinka_jobs.columns import UTCDateTime, utcnow
-from plastinka_jobs.db import IMMEDIATE
-from plastinka_jobs.ids import job_kind_of, new_job_id
-from plastinka_jobs.policy import RetryPolicy
-from plastinka_jobs.states import (
+from plastinka_schemas import JobKind, JobStatus
+from plastinka_store.columns import UTCDateTime, utcnow
+from plastinka_store.db import IMMEDIATE
+from plastinka_store.ids import job_kind_of, new_job_id
+from plastinka_store.policy import RetryPolicy
+from plastinka_store.states import (
     ACTIVE_STATUSES,
     CANCELLABLE_STATUSES,
     CLAIMABLE_STATUSES,
     REQUEUE_EDGES,
     is_allowed,
 )
-from plastinka_jobs.tables import (
+from plastinka_store.tables import (
     JOB_TABLES,
     CloudFunctionLog,
     JobEventRow,
@@ -45,7 +46,6 @@ from plastinka_jobs.tables import (
     TrainingJob,
     WebhookOutbox,
 )
-from plastinka_schemas import JobKind, JobStatus
 
 __all__ = [
     "ALL_OWNERS",

@@ -6,9 +6,9 @@ import itertools
 
 import pytest
 
-from plastinka_jobs import TRANSITIONS, InvalidTransition, is_allowed, transition
-from plastinka_jobs.states import CANCELLABLE_STATUSES, CLAIMABLE_STATUSES, REQUEUE_EDGES, sources_of
 from plastinka_schemas import TERMINAL_STATUSES, JobStatus
+from plastinka_store import TRANSITIONS, InvalidTransition, is_allowed, transition
+from plastinka_store.states import CANCELLABLE_STATUSES, CLAIMABLE_STATUSES, REQUEUE_EDGES, sources_of
 
 S = JobStatus
 

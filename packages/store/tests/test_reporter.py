@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from plastinka_jobs import (
+from plastinka_schemas import ArtifactManifest, RunStats, SucceededEvent, TrainRequest, parse_job_event
+from plastinka_store import (
     CallbackRejected,
     CallbackUnavailable,
     InvalidJobToken,
@@ -21,7 +22,6 @@ from plastinka_jobs import (
     sign_job_token,
     verify_job_token,
 )
-from plastinka_schemas import ArtifactManifest, RunStats, SucceededEvent, TrainRequest, parse_job_event
 
 SECRET = b"0123456789abcdef-callback-secret"
 JOB_ID = "tj_01hzz0000000000000000000000"

@@ -1,4 +1,4 @@
-"""plastinka-jobs: job state machine, retry policy, tables, repository, callback tokens and reporter.
+"""plastinka-store: job state machine, retry policy, tables, repository, callback tokens and reporter.
 
 Names load lazily, so a function handler importing ``JobReporter`` does not pay for SQLAlchemy.
 """
@@ -9,13 +9,13 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from plastinka_jobs.columns import UTCDateTime, utcnow
-    from plastinka_jobs.db import DEFAULT_DATABASE_URL, create_engine, migrate, normalize_url
-    from plastinka_jobs.ids import job_kind_of, new_id, new_job_id
-    from plastinka_jobs.policy import RetryPolicy
-    from plastinka_jobs.reporter import CallbackRejected, CallbackUnavailable, JobReporter, ReportError
-    from plastinka_jobs.repository import ALL_OWNERS, ExpiredLease, IdempotencyConflict, JobRepository, QuotaExceeded
-    from plastinka_jobs.states import (
+    from plastinka_store.columns import UTCDateTime, utcnow
+    from plastinka_store.db import DEFAULT_DATABASE_URL, create_engine, migrate, normalize_url
+    from plastinka_store.ids import job_kind_of, new_id, new_job_id
+    from plastinka_store.policy import RetryPolicy
+    from plastinka_store.reporter import CallbackRejected, CallbackUnavailable, JobReporter, ReportError
+    from plastinka_store.repository import ALL_OWNERS, ExpiredLease, IdempotencyConflict, JobRepository, QuotaExceeded
+    from plastinka_store.states import (
         ACTIVE_STATUSES,
         CANCELLABLE_STATUSES,
         CLAIMABLE_STATUSES,
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
         is_allowed,
         transition,
     )
-    from plastinka_jobs.tables import (
+    from plastinka_store.tables import (
         JOB_TABLES,
         ApiKey,
         CloudFunctionLog,
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
         TrainingJob,
         metadata,
     )
-    from plastinka_jobs.tokens import InvalidJobToken, JobTokenClaims, sign_job_token, verify_job_token
+    from plastinka_store.tokens import InvalidJobToken, JobTokenClaims, sign_job_token, verify_job_token
 
 _EXPORTS: dict[str, str] = {
     "UTCDateTime": "columns",
@@ -131,8 +131,8 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
-        raise AttributeError(f"module 'plastinka_jobs' has no attribute {name!r}")
-    value = getattr(import_module(f"plastinka_jobs.{module}"), name)
+        raise AttributeError(f"module 'plastinka_store' has no attribute {name!r}")
+    value = getattr(import_module(f"plastinka_store.{module}"), name)
     globals()[name] = value
     return value
 

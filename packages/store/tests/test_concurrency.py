@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from plastinka_jobs import JobRepository
 from plastinka_schemas import JobKind, JobStatus
+from plastinka_store import JobRepository
 
 WORKERS = Path(__file__).with_name("workers.py")
 

@@ -14,8 +14,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from plastinka_jobs import Dataset, create_engine, metadata, migrate, normalize_url
-from plastinka_jobs.db import main
+from plastinka_store import Dataset, create_engine, metadata, migrate, normalize_url
+from plastinka_store.db import main
 
 
 def test_migrated_schema_matches_the_metadata(engine: Engine) -> None:
@@ -99,7 +99,7 @@ def test_console_script_migrates(tmp_path: Path, capsys: pytest.CaptureFixture[s
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     assert main(["--url", url]) == 0
     assert "migrated" in capsys.readouterr().out
-    script = Path(sys.executable).with_name("plastinka-jobs-migrate")
+    script = Path(sys.executable).with_name("plastinka-store-migrate")
     other = f"sqlite:///{tmp_path / 'cli2.db'}"
     result = subprocess.run([str(script), "--url", other], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from plastinka_jobs import JobRepository, create_engine, migrate
+from plastinka_store import JobRepository, create_engine, migrate
 from plastinka_testing.postgres import ENV_MODE, resolve_server
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from plastinka_jobs import InvalidJobToken, sign_job_token, verify_job_token
+from plastinka_store import InvalidJobToken, sign_job_token, verify_job_token
 
 SECRET = "a-secret-that-is-long-enough"
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

@@ -1,6 +1,6 @@
 """Print how fast the job repository moves jobs, on SQLite and (if reachable) the local PostgreSQL.
 
-    python packages/jobs/benchmarks/throughput.py [--jobs 400] [--processes 2] [--threads 8]
+    python packages/store/benchmarks/throughput.py [--jobs 400] [--processes 2] [--threads 8]
 
 Figures: creates/s (one transaction each), a full lifecycle per job (claim, running, progress, succeed) in
 one thread, and claims/s with several processes x threads racing on the same queue.
@@ -20,8 +20,8 @@ from pathlib import Path
 import psycopg
 from sqlalchemy.orm import Session
 
-from plastinka_jobs import Dataset, JobRepository, RetryPolicy, create_engine, migrate
 from plastinka_schemas import JobKind
+from plastinka_store import Dataset, JobRepository, RetryPolicy, create_engine, migrate
 
 WORKER = Path(__file__).resolve().parents[1] / "tests" / "workers.py"
 LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/postgres"

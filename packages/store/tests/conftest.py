@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from plastinka_jobs import (
+from plastinka_schemas import JobStatus
+from plastinka_store import (
     JOB_TABLES,
     Dataset,
     JobEventRow,
@@ -26,7 +27,6 @@ from plastinka_jobs import (
     migrate,
     new_id,
 )
-from plastinka_schemas import JobStatus
 
 
 @dataclass

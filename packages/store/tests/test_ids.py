@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from plastinka_jobs import job_kind_of, new_id, new_job_id
 from plastinka_schemas import JobKind
+from plastinka_store import job_kind_of, new_id, new_job_id
 
 
 def test_ids_are_prefixed_ulids_that_sort_by_time() -> None:

@@ -84,7 +84,7 @@ def _sqlite_engine(url: URL, busy_timeout_ms: int, **kwargs: Any) -> Engine:
 def alembic_config(url: str | URL | None = None) -> Config:
     """Alembic configuration for the migrations shipped inside this package."""
     config = Config()
-    config.set_main_option("script_location", str(files("plastinka_jobs") / "migrations"))
+    config.set_main_option("script_location", str(files("plastinka_store") / "migrations"))
     if url is not None:
         config.attributes["url"] = normalize_url(url)
     return config
@@ -110,8 +110,8 @@ def migrate(url: str | URL | Engine, revision: str = "head") -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``plastinka-jobs-migrate``: upgrade the job database to the newest schema."""
-    parser = argparse.ArgumentParser(prog="plastinka-jobs-migrate", description=main.__doc__)
+    """``plastinka-store-migrate``: upgrade the job database to the newest schema."""
+    parser = argparse.ArgumentParser(prog="plastinka-store-migrate", description=main.__doc__)
     parser.add_argument(
         "--url",
         default=os.environ.get("PLASTINKA_DATABASE_URL", DEFAULT_DATABASE_URL),

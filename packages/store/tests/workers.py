@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from plastinka_jobs import JobRepository, RetryPolicy, create_engine, migrate
 from plastinka_schemas import JobKind
+from plastinka_store import JobRepository, RetryPolicy, create_engine, migrate
 
 
 def claim(url: str, threads: int, go_file: str) -> None:

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from plastinka_jobs import (
+from plastinka_schemas import JobKind, JobStatus
+from plastinka_store import (
     ALL_OWNERS,
     TRANSITIONS,
     CloudFunctionLog,
@@ -20,7 +21,6 @@ from plastinka_jobs import (
     TrainingJob,
     is_allowed,
 )
-from plastinka_schemas import JobKind, JobStatus
 
 S = JobStatus
 
@@ -393,6 +393,6 @@ def test_invocation_log_round_trip(repo: JobRepository, seed: Any, clock: Any) -
 def test_ignored_events_are_logged(repo: JobRepository, seed: Any, caplog: pytest.LogCaptureFixture) -> None:
     job_id = seed.training()
     repo.claim_due()
-    with caplog.at_level("INFO", logger="plastinka_jobs.repository"):
+    with caplog.at_level("INFO", logger="plastinka_store.repository"):
         assert not repo.succeed(job_id, 7, manifest={})
     assert f"{job_id} attempt 7: duplicate or stale" in caplog.text

@@ -1,4 +1,4 @@
-"""Alembic environment: runs on the connection handed over by :func:`plastinka_jobs.db.migrate`."""
+"""Alembic environment: runs on the connection handed over by :func:`plastinka_store.db.migrate`."""
 
 from typing import Any, Literal
 
@@ -7,9 +7,9 @@ from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 from sqlmodel.sql.sqltypes import AutoString
 
-from plastinka_jobs.columns import EnumString, UTCDateTime
-from plastinka_jobs.db import create_engine
-from plastinka_jobs.tables import metadata
+from plastinka_store.columns import EnumString, UTCDateTime
+from plastinka_store.db import create_engine
+from plastinka_store.tables import metadata
 
 config = context.config
 
@@ -43,7 +43,7 @@ if _connection is not None:
 else:
     _url = config.attributes.get("url") or config.get_main_option("sqlalchemy.url")
     if _url is None:
-        raise RuntimeError("no database: pass a URL to plastinka_jobs.db.migrate")
+        raise RuntimeError("no database: pass a URL to plastinka_store.db.migrate")
     _engine = create_engine(_url)
     try:
         with _engine.begin() as _conn:
