@@ -36,7 +36,7 @@ class TestTrainingJobCreate:
     def test_defaults(self):
         job = TrainingJobCreate(dataset_id="ds_1")
         assert job.frequency is Frequency.MONTH
-        assert job.quantiles == (0.05, 0.25, 0.5, 0.75, 0.95)
+        assert job.quantiles == (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
 
     def test_unknown_field_refused(self):
         with pytest.raises(ValidationError, match="extra"):

@@ -10,7 +10,7 @@ from pydantic import AnyHttpUrl, Field, field_validator, model_validator
 from plastinka_schemas._base import InputModel, OutputModel
 from plastinka_schemas.enums import Frequency, JobKind, JobStatus, Role
 
-DEFAULT_QUANTILES: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
+DEFAULT_QUANTILES: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
 
 Quantiles = Annotated[tuple[float, ...], Field(min_length=1, max_length=19)]
 ItemId = Annotated[str, Field(min_length=1, max_length=200)]
