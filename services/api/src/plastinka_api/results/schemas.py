@@ -33,11 +33,11 @@ class RecordRow(BaseModel):
     suggested_order: int = Field(description="max(0, ceil(total_quantile) - stock); unknown stock counts as 0.")
 
 
-class RecordsPage(BaseModel):
-    """A page of the per-record table (search, sort and paging done on the server)."""
+class OrderTablePage(BaseModel):
+    """What every page of a prediction's order table carries: the job, the paging and how totals were made."""
 
     job_id: str = Field(description="The prediction job.")
-    total: int = Field(description="Records matching `q` (all pages).")
+    total: int = Field(description="Records in the order list (all pages).")
     offset: int = Field(description="Rows skipped before this page.")
     limit: int = Field(description="Most rows on this page.")
     service_level: float = Field(description="Probability the suggested stock covers the demand.")
@@ -46,6 +46,12 @@ class RecordsPage(BaseModel):
         description="How `total_quantile` was computed: `calibrated` on held-out totals, or `poisson` (models "
         "trained before the order list, or too little history)."
     )
+
+
+class RecordsPage(OrderTablePage):
+    """A page of the per-record table (search, sort and paging done on the server)."""
+
+    total: int = Field(description="Records matching `q` (all pages).")
     periods: list[date] = Field(description="The forecast periods (first day of each month or week).")
     low_level: float | None = Field(description="Quantile level of `low` (0.1 when the model has it).")
     high_level: float | None = Field(description="Quantile level of `high` (0.9 when the model has it).")
@@ -65,14 +71,7 @@ class OrderRow(BaseModel):
     suggested_order: int = Field(description="Copies to order.")
 
 
-class OrderList(BaseModel):
+class OrderList(OrderTablePage):
     """The order list of a prediction (one row per record, largest orders first)."""
 
-    job_id: str = Field(description="The prediction job.")
-    total: int = Field(description="Records in the order list (all pages).")
-    offset: int = Field(description="Rows skipped before this page.")
-    limit: int = Field(description="Most rows on this page.")
-    service_level: float = Field(description="Probability the suggested stock covers the demand.")
-    cover_months: int = Field(description="Periods the suggestion covers.")
-    total_method: str = Field(description="`calibrated` on held-out totals, or `poisson`.")
     rows: list[OrderRow] = Field(description="The page's rows, largest orders first.")
