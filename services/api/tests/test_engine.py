@@ -170,7 +170,9 @@ async def _run_of(invoker: LocalFunctionInvoker, job: str, timeout_s: float = 60
 
 
 @contextlib.asynccontextmanager
-async def _one_slot_local_api(tmp_path: Path, dispatch_interval_s: float) -> AsyncIterator[tuple[Api, LocalFunctionInvoker]]:
+async def _one_slot_local_api(
+    tmp_path: Path, dispatch_interval_s: float
+) -> AsyncIterator[tuple[Api, LocalFunctionInvoker]]:
     """An API running the stand-in functions as local processes, one at a time; its callbacks go nowhere."""
     settings = make_settings(
         tmp_path, invoker="local", functions_dir=STAND_IN_FUNCTIONS, function_concurrency=1,
