@@ -14,13 +14,18 @@ class DownloadLink(BaseModel):
     size: int = Field(description="The file's size in bytes.")
 
 
-class RecordRow(BaseModel):
-    """One record of a prediction: its forecast per period and its order suggestion."""
+class RecordName(BaseModel):
+    """Which record a row is about, as the shop names it."""
 
     item_id: str = Field(description="The record's id in the forecast.")
     barcode: str = Field(description="The barcode as text (leading zeros kept); the id when none is known.")
     artist: str | None = Field(default=None, description="Исполнитель, when the dataset names one.")
     album: str | None = Field(default=None, description="Альбом, when the dataset names one.")
+
+
+class RecordRow(RecordName):
+    """One record of a prediction: its forecast per period and its order suggestion."""
+
     stock: int | None = Field(default=None, description="Copies in stock (the stock file); null when unknown.")
     mean: list[float] = Field(description="Expected sales per period, in the order of the page's `periods`.")
     low: list[float] = Field(description="Lower end of the likely range per period (the page's `low_level`).")
@@ -58,13 +63,9 @@ class RecordsPage(OrderTablePage):
     rows: list[RecordRow] = Field(description="The page's rows in the asked order.")
 
 
-class OrderRow(BaseModel):
+class OrderRow(RecordName):
     """One line of the order list."""
 
-    item_id: str = Field(description="The record's id in the forecast.")
-    barcode: str = Field(description="The barcode as text (leading zeros kept); the id when none is known.")
-    artist: str | None = Field(default=None, description="Исполнитель, when the dataset names one.")
-    album: str | None = Field(default=None, description="Альбом, when the dataset names one.")
     stock: int | None = Field(default=None, description="Copies in stock; null when unknown (counted as 0).")
     total_mean: float = Field(description="Expected demand over `cover_months`.")
     total_quantile: float = Field(description="Demand covered with probability `service_level`.")
