@@ -96,13 +96,16 @@ def _fake_checkov(tmp_path: Path, body: str) -> str:
     return str(script)
 
 
-def test_run_checkov_passes_the_offline_flags_and_reads_stdout(tmp_path: Path) -> None:
+def _fake_recording_argv(tmp_path: Path, then: str) -> tuple[str, Path]:
+    """A fake tool that writes its arguments to a file, then runs ``then``: the tool and that file."""
     argv_file = tmp_path / "argv"
-    fake = _fake_checkov(
-        tmp_path,
-        "import json, sys\n"
-        f"open({str(argv_file)!r}, 'w').write(' '.join(sys.argv[1:]))\n"
-        "print(json.dumps({'results': {'failed_checks': []}, 'summary': {'passed': 7}}))",
+    body = f"import json, sys\nopen({str(argv_file)!r}, 'w').write(' '.join(sys.argv[1:]))\n{then}"
+    return _fake_checkov(tmp_path, body), argv_file
+
+
+def test_run_checkov_passes_the_offline_flags_and_reads_stdout(tmp_path: Path) -> None:
+    fake, argv_file = _fake_recording_argv(
+        tmp_path, "print(json.dumps({'results': {'failed_checks': []}, 'summary': {'passed': 7}}))"
     )
     report = run_checkov(fake, REPO / "infra")
     assert (report.passed, report.findings) == (7, [])
@@ -119,13 +122,7 @@ def test_a_crashing_or_missing_checkov_is_a_finding(tmp_path: Path) -> None:
 
 
 def test_terraform_fmt_lists_unformatted_files_and_reports_a_failure(tmp_path: Path) -> None:
-    argv_file = tmp_path / "argv"
-    fake = _fake_checkov(
-        tmp_path,
-        "import sys\n"
-        f"open({str(argv_file)!r}, 'w').write(' '.join(sys.argv[1:]))\n"
-        "print('storage.tf')\nprint('terraform.tfvars')\nsys.exit(3)",
-    )
+    fake, argv_file = _fake_recording_argv(tmp_path, "print('storage.tf')\nprint('terraform.tfvars')\nsys.exit(3)")
     findings = check_format(fake, REPO / "infra" / "terraform")
     assert [f.where for f in findings] == ["storage.tf", "terraform.tfvars"]
     assert {f.rule for f in findings} == {"terraform-fmt"}

@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import polars as pl
 import pytest
 
+from plastinka_testing.bombs import plain_parquet_bomb, sales_parquet
 from plastinka_testing.security import (
     SecureServer,
     assert_clear_4xx,
@@ -41,19 +41,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureServer]:
     with secure_server(tmp_path_factory.mktemp("upload-limits-api"), env) as running:
         running.keys = make_keys(running)
         yield running
-
-
-def _parquet(rows: int, album: str) -> bytes:
-    frame = pl.DataFrame(
-        {
-            "Дата продажи": pl.repeat("2023-01-15", rows, eager=True),
-            "Исполнитель": pl.repeat("Artist", rows, eager=True),
-            "Альбом": pl.repeat(album, rows, eager=True),
-        }
-    )
-    buffer = io.BytesIO()
-    frame.write_parquet(buffer, compression="zstd")
-    return buffer.getvalue()
 
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -133,27 +120,17 @@ def _refused_within_the_ceiling(server: SecureServer, data: bytes, name: str, st
 
 
 def test_a_parquet_of_one_long_string_repeated_is_refused_at_the_cell_cap(server: SecureServer) -> None:
-    bomb = _parquet(200_000, "x" * 10_000)  # 2 GB of text once decoded
+    bomb = sales_parquet(200_000, "x" * 10_000)  # 2 GB of text once decoded
     assert len(bomb) < 16 * 1024
     _refused_within_the_ceiling(server, bomb, "bomb.parquet", 422, "4096", "limit", "альбом")
 
 
 def test_a_plain_encoded_parquet_bomb_is_refused_from_its_footer(server: SecureServer) -> None:
-    rows = 100_000  # distinct 4 KB strings: plain-encoded, 400 MB once decompressed, ~0.5 MB of zstd
-    frame = pl.DataFrame(
-        {
-            "Дата продажи": pl.repeat("2023-01-15", rows, eager=True),
-            "Исполнитель": pl.repeat("Artist", rows, eager=True),
-            "Альбом": [f"{n:08d}" + "y" * 4000 for n in range(rows)],
-        }
-    )
-    buffer = io.BytesIO()
-    frame.write_parquet(buffer, compression="zstd")
-    _refused_within_the_ceiling(server, buffer.getvalue(), "plain.parquet", 422, "footer declares", "limit")
+    _refused_within_the_ceiling(server, plain_parquet_bomb(), "plain.parquet", 422, "footer declares", "limit")
 
 
 def test_a_parquet_whose_text_adds_up_past_the_cap_is_refused(server: SecureServer) -> None:
-    bomb = _parquet(100_000, "y" * 4000)  # every cell under the cap, 400 MB of text together
+    bomb = sales_parquet(100_000, "y" * 4000)  # every cell under the cap, 400 MB of text together
     _refused_within_the_ceiling(server, bomb, "text.parquet", 422, "decoded", str(CEILING // 2))
 
 
@@ -171,14 +148,14 @@ def test_a_zip_part_over_the_ratio_limit_is_refused_before_it_is_read(server: Se
 def test_a_file_that_needs_more_memory_than_the_ceiling_is_413(server: SecureServer) -> None:
     """3 million short rows pass every cap on the file itself; mapping them needs more than the ceiling, and
     the parsing child, not the server, runs out."""
-    rows = _parquet(3_000_000, "Album")
+    rows = sales_parquet(3_000_000, "Album")
     _refused_within_the_ceiling(server, rows, "rows.parquet", 413, "memory limit", str(CEILING))
 
 
 def test_parallel_bombs_are_parsed_one_at_a_time_within_the_ceiling(server: SecureServer) -> None:
     """Four uploads at once took the server to 4.3 GB: ``PLASTINKA_UPLOAD_PARSERS`` (1) keeps one parse running,
     so the ceiling holds for all of them together, and the server keeps answering meanwhile."""
-    files = [_parquet(3_000_000, f"Album {n}") for n in range(4)]  # four different files
+    files = [sales_parquet(3_000_000, f"Album {n}") for n in range(4)]  # four different files
     before = server.snapshot()
     slowest = 0.0
     with (
@@ -201,7 +178,7 @@ def test_parallel_bombs_are_parsed_one_at_a_time_within_the_ceiling(server: Secu
 
 
 def test_an_ordinary_upload_still_passes(server: SecureServer) -> None:
-    ordinary = _parquet(1000, "Album")
+    ordinary = sales_parquet(1000, "Album")
     with server.client(server.keys["analyst"]) as analyst:
         created = post_dataset(analyst, ordinary, "ordinary.parquet")
     assert created.status_code == 201, created.text

@@ -12,19 +12,9 @@ import xlsxwriter
 
 from plastinka_forecasting.frames import SalesData
 from plastinka_forecasting.ingest import load_sales, load_sales_bytes
+from plastinka_forecasting.synthetic import ITEM_HEADERS
 
 TODAY = date(2024, 6, 30)
-ITEM_HEADERS = [
-    "Штрихкод",
-    "Исполнитель",
-    "Альбом",
-    "Конверт",
-    "Цена, руб.",
-    "Тип",
-    "Год записи",
-    "Год выпуска",
-    "Стиль",
-]
 #: Three sold copies: two of one record (different sleeves and prices), one of another; one record has no barcode.
 SALE_ROWS = [
     [

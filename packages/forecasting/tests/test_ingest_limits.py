@@ -8,7 +8,6 @@ import io
 import zipfile
 from pathlib import Path
 
-import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -22,21 +21,9 @@ from plastinka_forecasting.ingest import (
     load_sales_bytes,
 )
 from plastinka_forecasting.ingest._footer import FooterError, uncompressed_bytes
+from plastinka_testing.bombs import plain_parquet_bomb, sales_parquet
 
 HEADER = "Дата продажи;Исполнитель;Альбом\n"
-
-
-def _parquet(rows: int, album: str) -> bytes:
-    frame = pl.DataFrame(
-        {
-            "Дата продажи": pl.repeat("2023-01-15", rows, eager=True),
-            "Исполнитель": pl.repeat("Artist", rows, eager=True),
-            "Альбом": pl.repeat(album, rows, eager=True),
-        }
-    )
-    buffer = io.BytesIO()
-    frame.write_parquet(buffer, compression="zstd")
-    return buffer.getvalue()
 
 
 def test_a_cell_over_the_cap_is_refused_naming_its_row_and_column() -> None:
@@ -50,7 +37,7 @@ def test_a_cell_over_the_cap_is_refused_naming_its_row_and_column() -> None:
 
 
 def test_a_parquet_string_bomb_is_refused_before_its_rows_are_copied() -> None:
-    bomb = _parquet(200_000, "x" * 10_000)
+    bomb = sales_parquet(200_000, "x" * 10_000)
     assert len(bomb) < 16 * 1024
     with pytest.raises(DataError, match="10000 bytes is longer than the limit of 4096") as refused:
         load_sales_bytes(bomb, "bomb.parquet")
@@ -58,7 +45,7 @@ def test_a_parquet_string_bomb_is_refused_before_its_rows_are_copied() -> None:
 
 
 def test_text_adding_up_past_the_cap_is_refused() -> None:
-    data = _parquet(2000, "y" * 1000)  # 2000 rows of 10 + 6 + 1000 bytes
+    data = sales_parquet(2000, "y" * 1000)  # 2000 rows of 10 + 6 + 1000 bytes
     with pytest.raises(DataError, match="text cells add up to 2032000 bytes") as refused:
         load_sales_bytes(data, "text.parquet", limits=IngestLimits(max_decoded_bytes=1_000_000))
     assert refused.value.file == "text.parquet"
@@ -66,7 +53,7 @@ def test_text_adding_up_past_the_cap_is_refused() -> None:
 
 def test_the_parquet_row_cap_is_read_from_the_footer() -> None:
     with pytest.raises(DataError, match="5001 rows is more than the limit of 5000"):
-        load_sales_bytes(_parquet(5001, "Album"), "rows.parquet", limits=IngestLimits(max_rows=5000))
+        load_sales_bytes(sales_parquet(5001, "Album"), "rows.parquet", limits=IngestLimits(max_rows=5000))
 
 
 def _workbook_with(part: str, size: int) -> bytes:
@@ -107,7 +94,7 @@ def test_check_upload_passes_refusals_on_with_file_row_and_column(tmp_path: Path
 def test_a_file_needing_more_than_the_memory_cap_ends_the_child_not_the_caller(tmp_path: Path) -> None:
     """3 million short rows pass every cap on the file; mapping them needs more than 256 MiB."""
     rows = tmp_path / "rows.parquet"
-    rows.write_bytes(_parquet(3_000_000, "Album"))
+    rows.write_bytes(sales_parquet(3_000_000, "Album"))
     with pytest.raises(MemoryLimitError) as refused:
         check_upload(NamedFile(rows, "rows.parquet"), memory_bytes=256 * 2**20)
     assert refused.value.file == "rows.parquet" and refused.value.limit_bytes == 256 * 2**20
@@ -122,35 +109,20 @@ def test_a_parse_past_the_timeout_is_refused(tmp_path: Path) -> None:
     assert refused.value.file == "sales.csv"
 
 
-def _plain_bomb() -> bytes:
-    """100,000 distinct 4 KB strings that zstd packs into ~0.5 MB: plain-encoded, so the footer tells their size."""
-    rows = 100_000
-    frame = pl.DataFrame(
-        {
-            "Дата продажи": pl.repeat("2023-01-15", rows, eager=True),
-            "Исполнитель": pl.repeat("Artist", rows, eager=True),
-            "Альбом": [f"{n:08d}" + "y" * 4000 for n in range(rows)],
-        }
-    )
-    buffer = io.BytesIO()
-    frame.write_parquet(buffer, compression="zstd")
-    return buffer.getvalue()
-
-
 def test_the_parquet_footer_declares_the_uncompressed_size() -> None:
-    bomb = _plain_bomb()
+    bomb = plain_parquet_bomb()
     assert len(bomb) < 2**20 and uncompressed_bytes(bomb) > 400 * 10**6
     with pytest.raises(DataError, match=r"footer declares \d+ bytes of uncompressed data") as refused:
         load_sales_bytes(bomb, "plain.parquet")
     assert refused.value.file == "plain.parquet"
-    small = _parquet(1000, "Album")
+    small = sales_parquet(1000, "Album")
     assert 0 < uncompressed_bytes(small) < 100_000
 
 
 @settings(max_examples=300, deadline=None)
 @given(cut=st.integers(0, 4096), patch=st.binary(min_size=1, max_size=16), at=st.integers(1, 2048))
 def test_a_damaged_footer_is_a_footer_error_or_a_size(cut: int, patch: bytes, at: int) -> None:
-    data = bytearray(_parquet(50, "Album"))
+    data = bytearray(sales_parquet(50, "Album"))
     start = max(len(data) - 8 - at, 0)
     data[start : start + len(patch)] = patch
     for candidate in (bytes(data), bytes(data[cut:])):

@@ -169,17 +169,26 @@ async def _run_of(invoker: LocalFunctionInvoker, job: str, timeout_s: float = 60
             await asyncio.sleep(0.05)
 
 
-async def test_cancelling_a_running_local_job_kills_its_process_and_frees_the_slot(
-    tmp_path: Path, shop_files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("PLASTINKA_TEST_WORK_S", "120")  # the stand-in would run for two minutes
+@contextlib.asynccontextmanager
+async def _one_slot_local_api(
+    tmp_path: Path, dispatch_interval_s: float
+) -> AsyncIterator[tuple[Api, LocalFunctionInvoker]]:
+    """An API running the stand-in functions as local processes, one at a time; its callbacks go nowhere."""
     settings = make_settings(
         tmp_path, invoker="local", functions_dir=STAND_IN_FUNCTIONS, function_concurrency=1,
-        dispatch_interval_s=5, public_url=f"http://127.0.0.1:{free_port()}",  # callbacks go nowhere
+        dispatch_interval_s=dispatch_interval_s, public_url=f"http://127.0.0.1:{free_port()}",
     )  # fmt: skip
     async with running_api(settings) as api:
         invoker = api.ctx.invoker
         assert isinstance(invoker, LocalFunctionInvoker)
+        yield api, invoker
+
+
+async def test_cancelling_a_running_local_job_kills_its_process_and_frees_the_slot(
+    tmp_path: Path, shop_files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PLASTINKA_TEST_WORK_S", "120")  # the stand-in would run for two minutes
+    async with _one_slot_local_api(tmp_path, dispatch_interval_s=5) as (api, invoker):
         job = await _queued(api, shop_files)
         run = await _run_of(invoker, job)
         assert run.pid is not None
@@ -205,13 +214,7 @@ async def test_a_run_cancelled_through_another_instance_is_killed_at_the_next_di
     tmp_path: Path, shop_files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PLASTINKA_TEST_WORK_S", "120")
-    settings = make_settings(
-        tmp_path, invoker="local", functions_dir=STAND_IN_FUNCTIONS, function_concurrency=1,
-        dispatch_interval_s=0.3, public_url=f"http://127.0.0.1:{free_port()}",
-    )  # fmt: skip
-    async with running_api(settings) as api:
-        invoker = api.ctx.invoker
-        assert isinstance(invoker, LocalFunctionInvoker)
+    async with _one_slot_local_api(tmp_path, dispatch_interval_s=0.3) as (api, invoker):
         job = await _queued(api, shop_files)
         run = await _run_of(invoker, job)
         # Another instance cancels: the database changes, this process is not told.

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ import polars as pl
 from plastinka_forecasting.api import predict, train
 from plastinka_forecasting.artifacts import ArtifactError, load_model, save_model
 from plastinka_forecasting.backtest import backtest, format_table
+from plastinka_forecasting.frames import SalesData
 from plastinka_forecasting.ingest import load_sales
 from plastinka_schemas import DEFAULT_QUANTILES, Frequency
 
@@ -33,6 +36,20 @@ def _fail(message: str) -> Exception:
     from plastinka_forecasting.cli import CommandError  # noqa: PLC0415 - cli imports this module
 
     return CommandError(message)
+
+
+@contextmanager
+def _failing_on(*errors: type[Exception]) -> Iterator[None]:
+    """Bad parameters or an unusable model (``errors``) end as the command's one-line failure."""
+    try:
+        yield
+    except errors as error:
+        raise _fail(str(error)) from error
+
+
+def _read(data: Path, stock: Path | None = None) -> SalesData:
+    _progress(0.0, f"reading {data}" + (f" and {stock}" if stock else ""))
+    return load_sales(data, stock)
 
 
 def _quantiles(text: str) -> tuple[float, ...]:
@@ -77,9 +94,8 @@ def add_train(subcommands: Any) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    _progress(0.0, f"reading {args.data}" + (f" and {args.stock}" if args.stock else ""))
-    data = load_sales(args.data, args.stock)
-    try:
+    data = _read(args.data, args.stock)
+    with _failing_on(ValueError):
         model = train(
             data,
             frequency=args.freq,
@@ -89,8 +105,6 @@ def run_train(args: argparse.Namespace) -> int:
             time_budget_s=args.time_budget,
             progress=_progress,
         )
-    except ValueError as error:
-        raise _fail(str(error)) from error
     files = save_model(model, args.out)
     info = model.info
     print(
@@ -136,19 +150,12 @@ def run_predict(args: argparse.Namespace) -> int:
         raise _fail(f"--out must end with {', '.join(_OUTPUT_SUFFIXES)}, not {args.out.name!r}")
     if args.stock and not args.data:
         raise _fail("--stock needs --data")
-    try:
+    with _failing_on(ArtifactError):
         model = load_model(args.model)
-    except ArtifactError as error:
-        raise _fail(str(error)) from error
-    data = None
-    if args.data:
-        _progress(0.0, f"reading {args.data}")
-        data = load_sales(args.data, args.stock)
+    data = _read(args.data, args.stock) if args.data else None
     items = [part.strip() for part in args.items.split(",") if part.strip()] if args.items else None
-    try:
+    with _failing_on(ValueError):
         forecast = predict(model, data, horizon=args.horizon, items=items)
-    except ValueError as error:
-        raise _fail(str(error)) from error
     write_forecast(forecast, args.out)
     print(f"forecast: {forecast.get_column('item_id').n_unique()} items, {forecast.height} rows -> {args.out}")
     return 0
@@ -169,9 +176,8 @@ def add_backtest(subcommands: Any) -> None:
 
 
 def run_backtest(args: argparse.Namespace) -> int:
-    _progress(0.0, f"reading {args.data}")
-    data = load_sales(args.data)
-    try:
+    data = _read(args.data)
+    with _failing_on(ValueError):
         result = backtest(
             data,
             frequency=args.freq,
@@ -180,8 +186,6 @@ def run_backtest(args: argparse.Namespace) -> int:
             step=args.step,
             progress=_progress,
         )
-    except ValueError as error:
-        raise _fail(str(error)) from error
     cutoffs = ", ".join(d.isoformat() for d in result.cutoffs)
     print(f"rolling-origin backtest, horizon {args.horizon}, cut-offs {cutoffs}")
     print(format_table(result.table))

@@ -62,6 +62,16 @@ log = logging.getLogger(__name__)
 _S = JobStatus
 
 
+def _error(error_type: str | None, message: str | None, traceback: str | None) -> dict[str, Any]:
+    """The job columns of its last failure (all None to clear them)."""
+    return {"error_type": error_type, "error_message": message, "error_traceback": traceback}
+
+
+def _ended(now: datetime) -> dict[str, Any]:
+    """The job columns of a job that has finished: when, and no lease left."""
+    return {"finished_at": now, "lease_expires_at": None}
+
+
 class _AllOwners:
     """The explicit "every owner" scope of admin and system reads (never a default)."""
 
@@ -607,11 +617,8 @@ class JobRepository:
                     "manifest": manifest,
                     "result": result,
                     "progress": 1.0,
-                    "finished_at": now,
-                    "lease_expires_at": None,
-                    "error_type": None,
-                    "error_message": None,
-                    "error_traceback": None,
+                    **_ended(now),
+                    **_error(None, None, None),
                 },
                 now=now,
                 event="succeeded",
@@ -630,13 +637,7 @@ class JobRepository:
                 attempt=attempt,
                 sources=ACTIVE_STATUSES,
                 target=_S.FAILED,
-                values={
-                    "error_type": error_type,
-                    "error_message": message,
-                    "error_traceback": traceback,
-                    "finished_at": now,
-                    "lease_expires_at": None,
-                },
+                values={**_error(error_type, message, traceback), **_ended(now)},
                 now=now,
                 event="failed",
                 message=f"{error_type}: {message}",
@@ -668,9 +669,7 @@ class JobRepository:
             dead = self.policy.should_dead_letter(attempt, row.max_attempts)
             target = _S.DEAD_LETTER if dead else _S.RETRY_WAIT
             values: dict[str, Any] = {
-                "error_type": error_type,
-                "error_message": message,
-                "error_traceback": traceback,
+                **_error(error_type, message, traceback),
                 "lease_expires_at": None,
                 "next_attempt_at": None if dead else self.policy.next_attempt_at(attempt, now),
             }
@@ -726,7 +725,7 @@ class JobRepository:
                 attempt=attempt,
                 sources=CANCELLABLE_STATUSES,
                 target=_S.CANCELLED,
-                values={"finished_at": now, "lease_expires_at": None, "next_attempt_at": None},
+                values={**_ended(now), "next_attempt_at": None},
                 now=now,
                 event="cancelled",
                 message=reason,

@@ -7,7 +7,8 @@ invoked here: the dispatcher picks the committed row up (woken at once in this p
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlmodel import Session
 
@@ -20,6 +21,8 @@ from plastinka_api.models import repository as models
 from plastinka_schemas import PredictionJobCreate, TrainingJobCreate
 from plastinka_store.repository import IdempotencyConflict, QuotaExceeded
 from plastinka_store.tables import Dataset, Model, PredictionJob, TrainingJob
+
+J = TypeVar("J", TrainingJob, PredictionJob)
 
 
 class CoverBeyondHorizon(ApiError):
@@ -50,17 +53,18 @@ def queue_full(ctx: AppContext, exc: QuotaExceeded) -> QueueFull:
     )
 
 
-def submit_training(
-    ctx: AppContext, principal: Principal, body: TrainingJobCreate, idempotency_key: str | None
-) -> tuple[TrainingJob, bool]:
-    with ctx.db.session() as session:
-        dataset = datasets.get_or_404(session, principal.owner, body.dataset_id)
-    check_trainable(dataset, body.frequency)
+def _create(
+    ctx: AppContext,
+    create: Callable[..., tuple[J, bool]],
+    body: TrainingJobCreate | PredictionJobCreate,
+    idempotency_key: str | None,
+    **fields: Any,
+) -> tuple[J, bool]:
+    """Insert the job through ``create`` with the settings' attempt and queue limits; a reused idempotency key
+    with another body answers 409, a full queue 429."""
     try:
-        return ctx.repo.create_training_job(
-            owner=principal.owner,
-            dataset_id=body.dataset_id,
-            parameters=training_parameters(body),
+        return create(
+            **fields,
             idempotency_key=idempotency_key,
             callback_url=str(body.callback_url) if body.callback_url else None,
             max_attempts=ctx.settings.max_attempts,
@@ -70,6 +74,23 @@ def submit_training(
         raise Conflict(str(exc), details={"job_id": exc.job_id}) from None
     except QuotaExceeded as exc:
         raise queue_full(ctx, exc) from None
+
+
+def submit_training(
+    ctx: AppContext, principal: Principal, body: TrainingJobCreate, idempotency_key: str | None
+) -> tuple[TrainingJob, bool]:
+    with ctx.db.session() as session:
+        dataset = datasets.get_or_404(session, principal.owner, body.dataset_id)
+    check_trainable(dataset, body.frequency)
+    return _create(
+        ctx,
+        ctx.repo.create_training_job,
+        body,
+        idempotency_key,
+        owner=principal.owner,
+        dataset_id=body.dataset_id,
+        parameters=training_parameters(body),
+    )
 
 
 def _prediction_model(session: Session, owner: str, body: PredictionJobCreate) -> Model:
@@ -112,19 +133,14 @@ def submit_prediction(
         "service_level": body.service_level,
         "cover_months": cover,
     }
-    try:
-        return ctx.repo.create_prediction_job(
-            owner=principal.owner,
-            model_id=model.id,
-            horizon=horizon,
-            dataset_id=body.dataset_id,
-            parameters=parameters,
-            idempotency_key=idempotency_key,
-            callback_url=str(body.callback_url) if body.callback_url else None,
-            max_attempts=ctx.settings.max_attempts,
-            max_waiting=ctx.settings.max_queued_jobs_per_owner,
-        )
-    except IdempotencyConflict as exc:
-        raise Conflict(str(exc), details={"job_id": exc.job_id}) from None
-    except QuotaExceeded as exc:
-        raise queue_full(ctx, exc) from None
+    return _create(
+        ctx,
+        ctx.repo.create_prediction_job,
+        body,
+        idempotency_key,
+        owner=principal.owner,
+        model_id=model.id,
+        horizon=horizon,
+        dataset_id=body.dataset_id,
+        parameters=parameters,
+    )

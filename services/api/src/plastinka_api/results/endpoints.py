@@ -175,13 +175,7 @@ async def prediction_records(
     table = await orders.records(ctx, job)
     selected = await ctx.db.call(orders.select, table, q, sort)
     return RecordsPage(
-        job_id=job.id,
-        total=selected.len(),
-        offset=offset,
-        limit=limit,
-        service_level=table.service_level,
-        cover_months=table.cover_months,
-        total_method=table.total_method,
+        **table.page_head(job.id, selected.len(), offset, limit),
         periods=table.periods,
         low_level=table.low_level,
         high_level=table.high_level,
@@ -214,13 +208,7 @@ async def prediction_orders(
     if format != "json":
         return _file(frame, format, f"{job_id}-orders", lang, "orders")
     return OrderList(
-        job_id=job.id,
-        total=frame.height,
-        offset=page.offset,
-        limit=page.limit,
-        service_level=table.service_level,
-        cover_months=table.cover_months,
-        total_method=table.total_method,
+        **table.page_head(job.id, frame.height, page.offset, page.limit),
         rows=frame.slice(page.offset, page.limit).to_dicts(),
     )
 

@@ -67,6 +67,18 @@ class Records:
             self.orders[sort] = found
         return found
 
+    def page_head(self, job_id: str, total: int, offset: int, limit: int) -> dict[str, Any]:
+        """The fields of an ``OrderTablePage`` that every page of this table shares."""
+        return {
+            "job_id": job_id,
+            "total": total,
+            "offset": offset,
+            "limit": limit,
+            "service_level": self.service_level,
+            "cover_months": self.cover_months,
+            "total_method": self.total_method,
+        }
+
 
 _tables: OrderedDict[str, Records] = OrderedDict()
 

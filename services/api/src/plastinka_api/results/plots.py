@@ -7,6 +7,7 @@ from collections import OrderedDict
 import polars as pl
 
 from plastinka_api.context import AppContext
+from plastinka_api.results.service import dataset_files
 from plastinka_forecasting.ingest import load_sales_bytes
 from plastinka_forecasting.panel import build_panel
 from plastinka_forecasting.plots import fan_chart
@@ -30,10 +31,7 @@ async def history_panel(ctx: AppContext, dataset: Dataset, frequency: Frequency)
     if cached is not None:
         _panels.move_to_end(key)
         return cached
-    sales = await ctx.store.get_bytes(dataset.object_key, expected_sha256=dataset.sha256)
-    stock = None
-    if dataset.stock_key:
-        stock = await ctx.store.get_bytes(dataset.stock_key, expected_sha256=dataset.stock_sha256)
+    sales, stock = await dataset_files(ctx, dataset)
     panel = await ctx.db.call(_panel, sales, dataset.filename, stock, dataset.stock_filename, frequency)
     _panels[key] = panel
     while len(_panels) > _CACHE_SIZE:

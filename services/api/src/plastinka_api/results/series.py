@@ -66,10 +66,7 @@ async def record_names(ctx: AppContext, dataset: Dataset) -> dict[str, tuple[str
     if cached is not None:
         _names.move_to_end(key)
         return cached
-    sales = await ctx.store.get_bytes(dataset.object_key, expected_sha256=dataset.sha256)
-    stock = None
-    if dataset.stock_key:
-        stock = await ctx.store.get_bytes(dataset.stock_key, expected_sha256=dataset.stock_sha256)
+    sales, stock = await service.dataset_files(ctx, dataset)
     names = await ctx.db.call(_read_names, sales, dataset.filename, stock, dataset.stock_filename)
     _names[key] = names
     while len(_names) > _CACHE_SIZE:

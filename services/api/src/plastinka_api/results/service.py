@@ -96,6 +96,14 @@ def training_summary(job: TrainingJob) -> tuple[dict[str, Any], list[dict[str, A
     return metrics, [row.public() for row in report.backtest.rows]
 
 
+async def dataset_files(ctx: AppContext, dataset: Dataset) -> tuple[bytes, bytes | None]:
+    """The dataset's sales file and its stock file (None without one), checked against their SHA-256."""
+    sales = await ctx.store.get_bytes(dataset.object_key, expected_sha256=dataset.sha256)
+    if not dataset.stock_key:
+        return sales, None
+    return sales, await ctx.store.get_bytes(dataset.stock_key, expected_sha256=dataset.stock_sha256)
+
+
 def history_inputs(ctx: AppContext, owner: str, job: PredictionJob) -> tuple[Dataset, Model]:
     """The dataset a prediction job forecast from (its own, else its model's) and the model."""
     with ctx.db.session() as session:
@@ -123,12 +131,7 @@ async def accuracy(ctx: AppContext, principal: Principal, job_id: str, dataset_i
 
     dataset, model = await ctx.db.call(lookup)
     frame = await forecast_frame(ctx, job)
-    sales = await ctx.store.get_bytes(dataset.object_key, expected_sha256=dataset.sha256)
-    stock = (
-        await ctx.store.get_bytes(dataset.stock_key, expected_sha256=dataset.stock_sha256)
-        if dataset.stock_key
-        else None
-    )
+    sales, stock = await dataset_files(ctx, dataset)
     result = await ctx.db.call(
         score,
         frame,
