@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ["schemas", "storage", "jobs", "forecasting"]
+PACKAGES = ["schemas", "storage", "store", "forecasting"]
 # What pydantic itself brings: plastinka-schemas must add nothing else.
 PYDANTIC_CLOSURE = {"pydantic", "pydantic-core", "annotated-types", "typing-extensions", "typing-inspection"}
 
