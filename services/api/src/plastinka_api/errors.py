@@ -67,6 +67,13 @@ class UnprocessableUpload(ApiError):
     code = "invalid_upload"
 
 
+class CoverBeyondHorizon(ApiError):
+    """The order list's ``cover_months`` reaches past the forecast's horizon."""
+
+    status_code = 422
+    code = "cover_beyond_horizon"
+
+
 class QueueFull(ApiError):
     """The owner's job quota is used up: try again after ``Retry-After`` seconds."""
 

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from plastinka_api.context import AppContext
 from plastinka_api.datasets import repository as datasets
 from plastinka_api.datasets.history import check_trainable
-from plastinka_api.errors import ApiError, BadRequest, Conflict, QueueFull
+from plastinka_api.errors import BadRequest, Conflict, CoverBeyondHorizon, QueueFull
 from plastinka_api.keys.service import Principal
 from plastinka_api.models import repository as models
 from plastinka_schemas import PredictionJobCreate, TrainingJobCreate
@@ -23,13 +23,6 @@ from plastinka_store.repository import IdempotencyConflict, QuotaExceeded
 from plastinka_store.tables import Dataset, Model, PredictionJob, TrainingJob
 
 J = TypeVar("J", TrainingJob, PredictionJob)
-
-
-class CoverBeyondHorizon(ApiError):
-    """The order list's cover_months reaches past the forecast."""
-
-    status_code = 422
-    code = "cover_beyond_horizon"
 
 
 def training_parameters(body: TrainingJobCreate) -> dict[str, Any]:
