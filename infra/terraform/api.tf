@@ -19,7 +19,7 @@ locals {
     PLASTINKA_PORT                        = "8080" # the port a serverless container is sent requests on
     PLASTINKA_DATABASE_URL                = "postgresql+psycopg://plastinka@${local.api_db_host}:6432/plastinka?sslmode=require"
     PLASTINKA_STORAGE_BACKEND             = "s3"
-    PLASTINKA_S3_BUCKET                   = yandex_storage_bucket.data.bucket
+    PLASTINKA_S3_BUCKET                   = yandex_storage_bucket.this["data"].bucket
     PLASTINKA_S3_ENDPOINT_URL             = local.storage_endpoint
     PLASTINKA_S3_REGION                   = local.storage_region
     PLASTINKA_INVOKER                     = "yandex"
@@ -35,18 +35,18 @@ locals {
   # Environment variable -> Lockbox secret, version and entry.
   api_secrets = {
     PLASTINKA_SECRET_KEY = {
-      id      = yandex_lockbox_secret.callback.id
+      id      = yandex_lockbox_secret.this["callback"].id
       version = data.yandex_lockbox_secret.callback.current_version[0].id
       key     = local.callback_secret_key
     }
     PLASTINKA_S3_ACCESS_KEY_ID = {
-      id      = yandex_lockbox_secret.api_storage.id
-      version = yandex_iam_service_account_static_access_key.api.output_to_lockbox_version_id
+      id      = yandex_lockbox_secret.this["api_storage"].id
+      version = yandex_iam_service_account_static_access_key.storage["api"].output_to_lockbox_version_id
       key     = local.access_key_entry
     }
     PLASTINKA_S3_SECRET_ACCESS_KEY = {
-      id      = yandex_lockbox_secret.api_storage.id
-      version = yandex_iam_service_account_static_access_key.api.output_to_lockbox_version_id
+      id      = yandex_lockbox_secret.this["api_storage"].id
+      version = yandex_iam_service_account_static_access_key.storage["api"].output_to_lockbox_version_id
       key     = local.secret_key_entry
     }
     PLASTINKA_DATABASE_PASSWORD = {
@@ -130,7 +130,7 @@ resource "yandex_serverless_container" "api" {
   depends_on = [
     yandex_container_registry_iam_binding.api_puller,
     yandex_lockbox_secret_iam_member.payload_viewer,
-    yandex_kms_symmetric_key_iam_member.api_crypto,
+    yandex_kms_symmetric_key_iam_member.crypto,
   ]
 }
 
@@ -175,7 +175,7 @@ resource "yandex_serverless_container" "engine" {
   depends_on = [
     yandex_container_registry_iam_binding.api_puller,
     yandex_lockbox_secret_iam_member.payload_viewer,
-    yandex_kms_symmetric_key_iam_member.api_crypto,
+    yandex_kms_symmetric_key_iam_member.crypto,
   ]
 }
 

@@ -27,21 +27,21 @@ resource "yandex_function" "this" {
   # environment cannot forge another job's callback.
   environment = {
     PLASTINKA_STORAGE_BACKEND = "s3"
-    PLASTINKA_S3_BUCKET       = yandex_storage_bucket.data.bucket
+    PLASTINKA_S3_BUCKET       = yandex_storage_bucket.this["data"].bucket
     PLASTINKA_S3_ENDPOINT_URL = local.storage_endpoint
     PLASTINKA_S3_REGION       = local.storage_region
   }
 
   secrets {
-    id                   = yandex_lockbox_secret.functions_storage.id
-    version_id           = yandex_iam_service_account_static_access_key.functions.output_to_lockbox_version_id
+    id                   = yandex_lockbox_secret.this["functions_storage"].id
+    version_id           = yandex_iam_service_account_static_access_key.storage["functions"].output_to_lockbox_version_id
     key                  = local.access_key_entry
     environment_variable = "PLASTINKA_S3_ACCESS_KEY_ID"
   }
 
   secrets {
-    id                   = yandex_lockbox_secret.functions_storage.id
-    version_id           = yandex_iam_service_account_static_access_key.functions.output_to_lockbox_version_id
+    id                   = yandex_lockbox_secret.this["functions_storage"].id
+    version_id           = yandex_iam_service_account_static_access_key.storage["functions"].output_to_lockbox_version_id
     key                  = local.secret_key_entry
     environment_variable = "PLASTINKA_S3_SECRET_ACCESS_KEY"
   }
@@ -83,6 +83,6 @@ resource "yandex_function" "this" {
   depends_on = [
     yandex_lockbox_secret_iam_member.payload_viewer,
     yandex_storage_bucket_iam_binding.deploy_viewer,
-    yandex_kms_symmetric_key_iam_member.functions_crypto,
+    yandex_kms_symmetric_key_iam_member.crypto,
   ]
 }

@@ -36,36 +36,39 @@ resource "yandex_function_iam_member" "api_resolver" {
 }
 
 # --- KMS: both accounts read or write SSE-KMS objects and KMS-encrypted Lockbox secrets ---
-resource "yandex_kms_symmetric_key_iam_member" "api_crypto" {
-  symmetric_key_id = yandex_kms_symmetric_key.storage.id
-  role             = "kms.keys.encrypterDecrypter"
-  member           = "serviceAccount:${yandex_iam_service_account.api.id}"
+locals {
+  service_account_ids = {
+    api       = yandex_iam_service_account.api.id
+    functions = yandex_iam_service_account.functions.id
+  }
 }
 
-resource "yandex_kms_symmetric_key_iam_member" "functions_crypto" {
+resource "yandex_kms_symmetric_key_iam_member" "crypto" {
+  for_each = local.service_account_ids
+
   symmetric_key_id = yandex_kms_symmetric_key.storage.id
   role             = "kms.keys.encrypterDecrypter"
-  member           = "serviceAccount:${yandex_iam_service_account.functions.id}"
+  member           = "serviceAccount:${each.value}"
 }
 
 # --- keys; every private part goes straight into Lockbox, never into the Terraform state ---
 
-# S3 static keys: the storage client (aioboto3) signs requests with them.
-resource "yandex_iam_service_account_static_access_key" "api" {
-  service_account_id = yandex_iam_service_account.api.id
-  description        = "Plastinka API: S3 access to the data bucket."
-  output_to_lockbox {
-    secret_id            = yandex_lockbox_secret.api_storage.id
-    entry_for_access_key = local.access_key_entry
-    entry_for_secret_key = local.secret_key_entry
+# S3 static keys: the storage client (aioboto3) signs requests with them. Each account's goes to its own
+# "<account>_storage" secret; the description is the key's (changing it replaces the key).
+locals {
+  static_key_descriptions = {
+    api       = "Plastinka API: S3 access to the data bucket."
+    functions = "Plastinka functions: S3 access to the data bucket."
   }
 }
 
-resource "yandex_iam_service_account_static_access_key" "functions" {
-  service_account_id = yandex_iam_service_account.functions.id
-  description        = "Plastinka functions: S3 access to the data bucket."
+resource "yandex_iam_service_account_static_access_key" "storage" {
+  for_each = local.static_key_descriptions
+
+  service_account_id = local.service_account_ids[each.key]
+  description        = each.value
   output_to_lockbox {
-    secret_id            = yandex_lockbox_secret.functions_storage.id
+    secret_id            = yandex_lockbox_secret.this["${each.key}_storage"].id
     entry_for_access_key = local.access_key_entry
     entry_for_secret_key = local.secret_key_entry
   }
@@ -77,7 +80,7 @@ resource "yandex_iam_service_account_key" "api" {
   description        = "Plastinka API: IAM tokens for invoking the functions."
   key_algorithm      = "RSA_4096"
   output_to_lockbox {
-    secret_id             = yandex_lockbox_secret.api_sa_key.id
+    secret_id             = yandex_lockbox_secret.this["api_sa_key"].id
     entry_for_private_key = local.sa_private_key
   }
 }

@@ -17,12 +17,12 @@ output "function_versions" {
 
 output "data_bucket" {
   description = "PLASTINKA_S3_BUCKET: datasets/, models/ and jobs/ live here."
-  value       = yandex_storage_bucket.data.bucket
+  value       = yandex_storage_bucket.this["data"].bucket
 }
 
 output "deploy_bucket" {
   description = "Bucket holding the function zips."
-  value       = yandex_storage_bucket.deploy.bucket
+  value       = yandex_storage_bucket.this["deploy"].bucket
 }
 
 output "storage_endpoint" {
@@ -50,7 +50,7 @@ output "api_sa_key" {
   value = {
     key_id             = yandex_iam_service_account_key.api.id
     service_account_id = yandex_iam_service_account.api.id
-    lockbox_secret_id  = yandex_lockbox_secret.api_sa_key.id
+    lockbox_secret_id  = yandex_lockbox_secret.this["api_sa_key"].id
     lockbox_version_id = yandex_iam_service_account_key.api.output_to_lockbox_version_id
     lockbox_entry      = local.sa_private_key
   }
@@ -59,8 +59,8 @@ output "api_sa_key" {
 output "api_storage_key" {
   description = "Lockbox secret holding the API's S3 static key (PLASTINKA_S3_ACCESS_KEY_ID / PLASTINKA_S3_SECRET_ACCESS_KEY)."
   value = {
-    lockbox_secret_id  = yandex_lockbox_secret.api_storage.id
-    lockbox_version_id = yandex_iam_service_account_static_access_key.api.output_to_lockbox_version_id
+    lockbox_secret_id  = yandex_lockbox_secret.this["api_storage"].id
+    lockbox_version_id = yandex_iam_service_account_static_access_key.storage["api"].output_to_lockbox_version_id
     access_key_entry   = local.access_key_entry
     secret_key_entry   = local.secret_key_entry
   }
@@ -69,7 +69,7 @@ output "api_storage_key" {
 output "callback_secret" {
   description = "Lockbox secret holding PLASTINKA_SECRET_KEY (the API's callback and URL signing key)."
   value = {
-    lockbox_secret_id  = yandex_lockbox_secret.callback.id
+    lockbox_secret_id  = yandex_lockbox_secret.this["callback"].id
     lockbox_version_id = data.yandex_lockbox_secret.callback.current_version[0].id
     entry              = local.callback_secret_key
   }

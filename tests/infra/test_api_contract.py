@@ -38,7 +38,7 @@ def test_the_functions_get_storage_settings_and_no_signing_key() -> None:
     assert "SECRET_KEY" not in given
     readers = config.locals["secret_readers"]
     functions_reads = {v["secret"] for v in readers.values() if "functions" in v["sa"]}
-    assert functions_reads == {"${yandex_lockbox_secret.functions_storage.id}"}
+    assert functions_reads == {'${yandex_lockbox_secret.this["functions_storage"].id}'}
 
 
 def test_the_hosted_api_containers_get_settings_the_api_reads() -> None:

@@ -268,7 +268,7 @@ def _secrets_findings(body: dict[str, Any], where: str) -> Iterator[Finding]:
 
 def buckets_private_encrypted(config: TerraformConfig) -> Iterator[Finding]:
     """Every bucket: SSE with a KMS key, private ACL, anonymous access off, multipart uploads aborted."""
-    for bucket in config.resources("yandex_storage_bucket"):
+    for bucket in config.instances("yandex_storage_bucket"):
         body, where = bucket.body, bucket.address
         rule = _one(_one(body, "server_side_encryption_configuration") or {}, "rule") or {}
         default = _one(rule, "apply_server_side_encryption_by_default") or {}
@@ -292,7 +292,7 @@ def _rule_prefix(rule: dict[str, Any]) -> str:
 def data_lifecycle(config: TerraformConfig) -> Iterator[Finding]:
     """Scratch under jobs/ and upload staging under _uploads/ expire; nothing expires current models or datasets;
     versioned buckets prune."""
-    buckets = config.resources("yandex_storage_bucket")
+    buckets = config.instances("yandex_storage_bucket")
     holders = [b for b in buckets if any(_rule_prefix(r) == "jobs/" for r in _many(b.body, "lifecycle_rule"))]
     if not holders:
         yield Finding("bucket-lifecycle", str(config.root), "no bucket expires per-attempt scratch under jobs/")
@@ -326,11 +326,11 @@ def roles_scoped(config: TerraformConfig) -> Iterator[Finding]:
     for rtype in _FOLDER_WIDE:
         for block in config.resources(rtype):
             yield Finding("iam-scope", block.address, "folder/cloud-wide role: bind it on the resource instead")
-    bindings = config.resources("yandex_function_iam_member")
+    bindings = config.instances("yandex_function_iam_member")
     invokers = [b for b in bindings if b.body.get("role") == "functions.functionInvoker"]
     if not invokers:
         yield Finding("iam-invoker", str(config.root), "the API needs functions.functionInvoker on the functions")
-    for block in config.of_kind("resource"):
+    for block in config.instances():
         role = _text(block.body.get("role", ""))
         if role in ("admin", "editor", "storage.admin", "kms.admin", "lockbox.admin", "functions.admin"):
             yield Finding("iam-scope", block.address, f"role {role} is wider than any account here needs")
@@ -347,6 +347,48 @@ def _public_api_endpoint(block: Block) -> bool:
         and "yandex_serverless_container.api[" in _text(block.body.get("container_id", ""))
         and block.body.get("member") == "system:allUsers"
     )
+
+
+_ADDRESS = re.compile(r'(?P<resource>[a-z][a-z0-9_]*\.[A-Za-z_][\w-]*)(?:\[(?:"(?P<key>[^"]*)"|(?P<index>\d+))\])?')
+
+
+def moved_blocks_resolve(config: TerraformConfig) -> Iterator[Finding]:
+    """Every ``moved`` block goes from an address no block declares any more to an instance one does, of the same
+    resource type, and no address is moved twice: what ``terraform validate`` would refuse, and what makes an
+    existing deployment plan a destroy/create instead of a move."""
+    declared = {b.address: b for b in config.of_kind("resource")}
+    sources: set[str] = set()
+    for moved in config.moved:
+        where = f"moved {moved.source} -> {moved.target}"
+        source, target = _ADDRESS.fullmatch(moved.source), _ADDRESS.fullmatch(moved.target)
+        if source is None or target is None:
+            yield Finding("moved", where, "from and to must be resource addresses")
+            continue
+        if moved.source in sources:
+            yield Finding("moved", where, f"{moved.source} is moved more than once")
+        sources.add(moved.source)
+        if source["resource"].split(".")[0] != target["resource"].split(".")[0]:
+            yield Finding("moved", where, "moves between resource types")
+        if source["key"] is None and source["index"] is None and source["resource"] in declared:
+            yield Finding("moved", where, f"{moved.source} is still declared: the move would never happen")
+        block = declared.get(target["resource"])
+        if block is None:
+            yield Finding("moved", where, f"no resource {target['resource']} is declared")
+            continue
+        yield from _target_instance(config, block, target, where)
+
+
+def _target_instance(config: TerraformConfig, block: Block, target: re.Match[str], where: str) -> Iterator[Finding]:
+    keys = config.for_each_keys(block)
+    if target["key"] is not None:
+        if "for_each" not in block.body:
+            yield Finding("moved", where, f"{block.address} has no for_each, so no instance key")
+        elif keys is not None and target["key"] not in keys:
+            yield Finding("moved", where, f"{block.address}'s for_each has no key {target['key']!r}")
+    elif target["index"] is not None and "count" not in block.body:
+        yield Finding("moved", where, f"{block.address} has no count, so no instance index")
+    elif target["index"] is None and ("for_each" in block.body or "count" in block.body):
+        yield Finding("moved", where, f"{block.address} has several instances: name one")
 
 
 def arguments_known(config: TerraformConfig) -> Iterator[Finding]:
@@ -381,6 +423,7 @@ ALL_RULES: tuple[Rule, ...] = (
     buckets_private_encrypted,
     data_lifecycle,
     roles_scoped,
+    moved_blocks_resolve,
     arguments_known,
     skips_have_reasons,
 )
