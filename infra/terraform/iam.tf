@@ -14,6 +14,14 @@ resource "yandex_iam_service_account" "functions" {
   folder_id   = var.folder_id
 }
 
+# Both accounts by name, for the grants and keys each of them gets alike.
+locals {
+  service_account_ids = {
+    api       = yandex_iam_service_account.api.id
+    functions = yandex_iam_service_account.functions.id
+  }
+}
+
 # --- function invocation: the API only, on these two functions only ---
 resource "yandex_function_iam_member" "api_invoker" {
   for_each = yandex_function.this
@@ -36,13 +44,6 @@ resource "yandex_function_iam_member" "api_resolver" {
 }
 
 # --- KMS: both accounts read or write SSE-KMS objects and KMS-encrypted Lockbox secrets ---
-locals {
-  service_account_ids = {
-    api       = yandex_iam_service_account.api.id
-    functions = yandex_iam_service_account.functions.id
-  }
-}
-
 resource "yandex_kms_symmetric_key_iam_member" "crypto" {
   for_each = local.service_account_ids
 
