@@ -3,7 +3,7 @@
 from plastinka_infra_checks.checkov import CheckovReport, parse_report, run_checkov
 from plastinka_infra_checks.dockerfile_rules import check_dockerfile, parse_dockerfile
 from plastinka_infra_checks.findings import Finding
-from plastinka_infra_checks.hcl import Block, HclError, TerraformConfig, load_directory
+from plastinka_infra_checks.hcl import Block, HclError, Moved, TerraformConfig, load_directory
 from plastinka_infra_checks.manifest_rules import check_manifest, manifest_entries
 from plastinka_infra_checks.terraform_rules import (
     EXPECTED_ENTRYPOINT,
@@ -20,6 +20,7 @@ __all__ = [
     "CheckovReport",
     "Finding",
     "HclError",
+    "Moved",
     "TerraformConfig",
     "check_dockerfile",
     "check_manifest",
