@@ -38,16 +38,13 @@ class ApiError(Exception):
         self.headers = headers
 
 
-class BadRequest(ApiError):
-    """The request cannot be used as sent; the message says why."""
+class BadRequest(ApiError): ...
 
 
-class Unauthorized(ApiError, status=401, code="unauthorized"):
-    """No API key, or a wrong or revoked one."""
+class Unauthorized(ApiError, status=401, code="unauthorized"): ...
 
 
-class Forbidden(ApiError, status=403, code="forbidden"):
-    """The key's role may not do this (or a signed URL was refused)."""
+class Forbidden(ApiError, status=403, code="forbidden"): ...
 
 
 class NotFound(ApiError, status=404, code="not_found"):
@@ -55,12 +52,10 @@ class NotFound(ApiError, status=404, code="not_found"):
         super().__init__(f"{what} {ident!r} not found")
 
 
-class Conflict(ApiError, status=409, code="conflict"):
-    """The object's current state does not allow this."""
+class Conflict(ApiError, status=409, code="conflict"): ...
 
 
-class PayloadTooLarge(ApiError, status=413, code="payload_too_large"):
-    """The request body is larger than the limit."""
+class PayloadTooLarge(ApiError, status=413, code="payload_too_large"): ...
 
 
 class UnprocessableUpload(ApiError, status=422, code="invalid_upload"):
@@ -89,8 +84,7 @@ class InvalidField(ApiError, status=422, code="validation_error"):
         super().__init__(f"invalid request: {where}: {message}", details=[{"where": where, "message": message}])
 
 
-class Unavailable(ApiError, status=503, code="unavailable"):
-    """A dependency is unavailable for a moment."""
+class Unavailable(ApiError, status=503, code="unavailable"): ...
 
 
 class ErrorBody(BaseModel):
