@@ -32,22 +32,29 @@ _SG_RULE = _s(
     " predefined_target"
 )
 _LIFECYCLE_FILTER_AND = _s("object_size_greater_than object_size_less_than prefix tags")
+# Blocks that yandex_function and yandex_serverless_container share (the same serverless runtime settings).
+_SECRETS = _s("id version_id key environment_variable")
+_CONNECTIVITY = _s("network_id")
+_LOG_OPTIONS = _s("disabled folder_id log_group_id min_level")
+_METADATA_OPTIONS = _s("aws_v1_http_endpoint gce_http_endpoint")
+_EPHEMERAL_DISK = _s("size_gb block_size_kb")
+_OBJECT_STORAGE = _s("bucket prefix")
 
 RESOURCES: dict[str, Schema] = {
     "yandex_function": _s(
         "name folder_id description labels user_hash runtime entrypoint memory execution_timeout service_account_id"
         " environment tags tmpfs_size concurrency",
-        secrets=_s("id version_id key environment_variable"),
+        secrets=_SECRETS,
         package=_s("sha_256 bucket_name object_name"),
         content=_s("zip_filename"),
         async_invocation=_s(
             "retries_count service_account_id", ymq_success_target=_YMQ_TARGET, ymq_failure_target=_YMQ_TARGET
         ),
-        log_options=_s("disabled log_group_id folder_id min_level"),
-        connectivity=_s("network_id"),
+        log_options=_LOG_OPTIONS,
+        connectivity=_CONNECTIVITY,
         storage_mounts=_s("mount_point_name bucket prefix read_only"),
-        mounts=_s("name mode", ephemeral_disk=_s("size_gb block_size_kb"), object_storage=_s("bucket prefix")),
-        metadata_options=_s("gce_http_endpoint aws_v1_http_endpoint"),
+        mounts=_s("name mode", ephemeral_disk=_EPHEMERAL_DISK, object_storage=_OBJECT_STORAGE),
+        metadata_options=_METADATA_OPTIONS,
         timeouts=_TIMEOUTS,
     ),
     "yandex_function_iam_member": _s(f"function_id {_IAM_MEMBER}"),
@@ -146,16 +153,14 @@ RESOURCES: dict[str, Schema] = {
     "yandex_serverless_container": _s(
         "name description folder_id labels memory cores core_fraction concurrency execution_timeout service_account_id",
         image=_s("url digest command args environment work_dir"),
-        secrets=_s("id version_id key environment_variable"),
-        connectivity=_s("network_id"),
+        secrets=_SECRETS,
+        connectivity=_CONNECTIVITY,
         provision_policy=_s("min_instances"),
         runtime=_s("type"),
         async_invocation=_s("service_account_id"),
-        log_options=_s("disabled folder_id log_group_id min_level"),
-        metadata_options=_s("aws_v1_http_endpoint gce_http_endpoint"),
-        mounts=_s(
-            "mode mount_point_path", ephemeral_disk=_s("size_gb block_size_kb"), object_storage=_s("bucket prefix")
-        ),
+        log_options=_LOG_OPTIONS,
+        metadata_options=_METADATA_OPTIONS,
+        mounts=_s("mode mount_point_path", ephemeral_disk=_EPHEMERAL_DISK, object_storage=_OBJECT_STORAGE),
         storage_mounts=_s("bucket mount_point_path prefix read_only"),
         timeouts=_TIMEOUTS,
     ),

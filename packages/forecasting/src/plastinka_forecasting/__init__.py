@@ -6,8 +6,9 @@ submodule (say ``plastinka_forecasting.ingest`` in a function handler) does not 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from plastinka_schemas.lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from plastinka_forecasting.aggregate import (
@@ -218,13 +219,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'plastinka_forecasting' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"plastinka_forecasting.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _EXPORTS, globals())
 
 
 def __dir__() -> list[str]:

@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import TypedDict, Unpack
 
 import numpy as np
 import polars as pl
@@ -232,32 +233,22 @@ def _window(
     return out, backtest_orders(forecast, model.totals, panel, cutoff)
 
 
+class BacktestOptions(TypedDict, total=False):
+    """The optional keywords :func:`backtest` passes on to :func:`backtest_panel`, which holds their defaults."""
+
+    step: int | None
+    quantiles: Sequence[float]
+    params: ModelParams | None
+    pit: bool
+    progress: Progress | None
+
+
 def backtest(
-    sales: SalesData,
-    *,
-    frequency: Frequency,
-    horizon: int,
-    windows: int,
-    step: int | None = None,
-    quantiles: Sequence[float] = BACKTEST_LEVELS,
-    params: ModelParams | None = None,
-    pit: bool = True,
-    progress: Progress | None = None,
+    sales: SalesData, *, frequency: Frequency, horizon: int, windows: int, **options: Unpack[BacktestOptions]
 ) -> BacktestResult:
     """Backtest on a validated dataset (its stock snapshot is ignored: it describes only the end)."""
     panel = build_panel(SalesData(sales.sales, sales.attributes, None, sales.report), frequency)
-    return backtest_panel(
-        panel,
-        sales.attributes,
-        frequency=frequency,
-        horizon=horizon,
-        windows=windows,
-        step=step,
-        quantiles=quantiles,
-        params=params,
-        pit=pit,
-        progress=progress,
-    )
+    return backtest_panel(panel, sales.attributes, frequency=frequency, horizon=horizon, windows=windows, **options)
 
 
 def format_table(table: pl.DataFrame) -> str:

@@ -1,9 +1,9 @@
 """``plastinka-forecast``: the forecasting core on files, without any server.
 
-Each subcommand is one ``_add_<name>(subcommands)`` function that declares its arguments and sets
-``run`` to a function ``(args) -> exit code``; :data:`COMMANDS` lists them. Errors end as one line on stderr
-and a non-zero exit (1 for unusable data or files, 2 for bad arguments, 3 for anything unexpected); progress
-goes to stderr, results to stdout.
+Each subcommand is one ``_add_<name>(subcommands)`` function that declares its arguments and the function
+``(args) -> exit code`` it runs, whose docstring is its help (:func:`~plastinka_forecasting.cli_args.subcommand`);
+:data:`COMMANDS` lists them. Errors end as one line on stderr and a non-zero exit (1 for unusable data or
+files, 2 for bad arguments, 3 for anything unexpected); progress goes to stderr, results to stdout.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
 
+from .cli_args import CommandError, Subcommands, add_sales_export, positive_int, subcommand
 from .cli_model import MODEL_COMMANDS
 from .ingest import DataError, dataset_report, format_report, load_sales
 from .synthetic import generate_shop, write_shop
@@ -25,13 +25,6 @@ EXIT_DATA = 1
 EXIT_USAGE = 2
 EXIT_UNEXPECTED = 3
 
-#: ``argparse``'s subparsers object, as the ``_add_<name>`` functions receive it.
-Subcommands = Any
-
-
-class CommandError(Exception):
-    """A failure the user can fix: printed as one line, exit code 1."""
-
 
 def progress(message: str) -> None:
     """One line of progress on stderr (stdout stays clean for results)."""
@@ -39,19 +32,17 @@ def progress(message: str) -> None:
 
 
 def _add_validate(subcommands: Subcommands) -> None:
-    parser = subcommands.add_parser(
-        "validate",
-        help="check a sales export (and stock snapshot) and print the validation report",
-        description="Exit 0 when the data is usable; the report lists every dropped or repaired row.",
-    )
-    parser.add_argument("--data", required=True, type=Path, help="sales export: xlsx, xls, csv or parquet")
-    parser.add_argument("--stock", type=Path, help="stock snapshot (same formats)")
+    parser = subcommand(subcommands, "validate", _run_validate)
+    add_sales_export(parser, stock="stock snapshot (same formats)")
     parser.add_argument("--limit", type=int, default=50, help="issues to list (default 50; the rest are counted)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
-    parser.set_defaults(run=_run_validate)
 
 
 def _run_validate(args: argparse.Namespace) -> int:
+    """check a sales export (and stock snapshot) and print the validation report
+
+    Exit 0 when the data is usable; the report lists every dropped or repaired row.
+    """
     progress(f"reading {args.data}" + (f" and {args.stock}" if args.stock else ""))
     started = time.perf_counter()
     data = load_sales(args.data, args.stock)
@@ -75,13 +66,9 @@ def _run_validate(args: argparse.Namespace) -> int:
 
 
 def _add_generate_sample(subcommands: Subcommands) -> None:
-    parser = subcommands.add_parser(
-        "generate-sample",
-        help="write a synthetic shop's sales export and stock snapshot in the shop's own format",
-        description="Deterministic for a given --seed. xlsx suits small samples; use csv or parquet for big ones.",
-    )
-    parser.add_argument("--items", type=_positive, default=300, help="number of records (default 300)")
-    parser.add_argument("--months", type=_positive, default=36, help="months of history (default 36)")
+    parser = subcommand(subcommands, "generate-sample", _run_generate_sample)
+    parser.add_argument("--items", type=positive_int, default=300, help="number of records (default 300)")
+    parser.add_argument("--months", type=positive_int, default=36, help="months of history (default 36)")
     parser.add_argument("--out", required=True, type=Path, help="directory for sales.<format> and stock.<format>")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--format", choices=("csv", "xlsx", "parquet"), default="csv")
@@ -98,13 +85,16 @@ def _add_generate_sample(subcommands: Subcommands) -> None:
         "--dirty", type=float, default=0.0, help="share of rows with a broken sale date, for the report to show"
     )
     parser.add_argument("--truth", action="store_true", help="also write truth.csv: item_id, date, quantity")
-    parser.set_defaults(run=_run_generate_sample)
 
 
 _XLSX_MAX_ROWS = 1_000_000
 
 
 def _run_generate_sample(args: argparse.Namespace) -> int:
+    """write a synthetic shop's sales export and stock snapshot in the shop's own format
+
+    Deterministic for a given --seed. xlsx suits small samples; use csv or parquet for big ones.
+    """
     if not 0.0 <= args.dirty < 1.0:
         raise CommandError("--dirty must be at least 0 and below 1")
     progress(f"generating {args.items} items x {args.months} months (seed {args.seed})")
@@ -129,13 +119,6 @@ def _run_generate_sample(args: argparse.Namespace) -> int:
     print(f"sales: {files.sales} ({shop.sales.height} rows, {shop.bad_rows} broken on purpose)")
     print(f"stock: {files.stock} ({shop.stock.height} items)")
     return 0
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
 
 
 def _month(text: str) -> date:

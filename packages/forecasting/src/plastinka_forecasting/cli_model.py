@@ -1,7 +1,8 @@
 """The model subcommands of ``plastinka-forecast``: ``train``, ``predict`` and ``backtest``.
 
-Each ``add_<name>(subcommands)`` declares its arguments and sets ``run``; :mod:`plastinka_forecasting.cli`
-lists them in its ``COMMANDS``. Bad parameters and unusable models end as one line and exit code 1.
+Each ``add_<name>(subcommands)`` declares its arguments and the ``run_<name>`` it runs, as in
+:mod:`plastinka_forecasting.cli`, which lists them in its ``COMMANDS``. Bad parameters and unusable models end
+as one line and exit code 1.
 """
 
 from __future__ import annotations
@@ -12,16 +13,23 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
 from plastinka_forecasting.api import predict, train
 from plastinka_forecasting.artifacts import ArtifactError, load_model, save_model
 from plastinka_forecasting.backtest import backtest, format_table
+from plastinka_forecasting.cli_args import (
+    CommandError,
+    Subcommands,
+    add_frequency,
+    add_sales_export,
+    positive_int,
+    subcommand,
+)
 from plastinka_forecasting.frames import SalesData
 from plastinka_forecasting.ingest import load_sales
-from plastinka_schemas import DEFAULT_QUANTILES, Frequency
+from plastinka_schemas import DEFAULT_QUANTILES
 
 __all__ = ["MODEL_COMMANDS", "add_backtest", "add_predict", "add_train"]
 
@@ -32,19 +40,13 @@ def _progress(fraction: float, message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {fraction:4.0%} {message}", file=sys.stderr, flush=True)
 
 
-def _fail(message: str) -> Exception:
-    from plastinka_forecasting.cli import CommandError  # noqa: PLC0415 - cli imports this module
-
-    return CommandError(message)
-
-
 @contextmanager
 def _failing_on(*errors: type[Exception]) -> Iterator[None]:
     """Bad parameters or an unusable model (``errors``) end as the command's one-line failure."""
     try:
         yield
     except errors as error:
-        raise _fail(str(error)) from error
+        raise CommandError(str(error)) from error
 
 
 def _read(data: Path, stock: Path | None = None) -> SalesData:
@@ -62,25 +64,11 @@ def _quantiles(text: str) -> tuple[float, ...]:
     return tuple(sorted(levels))
 
 
-def _horizon(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
-def add_train(subcommands: Any) -> None:
-    parser = subcommands.add_parser(
-        "train",
-        help="train the forecasting model on a sales export and save it to a directory",
-        description="Writes model.txt (LightGBM text), meta.json and Parquet history into --out; no pickle.",
-    )
-    parser.add_argument("--data", required=True, type=Path, help="sales export: xlsx, csv or parquet")
-    parser.add_argument("--stock", type=Path, help="stock snapshot: every stocked item gets a forecast")
-    parser.add_argument(
-        "--freq", type=Frequency, choices=list(Frequency), default="M", help="M months, W ISO weeks (also month, week)"
-    )
-    parser.add_argument("--horizon", type=_horizon, required=True, help="periods ahead (M: 1-12, W: 1-52)")
+def add_train(subcommands: Subcommands) -> None:
+    parser = subcommand(subcommands, "train", run_train)
+    add_sales_export(parser, stock="stock snapshot: every stocked item gets a forecast")
+    add_frequency(parser)
+    parser.add_argument("--horizon", type=positive_int, required=True, help="periods ahead (M: 1-12, W: 1-52)")
     parser.add_argument(
         "--quantiles",
         type=_quantiles,
@@ -90,10 +78,13 @@ def add_train(subcommands: Any) -> None:
     parser.add_argument("--tune", action="store_true", help="cross-validate a small search space first")
     parser.add_argument("--time-budget", type=float, default=300.0, help="tuning budget in seconds (default 300)")
     parser.add_argument("--out", required=True, type=Path, help="model directory (created)")
-    parser.set_defaults(run=run_train)
 
 
 def run_train(args: argparse.Namespace) -> int:
+    """train the forecasting model on a sales export and save it to a directory
+
+    Writes model.txt (LightGBM text), meta.json and Parquet history into --out; no pickle.
+    """
     data = _read(args.data, args.stock)
     with _failing_on(ValueError):
         model = train(
@@ -116,19 +107,14 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_predict(subcommands: Any) -> None:
-    parser = subcommands.add_parser(
-        "predict",
-        help="forecast with a saved model and write item_id, period, mean, q_<level>..., attributes",
-        description="Without --data the model forecasts from the history it was trained on.",
-    )
+def add_predict(subcommands: Subcommands) -> None:
+    parser = subcommand(subcommands, "predict", run_predict)
     parser.add_argument("--model", required=True, type=Path, help="model directory written by train")
     parser.add_argument("--data", type=Path, help="newer sales export of the same shop")
     parser.add_argument("--stock", type=Path, help="stock snapshot to go with --data")
-    parser.add_argument("--horizon", type=_horizon, help="periods ahead (at most the trained horizon)")
+    parser.add_argument("--horizon", type=positive_int, help="periods ahead (at most the trained horizon)")
     parser.add_argument("--items", help="comma-separated item ids (default: every item)")
     parser.add_argument("--out", required=True, type=Path, help="output file: .csv, .parquet or .xlsx")
-    parser.set_defaults(run=run_predict)
 
 
 def write_forecast(forecast: pl.DataFrame, path: Path) -> None:
@@ -142,14 +128,18 @@ def write_forecast(forecast: pl.DataFrame, path: Path) -> None:
     elif suffix == ".xlsx":
         forecast.write_excel(path, worksheet="forecast", autofit=True)
     else:
-        raise _fail(f"--out must end with {', '.join(_OUTPUT_SUFFIXES)}, not {path.name!r}")
+        raise CommandError(f"--out must end with {', '.join(_OUTPUT_SUFFIXES)}, not {path.name!r}")
 
 
 def run_predict(args: argparse.Namespace) -> int:
+    """forecast with a saved model and write item_id, period, mean, q_<level>..., attributes
+
+    Without --data the model forecasts from the history it was trained on.
+    """
     if args.out.suffix.lower() not in _OUTPUT_SUFFIXES:
-        raise _fail(f"--out must end with {', '.join(_OUTPUT_SUFFIXES)}, not {args.out.name!r}")
+        raise CommandError(f"--out must end with {', '.join(_OUTPUT_SUFFIXES)}, not {args.out.name!r}")
     if args.stock and not args.data:
-        raise _fail("--stock needs --data")
+        raise CommandError("--stock needs --data")
     with _failing_on(ArtifactError):
         model = load_model(args.model)
     data = _read(args.data, args.stock) if args.data else None
@@ -161,21 +151,20 @@ def run_predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_backtest(subcommands: Any) -> None:
-    parser = subcommands.add_parser(
-        "backtest",
-        help="rolling-origin backtest: the model beside every baseline, in units",
-        description="Trains from scratch at each cut-off; the last window ends with the data.",
-    )
-    parser.add_argument("--data", required=True, type=Path, help="sales export: xlsx, csv or parquet")
-    parser.add_argument("--freq", type=Frequency, choices=list(Frequency), default="M")
-    parser.add_argument("--horizon", type=_horizon, required=True)
-    parser.add_argument("--windows", type=_horizon, default=3, help="number of cut-offs (default 3)")
-    parser.add_argument("--step", type=_horizon, help="periods between cut-offs (default: the horizon)")
-    parser.set_defaults(run=run_backtest)
+def add_backtest(subcommands: Subcommands) -> None:
+    parser = subcommand(subcommands, "backtest", run_backtest)
+    add_sales_export(parser)
+    add_frequency(parser)
+    parser.add_argument("--horizon", type=positive_int, required=True)
+    parser.add_argument("--windows", type=positive_int, default=3, help="number of cut-offs (default 3)")
+    parser.add_argument("--step", type=positive_int, help="periods between cut-offs (default: the horizon)")
 
 
 def run_backtest(args: argparse.Namespace) -> int:
+    """rolling-origin backtest: the model beside every baseline, in units
+
+    Trains from scratch at each cut-off; the last window ends with the data.
+    """
     data = _read(args.data)
     with _failing_on(ValueError):
         result = backtest(

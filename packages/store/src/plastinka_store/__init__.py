@@ -5,8 +5,9 @@ Names load lazily, so a function handler importing ``JobReporter`` does not pay 
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from plastinka_schemas.lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from plastinka_store.columns import UTCDateTime, utcnow
@@ -128,13 +129,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'plastinka_store' has no attribute {name!r}")
-    value = getattr(import_module(f"plastinka_store.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _EXPORTS, globals())
 
 
 def __dir__() -> list[str]:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, TypeVar, cast
+from typing import Any, Final, TypedDict, TypeVar, Unpack, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -58,6 +58,18 @@ __all__ = [
 ]
 
 J = TypeVar("J", TrainingJob, PredictionJob)
+
+
+class Submission(TypedDict, total=False):
+    """How a job of either kind is queued, besides what it works on (all optional)."""
+
+    parameters: dict[str, Any] | None  # the job's parameters, stored as given
+    idempotency_key: str | None  # a repeat with the same key (and request) returns the first job
+    callback_url: str | None  # where the job-end webhook goes
+    max_attempts: int | None  # attempts before dead_letter; None: the retry policy's
+    max_waiting: int | None  # the owner's limit of waiting jobs; None: no limit
+
+
 log = logging.getLogger(__name__)
 _S = JobStatus
 
@@ -293,30 +305,16 @@ class JobRepository:
     # --- creation -------------------------------------------------------------------------------------
 
     def create_training_job(
-        self,
-        *,
-        owner: str,
-        dataset_id: str,
-        parameters: dict[str, Any] | None = None,
-        idempotency_key: str | None = None,
-        callback_url: str | None = None,
-        max_attempts: int | None = None,
-        max_waiting: int | None = None,
+        self, *, owner: str, dataset_id: str, **submission: Unpack[Submission]
     ) -> tuple[TrainingJob, bool]:
         """Queue a training job; with an idempotency key already used by ``owner``, return that job instead.
 
         Returns ``(job, created)``. Raises :class:`IdempotencyConflict` when the key was used for a different
         request, and :class:`QuotaExceeded` when ``owner`` already has ``max_waiting`` jobs waiting (of either
         kind; counted and written in one serialised transaction, so concurrent submissions cannot overshoot).
+        ``submission``: see :class:`Submission`.
         """
-        return self._create(
-            TrainingJob,
-            owner=owner,
-            idempotency_key=idempotency_key,
-            max_attempts=max_attempts,
-            max_waiting=max_waiting,
-            fields={"dataset_id": dataset_id, "parameters": dict(parameters or {}), "callback_url": callback_url},
-        )
+        return self._create(TrainingJob, owner, {"dataset_id": dataset_id}, submission)
 
     def create_prediction_job(
         self,
@@ -325,39 +323,22 @@ class JobRepository:
         model_id: str,
         horizon: int,
         dataset_id: str | None = None,
-        parameters: dict[str, Any] | None = None,
-        idempotency_key: str | None = None,
-        callback_url: str | None = None,
-        max_attempts: int | None = None,
-        max_waiting: int | None = None,
+        **submission: Unpack[Submission],
     ) -> tuple[PredictionJob, bool]:
         """Queue a prediction job; idempotent per ``(owner, idempotency_key)`` and limited by ``max_waiting``
         like training jobs."""
-        return self._create(
-            PredictionJob,
-            owner=owner,
-            idempotency_key=idempotency_key,
-            max_attempts=max_attempts,
-            max_waiting=max_waiting,
-            fields={
-                "model_id": model_id,
-                "horizon": horizon,
-                "dataset_id": dataset_id,
-                "parameters": dict(parameters or {}),
-                "callback_url": callback_url,
-            },
-        )
+        fields = {"model_id": model_id, "horizon": horizon, "dataset_id": dataset_id}
+        return self._create(PredictionJob, owner, fields, submission)
 
-    def _create(
-        self,
-        cls: type[J],
-        *,
-        owner: str,
-        idempotency_key: str | None,
-        max_attempts: int | None,
-        fields: dict[str, Any],
-        max_waiting: int | None = None,
-    ) -> tuple[J, bool]:
+    def _create(self, cls: type[J], owner: str, fields: dict[str, Any], submission: Submission) -> tuple[J, bool]:
+        fields = {
+            **fields,
+            "parameters": dict(submission.get("parameters") or {}),
+            "callback_url": submission.get("callback_url"),
+        }
+        idempotency_key = submission.get("idempotency_key")
+        max_attempts = submission.get("max_attempts")
+        max_waiting = submission.get("max_waiting")
         if idempotency_key is not None:
             existing = self._by_idempotency_key(cls, owner, idempotency_key)
             if existing is not None:

@@ -16,10 +16,20 @@ log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
-    """An error with an HTTP status, a stable machine code and a human message."""
+    """An error with an HTTP status, a stable machine code and a human message.
+
+    A subclass names its status and code in its header: ``class Gone(ApiError, status=410, code="gone")``.
+    """
 
     status_code = 400
     code = "bad_request"
+
+    def __init_subclass__(cls, *, status: int | None = None, code: str | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if status is not None:
+            cls.status_code = status
+        if code is not None:
+            cls.code = code
 
     def __init__(self, message: str, *, details: Any = None, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
@@ -28,82 +38,53 @@ class ApiError(Exception):
         self.headers = headers
 
 
-class BadRequest(ApiError):
-    pass
+class BadRequest(ApiError): ...
 
 
-class Unauthorized(ApiError):
-    status_code = 401
-    code = "unauthorized"
+class Unauthorized(ApiError, status=401, code="unauthorized"): ...
 
 
-class Forbidden(ApiError):
-    status_code = 403
-    code = "forbidden"
+class Forbidden(ApiError, status=403, code="forbidden"): ...
 
 
-class NotFound(ApiError):
-    status_code = 404
-    code = "not_found"
-
+class NotFound(ApiError, status=404, code="not_found"):
     def __init__(self, what: str, ident: str) -> None:
         super().__init__(f"{what} {ident!r} not found")
 
 
-class Conflict(ApiError):
-    status_code = 409
-    code = "conflict"
+class Conflict(ApiError, status=409, code="conflict"): ...
 
 
-class PayloadTooLarge(ApiError):
-    status_code = 413
-    code = "payload_too_large"
+class PayloadTooLarge(ApiError, status=413, code="payload_too_large"): ...
 
 
-class UnprocessableUpload(ApiError):
+class UnprocessableUpload(ApiError, status=422, code="invalid_upload"):
     """An upload that could not be read as a shop export: ``details`` lists issues with file/row/column."""
 
-    status_code = 422
-    code = "invalid_upload"
 
-
-class CoverBeyondHorizon(ApiError):
+class CoverBeyondHorizon(ApiError, status=422, code="cover_beyond_horizon"):
     """The order list's ``cover_months`` reaches past the forecast's horizon."""
 
-    status_code = 422
-    code = "cover_beyond_horizon"
 
-
-class QueueFull(ApiError):
+class QueueFull(ApiError, status=429, code="queue_full"):
     """The owner's job quota is used up: try again after ``Retry-After`` seconds."""
-
-    status_code = 429
-    code = "queue_full"
 
     def __init__(self, message: str, *, retry_after_s: int, details: Any = None) -> None:
         super().__init__(message, details=details, headers={"Retry-After": str(retry_after_s)})
 
 
-class TooManyAuthFailures(ApiError):
+class TooManyAuthFailures(ApiError, status=429, code="too_many_auth_failures"):
     """Too many failed authentications from one client address; ``Retry-After`` says when to try again."""
 
-    status_code = 429
-    code = "too_many_auth_failures"
 
-
-class InvalidField(ApiError):
+class InvalidField(ApiError, status=422, code="validation_error"):
     """A request field that parses but breaks a rule checked later (a callback URL that resolves inside)."""
-
-    status_code = 422
-    code = "validation_error"
 
     def __init__(self, where: str, message: str) -> None:
         super().__init__(f"invalid request: {where}: {message}", details=[{"where": where, "message": message}])
 
 
-class Unavailable(ApiError):
-    status_code = 503
-    code = "unavailable"
+class Unavailable(ApiError, status=503, code="unavailable"): ...
 
 
 class ErrorBody(BaseModel):
