@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from plastinka_api.auth import Admin, Analyst
+from plastinka_api.auth import Admin, AnalystScope
 from plastinka_api.context import get_context
 from plastinka_api.errors import error_responses
 from plastinka_api.keys import service
@@ -57,9 +57,8 @@ async def listing(request: Request, _: Admin, page: Paginated100) -> Page[ApiKey
         "webhooks only: it cannot sign download URLs or callback tokens. Needs an analyst or admin key."
     ),
 )
-async def rotate_webhook_secret(request: Request, principal: Analyst) -> WebhookSecretCreated:
-    ctx = get_context(request)
-    row, secret = await ctx.db.call(service.rotate_webhook_secret, ctx, principal.owner)
+async def rotate_webhook_secret(scope: AnalystScope) -> WebhookSecretCreated:
+    row, secret = await scope.call(service.rotate_webhook_secret)
     return WebhookSecretCreated(owner=row.owner, secret=secret, prefix=row.prefix, created_at=row.created_at)
 
 
