@@ -20,7 +20,6 @@ router = APIRouter(prefix="/datasets", tags=["datasets"], responses=error_respon
 @router.post(
     "",
     status_code=201,
-    response_model=DatasetPublic,
     summary="Upload a sales export (and optionally a stock snapshot)",
     openapi_extra=examples.request_examples("multipart/form-data", examples.UPLOAD),
     description=(
@@ -51,7 +50,6 @@ async def upload(
 
 @router.get(
     "",
-    response_model=Page[DatasetPublic],
     summary="List datasets, newest first",
     description=(
         "A page of the datasets of the key's owner, newest first, each with its validation report. "
@@ -65,7 +63,6 @@ async def listing(scope: ViewerScope, page: Paginated) -> Page[DatasetPublic]:
 
 @router.get(
     "/{dataset_id}",
-    response_model=DatasetPublic,
     summary="One dataset with its validation report",
     description=(
         "The dataset of the key's owner with this id: file names, sizes, checksum and the validation "

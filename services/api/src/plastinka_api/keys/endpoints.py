@@ -17,7 +17,6 @@ router = APIRouter(prefix="/keys", tags=["keys"], responses=error_responses(400,
 @router.post(
     "",
     status_code=201,
-    response_model=ApiKeyCreated,
     summary="Create a key (the secret is shown once)",
     description=(
         "Creates an API key with a role (admin, analyst or viewer) for an owner: keys of one owner "
@@ -33,7 +32,6 @@ async def create(body: ApiKeyCreate, request: Request, _: Admin) -> ApiKeyCreate
 
 @router.get(
     "",
-    response_model=Page[ApiKeyPublic],
     summary="List keys, newest first",
     description=(
         "A page of every key's record (never the secrets), newest first, revoked keys included with "
@@ -49,7 +47,6 @@ async def listing(request: Request, _: Admin, page: Paginated100) -> Page[ApiKey
 @router.post(
     "/webhook-secret",
     status_code=201,
-    response_model=WebhookSecretCreated,
     summary="Make a new webhook secret for the caller's owner (shown once; the old one stops at once)",
     description=(
         "Makes a new secret for verifying the webhooks of the caller's owner and answers it once (`whsec_...`); "

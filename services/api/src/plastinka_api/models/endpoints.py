@@ -18,7 +18,6 @@ router = APIRouter(prefix="/models", tags=["models"], responses=error_responses(
 
 @router.get(
     "",
-    response_model=Page[ModelPublic],
     summary="List models, newest first",
     description=(
         "A page of the owner's trained models, newest first, each with its frequency, horizon, "
@@ -36,7 +35,6 @@ async def listing(
 
 @router.get(
     "/{model_id}",
-    response_model=ModelPublic,
     summary="One model: metrics, window, dataset, sha256",
     description=(
         "The owner's model with this id: the dataset and job it was trained by, its training window, "
@@ -49,7 +47,6 @@ async def get(model_id: str, scope: ViewerScope) -> ModelPublic:
 
 @router.post(
     "/{model_id}/activate",
-    response_model=ModelPublic,
     summary="Make this the owner's active model",
     description=(
         "Makes this model the one predictions use when they name none; the previously active model "
