@@ -258,9 +258,14 @@ class PredictionJobCreate(InputModel):
         return self
 
 
-class JobAccepted(OutputModel):
+class JobRef(OutputModel):
+    """Which job a body is about: what the submit answer and every status body start with."""
+
     job_id: str = Field(description="The job's id.")
     kind: JobKind = Field(description="training or prediction.")
+
+
+class JobAccepted(JobRef):
     status: JobStatus = Field(description="The job's status now: queued for a new job.")
     status_url: str = Field(description="Where to poll the job's progress (also in the `Location` header).")
 
@@ -279,9 +284,7 @@ class JobEventPublic(OutputModel):
     )
 
 
-class JobStatusPublic(OutputModel):
-    job_id: str = Field(description="The job's id.")
-    kind: JobKind = Field(description="training or prediction.")
+class JobStatusPublic(JobRef):
     owner: str = Field(description="The owner the job belongs to.")
     status: JobStatus = Field(
         description="queued, dispatched, running, retry_wait, succeeded, failed, cancelled or dead_letter."

@@ -7,7 +7,8 @@ that address is answered 429 with ``Retry-After`` before it is looked up.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Concatenate, ParamSpec, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -76,3 +77,32 @@ def require(minimum: Role) -> Callable[..., Awaitable[Principal]]:
 Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
 Analyst = Annotated[Principal, Depends(require(Role.ANALYST))]
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class OwnerScope:
+    """The app context and the checked key's owner: what every owner-scoped service function takes first."""
+
+    ctx: AppContext
+    owner: str
+
+    async def call(self, fn: Callable[Concatenate[AppContext, str, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """``fn(ctx, owner, *args, **kwargs)`` on the database's worker thread."""
+        return await self.ctx.db.call(fn, self.ctx, self.owner, *args, **kwargs)
+
+
+async def _viewer_scope(request: Request, principal: Viewer) -> OwnerScope:
+    return OwnerScope(get_context(request), principal.owner)
+
+
+async def _analyst_scope(request: Request, principal: Analyst) -> OwnerScope:
+    return OwnerScope(get_context(request), principal.owner)
+
+
+#: ``scope: ViewerScope`` in an owner-scoped endpoint's signature: the role check of ``Viewer`` (``Analyst``), then
+#: ``await scope.call(service.f, ...)`` runs ``service.f(ctx, owner, ...)``.
+ViewerScope = Annotated[OwnerScope, Depends(_viewer_scope)]
+AnalystScope = Annotated[OwnerScope, Depends(_analyst_scope)]

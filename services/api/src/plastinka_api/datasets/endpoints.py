@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Request, Response, UploadFile
+from fastapi import APIRouter, File, Response, UploadFile
 
 from plastinka_api import examples
-from plastinka_api.auth import Analyst, Viewer
-from plastinka_api.context import get_context
+from plastinka_api.auth import AnalystScope, ViewerScope
 from plastinka_api.datasets import service
 from plastinka_api.datasets.service import dataset_view
 from plastinka_api.errors import ErrorBody, error_responses
@@ -21,7 +20,6 @@ router = APIRouter(prefix="/datasets", tags=["datasets"], responses=error_respon
 @router.post(
     "",
     status_code=201,
-    response_model=DatasetPublic,
     summary="Upload a sales export (and optionally a stock snapshot)",
     openapi_extra=examples.request_examples("multipart/form-data", examples.UPLOAD),
     description=(
@@ -39,14 +37,12 @@ router = APIRouter(prefix="/datasets", tags=["datasets"], responses=error_respon
     },
 )
 async def upload(
-    request: Request,
     response: Response,
-    principal: Analyst,
+    scope: AnalystScope,
     file: Annotated[UploadFile, File(description="Sales export: xlsx, xls, csv or parquet")],
     stock_file: Annotated[UploadFile | None, File(description="Optional stock snapshot")] = None,
 ) -> DatasetPublic:
-    ctx = get_context(request)
-    row, created = await service.ingest(ctx, principal.owner, file, stock_file)
+    row, created = await service.ingest(scope.ctx, scope.owner, file, stock_file)
     response.status_code = 201 if created else 200
     response.headers["Location"] = f"/api/v1/datasets/{row.id}"
     return dataset_view(row)
@@ -54,28 +50,24 @@ async def upload(
 
 @router.get(
     "",
-    response_model=Page[DatasetPublic],
     summary="List datasets, newest first",
     description=(
         "A page of the datasets of the key's owner, newest first, each with its validation report. "
         "Any role may call it."
     ),
 )
-async def listing(request: Request, principal: Viewer, page: Paginated) -> Page[DatasetPublic]:
-    ctx = get_context(request)
-    total, rows = await ctx.db.call(service.listing, ctx, principal.owner, page)
+async def listing(scope: ViewerScope, page: Paginated) -> Page[DatasetPublic]:
+    total, rows = await scope.call(service.listing, page)
     return page.page(total, [dataset_view(r) for r in rows])
 
 
 @router.get(
     "/{dataset_id}",
-    response_model=DatasetPublic,
     summary="One dataset with its validation report",
     description=(
         "The dataset of the key's owner with this id: file names, sizes, checksum and the validation "
         "report of its upload. Another owner's dataset answers 404. Any role may call it."
     ),
 )
-async def get(dataset_id: str, request: Request, principal: Viewer) -> DatasetPublic:
-    ctx = get_context(request)
-    return dataset_view(await ctx.db.call(service.get, ctx, principal.owner, dataset_id))
+async def get(dataset_id: str, scope: ViewerScope) -> DatasetPublic:
+    return dataset_view(await scope.call(service.get, dataset_id))

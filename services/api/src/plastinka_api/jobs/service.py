@@ -8,7 +8,7 @@ from plastinka_api.context import AppContext
 from plastinka_api.datasets.items import prediction_items
 from plastinka_api.errors import Conflict, NotFound
 from plastinka_api.jobs.notify import job_ended
-from plastinka_api.jobs.submit import prediction_dataset, submit_prediction, submit_training
+from plastinka_api.jobs.submit import prediction_dataset, submit_job
 from plastinka_api.jobs.views import JobPublic, job_view, kind_of
 from plastinka_api.keys.service import Principal
 from plastinka_api.pagination import Pagination
@@ -21,16 +21,12 @@ async def submit(
     ctx: AppContext, principal: Principal, body: TrainingJobCreate | PredictionJobCreate, idempotency_key: str | None
 ) -> tuple[JobRow, bool]:
     """Queue a job of the body's kind and wake the dispatcher; ``(job, created)``."""
-    job: JobRow
     if body.callback_url is not None:
         await check_callback_url(ctx.webhooks, str(body.callback_url))
-    if isinstance(body, TrainingJobCreate):
-        job, created = await ctx.db.call(submit_training, ctx, principal, body, idempotency_key)
-    else:
-        if body.items is not None:
-            dataset = await ctx.db.call(prediction_dataset, ctx, principal, body)
-            body = await prediction_items(ctx, dataset, body)
-        job, created = await ctx.db.call(submit_prediction, ctx, principal, body, idempotency_key)
+    if isinstance(body, PredictionJobCreate) and body.items is not None:
+        dataset = await ctx.db.call(prediction_dataset, ctx, principal, body)
+        body = await prediction_items(ctx, dataset, body)
+    job, created = await ctx.db.call(submit_job, ctx, principal, body, idempotency_key)
     ctx.wake_dispatcher()
     return job, created
 

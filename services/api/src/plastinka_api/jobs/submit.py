@@ -8,7 +8,7 @@ invoked here: the dispatcher picks the committed row up (woken at once in this p
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlmodel import Session
 
@@ -20,9 +20,7 @@ from plastinka_api.keys.service import Principal
 from plastinka_api.models import repository as models
 from plastinka_schemas import PredictionJobCreate, TrainingJobCreate
 from plastinka_store.repository import IdempotencyConflict, QuotaExceeded
-from plastinka_store.tables import Dataset, Model, PredictionJob, TrainingJob
-
-J = TypeVar("J", TrainingJob, PredictionJob)
+from plastinka_store.tables import Dataset, JobRow, Model
 
 
 def training_parameters(body: TrainingJobCreate) -> dict[str, Any]:
@@ -46,18 +44,20 @@ def queue_full(ctx: AppContext, exc: QuotaExceeded) -> QueueFull:
     )
 
 
-def _create(
-    ctx: AppContext,
-    create: Callable[..., tuple[J, bool]],
-    body: TrainingJobCreate | PredictionJobCreate,
-    idempotency_key: str | None,
-    **fields: Any,
-) -> tuple[J, bool]:
-    """Insert the job through ``create`` with the settings' attempt and queue limits; a reused idempotency key
-    with another body answers 409, a full queue 429."""
+def submit_job(
+    ctx: AppContext, principal: Principal, body: TrainingJobCreate | PredictionJobCreate, idempotency_key: str | None
+) -> tuple[JobRow, bool]:
+    """Check what ``body`` names and insert its ``queued`` job with the settings' attempt and queue limits;
+    ``(job, created)``. A reused idempotency key with another body answers 409, a full queue 429."""
+    create: Callable[..., tuple[JobRow, bool]]
+    if isinstance(body, TrainingJobCreate):
+        create, fields = ctx.repo.create_training_job, _training_fields(ctx, principal, body)
+    else:
+        create, fields = ctx.repo.create_prediction_job, _prediction_fields(ctx, principal, body)
     try:
         return create(
             **fields,
+            owner=principal.owner,
             idempotency_key=idempotency_key,
             callback_url=str(body.callback_url) if body.callback_url else None,
             max_attempts=ctx.settings.max_attempts,
@@ -69,21 +69,11 @@ def _create(
         raise queue_full(ctx, exc) from None
 
 
-def submit_training(
-    ctx: AppContext, principal: Principal, body: TrainingJobCreate, idempotency_key: str | None
-) -> tuple[TrainingJob, bool]:
+def _training_fields(ctx: AppContext, principal: Principal, body: TrainingJobCreate) -> dict[str, Any]:
     with ctx.db.session() as session:
         dataset = datasets.get_or_404(session, principal.owner, body.dataset_id)
     check_trainable(dataset, body.frequency)
-    return _create(
-        ctx,
-        ctx.repo.create_training_job,
-        body,
-        idempotency_key,
-        owner=principal.owner,
-        dataset_id=body.dataset_id,
-        parameters=training_parameters(body),
-    )
+    return {"dataset_id": body.dataset_id, "parameters": training_parameters(body)}
 
 
 def _prediction_model(session: Session, owner: str, body: PredictionJobCreate) -> Model:
@@ -102,9 +92,7 @@ def prediction_dataset(ctx: AppContext, principal: Principal, body: PredictionJo
         return datasets.get_or_404(session, principal.owner, body.dataset_id or model.dataset_id)
 
 
-def submit_prediction(
-    ctx: AppContext, principal: Principal, body: PredictionJobCreate, idempotency_key: str | None
-) -> tuple[PredictionJob, bool]:
+def _prediction_fields(ctx: AppContext, principal: Principal, body: PredictionJobCreate) -> dict[str, Any]:
     with ctx.db.session() as session:
         model = _prediction_model(session, principal.owner, body)
         if body.dataset_id is not None:
@@ -121,19 +109,13 @@ def submit_prediction(
             f"cover_months {cover} exceeds the forecast's horizon {horizon}: the order list covers forecast months",
             details=[{"where": "body.cover_months", "message": f"at most {horizon}"}],
         )
-    parameters: dict[str, Any] = {
-        "items": list(body.items) if body.items is not None else None,
-        "service_level": body.service_level,
-        "cover_months": cover,
+    return {
+        "model_id": model.id,
+        "horizon": horizon,
+        "dataset_id": body.dataset_id,
+        "parameters": {
+            "items": list(body.items) if body.items is not None else None,
+            "service_level": body.service_level,
+            "cover_months": cover,
+        },
     }
-    return _create(
-        ctx,
-        ctx.repo.create_prediction_job,
-        body,
-        idempotency_key,
-        owner=principal.owner,
-        model_id=model.id,
-        horizon=horizon,
-        dataset_id=body.dataset_id,
-        parameters=parameters,
-    )

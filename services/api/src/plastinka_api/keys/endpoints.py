@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from plastinka_api.auth import Admin, Analyst
+from plastinka_api.auth import Admin, AnalystScope
 from plastinka_api.context import get_context
 from plastinka_api.errors import error_responses
 from plastinka_api.keys import service
@@ -17,7 +17,6 @@ router = APIRouter(prefix="/keys", tags=["keys"], responses=error_responses(400,
 @router.post(
     "",
     status_code=201,
-    response_model=ApiKeyCreated,
     summary="Create a key (the secret is shown once)",
     description=(
         "Creates an API key with a role (admin, analyst or viewer) for an owner: keys of one owner "
@@ -33,7 +32,6 @@ async def create(body: ApiKeyCreate, request: Request, _: Admin) -> ApiKeyCreate
 
 @router.get(
     "",
-    response_model=Page[ApiKeyPublic],
     summary="List keys, newest first",
     description=(
         "A page of every key's record (never the secrets), newest first, revoked keys included with "
@@ -49,7 +47,6 @@ async def listing(request: Request, _: Admin, page: Paginated100) -> Page[ApiKey
 @router.post(
     "/webhook-secret",
     status_code=201,
-    response_model=WebhookSecretCreated,
     summary="Make a new webhook secret for the caller's owner (shown once; the old one stops at once)",
     description=(
         "Makes a new secret for verifying the webhooks of the caller's owner and answers it once (`whsec_...`); "
@@ -57,9 +54,8 @@ async def listing(request: Request, _: Admin, page: Paginated100) -> Page[ApiKey
         "webhooks only: it cannot sign download URLs or callback tokens. Needs an analyst or admin key."
     ),
 )
-async def rotate_webhook_secret(request: Request, principal: Analyst) -> WebhookSecretCreated:
-    ctx = get_context(request)
-    row, secret = await ctx.db.call(service.rotate_webhook_secret, ctx, principal.owner)
+async def rotate_webhook_secret(scope: AnalystScope) -> WebhookSecretCreated:
+    row, secret = await scope.call(service.rotate_webhook_secret)
     return WebhookSecretCreated(owner=row.owner, secret=secret, prefix=row.prefix, created_at=row.created_at)
 
 

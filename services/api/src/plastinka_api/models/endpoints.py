@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
-from plastinka_api.auth import Analyst, Viewer
-from plastinka_api.context import get_context
+from plastinka_api.auth import AnalystScope, ViewerScope
 from plastinka_api.errors import error_responses
 from plastinka_api.models import service
 from plastinka_api.models.service import model_view
@@ -19,7 +18,6 @@ router = APIRouter(prefix="/models", tags=["models"], responses=error_responses(
 
 @router.get(
     "",
-    response_model=Page[ModelPublic],
     summary="List models, newest first",
     description=(
         "A page of the owner's trained models, newest first, each with its frequency, horizon, "
@@ -27,42 +25,36 @@ router = APIRouter(prefix="/models", tags=["models"], responses=error_responses(
     ),
 )
 async def listing(
-    request: Request,
-    principal: Viewer,
+    scope: ViewerScope,
     page: Paginated,
     active: Annotated[bool | None, Query(description="Only the active (or inactive) models")] = None,
 ) -> Page[ModelPublic]:
-    ctx = get_context(request)
-    total, rows = await ctx.db.call(service.listing, ctx, principal.owner, page, active)
+    total, rows = await scope.call(service.listing, page, active)
     return page.page(total, [model_view(r) for r in rows])
 
 
 @router.get(
     "/{model_id}",
-    response_model=ModelPublic,
     summary="One model: metrics, window, dataset, sha256",
     description=(
         "The owner's model with this id: the dataset and job it was trained by, its training window, "
         "metrics and the sha256 of its stored artifact. Any role may call it."
     ),
 )
-async def get(model_id: str, request: Request, principal: Viewer) -> ModelPublic:
-    ctx = get_context(request)
-    return model_view(await ctx.db.call(service.get, ctx, principal.owner, model_id))
+async def get(model_id: str, scope: ViewerScope) -> ModelPublic:
+    return model_view(await scope.call(service.get, model_id))
 
 
 @router.post(
     "/{model_id}/activate",
-    response_model=ModelPublic,
     summary="Make this the owner's active model",
     description=(
         "Makes this model the one predictions use when they name none; the previously active model "
         "stays stored. Answers the model. Needs an analyst or admin key."
     ),
 )
-async def activate(model_id: str, request: Request, principal: Analyst) -> ModelPublic:
-    ctx = get_context(request)
-    return model_view(await ctx.db.call(service.activate_owned, ctx, principal.owner, model_id))
+async def activate(model_id: str, scope: AnalystScope) -> ModelPublic:
+    return model_view(await scope.call(service.activate_owned, model_id))
 
 
 @router.delete(
@@ -75,7 +67,6 @@ async def activate(model_id: str, request: Request, principal: Analyst) -> Model
         "admin key."
     ),
 )
-async def delete(model_id: str, request: Request, principal: Analyst) -> Response:
-    ctx = get_context(request)
-    await ctx.db.call(service.delete, ctx, principal.owner, model_id)
+async def delete(model_id: str, scope: AnalystScope) -> Response:
+    await scope.call(service.delete, model_id)
     return Response(status_code=204)

@@ -85,7 +85,6 @@ def _file(frame: pl.DataFrame, fmt: str, stem: str, lang: exports.Lang = "en", s
 
 @router.get(
     "/{job_id}/download",
-    response_model=DownloadLink,
     summary="A short-lived signed URL of the result file (forecast parquet, or the model)",
     description=(
         "A signed URL, valid for a few minutes and usable without a key, of a succeeded job's result "
@@ -153,7 +152,6 @@ async def accuracy(
 
 @router.get(
     "/{job_id}/records",
-    response_model=RecordsPage,
     summary="The per-record table of a prediction: forecast per period, likely range and suggested order",
     description=(
         "One row per record with its barcode, artist, album, stock, expected sales per period, the likely range "
@@ -222,7 +220,6 @@ async def _prediction(ctx: AppContext, principal: Principal, job_id: str, what: 
 
 @router.get(
     "/{job_id}/series",
-    response_model=series.ChartSeries,
     summary="Chart data of a prediction: a record's (or the shop's) history, median and likely range",
     description=(
         "The numbers behind a fan chart: the sales history and, per forecast period, the mean, the median and the "

@@ -40,7 +40,6 @@ async def get_status(
 
 @router.get(
     "",
-    response_model=Page[JobStatusPublic],
     summary="List jobs of both kinds by status",
     description=(
         "A page of the owner's training and prediction jobs together, newest first, optionally only "
@@ -59,7 +58,6 @@ async def list_status(
 
 @router.post(
     "/{job_id}/requeue",
-    response_model=JobStatusPublic,
     summary="Admin: requeue a dead-lettered job",
     description=(
         "Puts a `dead_letter` or `failed` job back in the queue with a fresh budget of attempts; a "
