@@ -138,23 +138,11 @@ def test_a_partial_year_ago_quarter_is_enough_for_the_prior() -> None:
     hist = to_dense(panel, "M")
     space = FeatureSpace.build(hist, None, default_config("M"))
     t = hist.n_periods - 1
-    # The year-ago ratios against the one base month (November 2022) ...
-    yoy = [space._shop_yoy(t, h) / space._shop_momentum(t, 1) for h in (1, 2, 3)]
+    yoy = [space._shop_yoy(t, h) / space._shop_momentum(t) for h in (1, 2, 3)]
     assert yoy == pytest.approx([1.0, 0.5, 0.5], abs=0.08)
-    # ... carried from the same month this year (November 2023, at the peak's 2x), so the prior is the target
-    # over the item level (mean of Sep-Nov 2023, 5/3, and of the season, 15/12: 35/24): 2, 1, 1 over 35/24. With
-    # the whole quarter against its one year-ago month (the previous prior) it read 1.14, 0.57, 0.57: a
-    # partial base and its counterpart this year must cover the same months.
-    prior = [space._shop_yoy(t, h) for h in (1, 2, 3)]
-    assert prior == pytest.approx([48 / 35, 24 / 35, 24 / 35], abs=0.08)
     totals = {}
     for offset in (True, False):
         model = fit_panel(panel, None, frequency="M", horizon=3, params=ModelParams(seasonal_offset=offset, **FAST))
         forecast = predict_panel(model, panel, None)
         totals[offset] = float(forecast.filter(pl.col("period") >= date(2024, 1, 1))["mean"].sum())
-    # January and February 2024 sell the items' own rates (no peak): the prior brings the forecast down towards
-    # that, by 8% on this draw (by 12% when the prior's base was the whole last quarter, which over-read the drop:
-    # 0.57 instead of the 0.69 asserted above).
-    expected = 2 * float(rates.sum())
-    assert totals[True] < 0.95 * totals[False]
-    assert abs(totals[True] - expected) < abs(totals[False] - expected)
+    assert totals[True] < 0.9 * totals[False]

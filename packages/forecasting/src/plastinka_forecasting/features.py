@@ -53,9 +53,8 @@ _MAX_LEVELS = 40
 #: features divided by the item's own level (the model's target is scaled too), the year-ago ratios, the
 #: item's lumpiness (ADI, CV^2 of non-zero sizes) and its naive MAE; 4: the columns follow :func:`registry` (3
 #: had ``style_mean`` and ``artist_count`` swapped against their names, which a hand-kept order let through), and
-#: ``shop_yoy`` from a partial year-ago quarter; 5: a partial year-ago base is carried from the same periods of
-#: this year (4 carried it from the whole last quarter, which at a winter origin holds the autumn peak).
-FEATURE_VERSION = 5
+#: ``shop_yoy`` from a partial year-ago quarter.
+FEATURE_VERSION = 4
 #: The last feature: log of the item's level, by which the level features (and the model's target) are divided.
 LOG_LEVEL = "log_level"
 #: The smallest level (copies per period): a dormant item's target is its sales over this.
@@ -484,17 +483,16 @@ class FeatureSpace:
         out: F64 = np.nan_to_num(self.hist.values[cohort, lo : hi + 1], nan=0.0).sum(axis=0, dtype=np.float64)
         return out
 
-    def _shop_momentum(self, t: int, recent_periods: int | None = None) -> float:
-        """The shop's mean sales over the last quarter (or its last ``recent_periods``) over its level (see
-        :func:`item_level`) at ``t``, over the items that started before the season's window (or before the
-        quarter, in a shorter history)."""
+    def _shop_momentum(self, t: int) -> float:
+        """The shop's mean sales over the last quarter over its level (see :func:`item_level`) at ``t``, over the
+        items that started before the season's window (or before the quarter, in a shorter history)."""
         short, long = self.level_windows()
         lo = t + 1 - long if t + 1 - long > 0 else max(0, t + 1 - short)
         total = self._cohort_total(lo, t)
         if not total.size:
             return float("nan")
-        level = 0.5 * (float(total[-short:].mean()) + float(total.mean()))
-        recent = float(total[-(recent_periods or short) :].mean())
+        recent = float(total[-short:].mean())
+        level = 0.5 * (recent + float(total.mean()))
         return recent / level if level > 0 else float("nan")
 
     def _shop_yoy(self, t: int, h: int) -> float:
@@ -507,10 +505,7 @@ class FeatureSpace:
         data's first is in the data. Where the data start inside the quarter, its periods after the first period
         serve (the first is left out: every series in it starts there, so no cohort started before it): a history
         of one season and two periods is enough (Online Retail's winter cut-offs, whose year-ago quarter the data
-        only partly hold). The momentum is then the same periods of this year over the level, so both years' bases
-        cover the same months: the whole last quarter against its one year-ago month would carry November's peak
-        into a January origin's prior (Online Retail's 2011-01 cut-off: 0.93 / 1.24 / 0.78 instead of 0.58 /
-        0.77 / 0.48). (A variant against the season's mean when the quarter is missing would read a customer
+        only partly hold). (A variant against the season's mean when the quarter is missing would read a customer
         cohort's first purchases, CDNOW's first quarter, as season: the earlier one-season index sent January to
         3.8x.)
         """
@@ -523,14 +518,12 @@ class FeatureSpace:
             if c > t or origin < lo:
                 break
             total = self._cohort_total(lo, c)
-            base = origin - lo + 1
-            level = float(total[:base].mean())
+            level = float(total[: origin - lo + 1].mean())
             if not level > 0:
                 break
-            momentum = self._shop_momentum(t, base)
-            if total[-1] > 0 and momentum > 0:
-                logs.append(np.log(total[-1] / level * momentum))
-        return float(np.exp(np.mean(logs))) if logs else float("nan")
+            if total[-1] > 0:
+                logs.append(np.log(total[-1] / level))
+        return float(np.exp(np.mean(logs))) * self._shop_momentum(t) if logs else float("nan")
 
     def _item_yoy(self, t: int, h: int, rows: I64) -> F32:
         """The item's own sales in the target period one season back over its mean sales in the quarter before the
