@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from plastinka_api.headers import NON_HTML
+
 log = logging.getLogger(__name__)
 
 
@@ -279,7 +281,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     message = "internal error; the request changed nothing it could not undo"
-    return JSONResponse(_body("internal_error", message, status=500, request=request), 500)
+    # Starlette calls this from its outermost ServerErrorMiddleware, past SecurityHeadersMiddleware: set them here.
+    return JSONResponse(_body("internal_error", message, status=500, request=request), 500, headers=NON_HTML)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -17,6 +17,8 @@ HTML_CSP = (
 )
 OTHER_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 COMMON = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"}
+#: What a non-HTML response carries; set directly by the 500 handler, which Starlette runs outside this middleware.
+NON_HTML = {**COMMON, "Content-Security-Policy": OTHER_CSP}
 
 
 class SecurityHeadersMiddleware:
