@@ -150,6 +150,8 @@ async def test_a_full_queue_answers_429_with_retry_after_and_writes_nothing(
         }
         listed = (await api.viewer.get("/api/v1/training")).json()
         assert listed["total"] == 3  # the refused submission wrote nothing
+        metrics = (await api.admin.get("/metrics")).text
+        assert 'plastinka_jobs_refused_total{kind="training",reason="queue_full"} 1.0' in metrics
         # Another owner's queue is its own.
         rival = (await upload(api.other, *shop_files)).json()["id"]
         assert (await api.other.post("/api/v1/training", json={"dataset_id": rival})).status_code == 202

@@ -59,6 +59,9 @@ class Metrics:
         )
         self.rows = Counter("plastinka_rows_processed", "Data rows ingested or forecast", ["stage"], registry=r)
         self.webhooks = Counter("plastinka_webhooks", "Webhook deliveries", ["outcome"], registry=r)
+        self.jobs_refused = Counter(
+            "plastinka_jobs_refused", "Job submissions refused by a per-owner quota", ["kind", "reason"], registry=r
+        )
         self.auth_failures = Counter(
             "plastinka_auth_failures", "Refused API-key authentications (invalid, throttled)", ["outcome"], registry=r
         )

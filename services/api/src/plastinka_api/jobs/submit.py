@@ -18,7 +18,7 @@ from plastinka_api.datasets.history import check_trainable
 from plastinka_api.errors import BadRequest, Conflict, CoverBeyondHorizon, QueueFull
 from plastinka_api.keys.service import Principal
 from plastinka_api.models import repository as models
-from plastinka_schemas import PredictionJobCreate, TrainingJobCreate
+from plastinka_schemas import JobKind, PredictionJobCreate, TrainingJobCreate
 from plastinka_store.repository import IdempotencyConflict, QuotaExceeded
 from plastinka_store.tables import Dataset, JobRow, Model
 
@@ -34,8 +34,9 @@ def training_parameters(body: TrainingJobCreate) -> dict[str, Any]:
     }
 
 
-def queue_full(ctx: AppContext, exc: QuotaExceeded) -> QueueFull:
-    """The 429 for an owner whose waiting jobs reached the quota."""
+def queue_full(ctx: AppContext, exc: QuotaExceeded, kind: JobKind) -> QueueFull:
+    """The 429 for an owner whose waiting jobs reached the quota (counted in ``/metrics``)."""
+    ctx.metrics.jobs_refused.labels(kind.value, "queue_full").inc()
     return QueueFull(
         f"{exc.waiting} of your jobs are already waiting to start (the limit is {exc.limit});"
         " wait for some to start or cancel some, then submit again",
@@ -51,9 +52,10 @@ def submit_job(
     ``(job, created)``. A reused idempotency key with another body answers 409, a full queue 429."""
     create: Callable[..., tuple[JobRow, bool]]
     if isinstance(body, TrainingJobCreate):
-        create, fields = ctx.repo.create_training_job, _training_fields(ctx, principal, body)
+        kind, create, fields = JobKind.TRAINING, ctx.repo.create_training_job, _training_fields(ctx, principal, body)
     else:
-        create, fields = ctx.repo.create_prediction_job, _prediction_fields(ctx, principal, body)
+        kind, create = JobKind.PREDICTION, ctx.repo.create_prediction_job
+        fields = _prediction_fields(ctx, principal, body)
     try:
         return create(
             **fields,
@@ -66,7 +68,7 @@ def submit_job(
     except IdempotencyConflict as exc:
         raise Conflict(str(exc), details={"job_id": exc.job_id}) from None
     except QuotaExceeded as exc:
-        raise queue_full(ctx, exc) from None
+        raise queue_full(ctx, exc, kind) from None
 
 
 def _training_fields(ctx: AppContext, principal: Principal, body: TrainingJobCreate) -> dict[str, Any]:
