@@ -12,6 +12,9 @@ import pytest
 from plastinka_forecasting.features import (
     LOG_LEVEL,
     FeatureSpace,
+    _future_period_of_year,
+    _Origin,
+    _Target,
     column,
     default_config,
     item_level,
@@ -83,3 +86,33 @@ def test_a_reordered_registry_gives_the_same_columns_by_name(
         np.testing.assert_array_equal(column(x, names, name), column(y, other, name), err_msg=name)
     with pytest.raises(KeyError, match="no feature 'nope'"):
         column(x, names, "nope")
+
+
+def test_rows_equal_a_plain_recomputation(panel_and_attributes: tuple[pl.DataFrame, pl.DataFrame]) -> None:
+    """The speed-ups of ``origin_blocks`` (one float32 matrix filled in place, shop values memoised across origins
+    and row sets) change no value: every block equals each feature computed afresh on a new space, stacked and
+    scaled by the level the plain way."""
+    panel, attributes = panel_and_attributes
+    config = default_config("M")
+    hist = to_dense(panel, "M")
+    space = FeatureSpace.build(hist, attributes, config)
+    names = [f.name for f in space.features]
+    short, long = space.level_windows()
+    for t in (5, 14, 27, 14):  # 14 twice: the second pass reads the memoised shop values
+        rows = np.flatnonzero(hist.start <= t)
+        for h, _, x in space.origin_blocks(t, [1, 2, 3], rows):
+            fresh = FeatureSpace.build(hist, attributes, config)
+            origin = _Origin(fresh, t, rows)
+            positions = _future_period_of_year(hist.periods[t], 3, "M")[1:]
+            target = _Target(origin, h, fresh.season_index(t), int(positions[h - 1]))
+            plain = np.column_stack([f.compute(target if f.per_target else origin) for f in fresh.features])
+            plain = plain.astype(np.float32)
+            level = np.nan_to_num(0.5 * (column(plain, names, f"mean_{short}") + column(plain, names, f"mean_{long}")))
+            level = np.maximum(level, 0.2 * np.nan_to_num(column(plain, names, "mean_all")))
+            level = np.maximum(level, 0.05).astype(np.float32)
+            for i, feature in enumerate(fresh.features):
+                if feature.level:
+                    plain[:, i] /= level
+            expected = np.concatenate([plain, np.log(level)[:, None]], axis=1)
+            assert x.dtype == np.float32
+            np.testing.assert_array_equal(x, expected)

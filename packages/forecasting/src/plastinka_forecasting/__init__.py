@@ -6,9 +6,17 @@ submodule (say ``plastinka_forecasting.ingest`` in a function handler) does not 
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from plastinka_schemas.lazy import lazy_getattr
+
+# LightGBM's OpenMP threads sleep at a barrier instead of spinning for it (unless the caller chose a policy): on a
+# machine whose cores are shared (the development box, CI, a busy function host) a spinning thread burns the core
+# its partner needs, and a 2-thread train ran 3-8x slower than with 1 thread. It changes no result, only waiting;
+# it must be set before LightGBM loads the OpenMP runtime, so here, before any submodule imports lightgbm
+# (``docs/forecasting.md``, "Speed and memory").
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 if TYPE_CHECKING:
     from plastinka_forecasting.aggregate import (

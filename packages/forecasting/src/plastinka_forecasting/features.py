@@ -320,6 +320,8 @@ class FeatureSpace:
     #: The model's inputs in column order (:func:`registry`); the column order is this tuple's, never kept by hand.
     features: tuple[Feature, ...] = ()
     _pre: _Precomputed | None = None
+    #: Shop-level values per origin (and horizon), which every item and each of training's three row sets share.
+    _shop_memo: dict[tuple[str, int, int], Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(
@@ -373,7 +375,8 @@ class FeatureSpace:
         return [f.name for f in self.features] + [LOG_LEVEL]
 
     def _scale(self, x: F32) -> F32:
-        """Divide the level features by the item's level and append its log (see :func:`item_level`)."""
+        """Divide the level features by the item's level and write its log in the last column, which the caller
+        leaves free (see :func:`item_level`); in place."""
         names = [f.name for f in self.features]
         short, long = self.level_windows()
         a = column(x, names, f"mean_{short}")
@@ -384,7 +387,8 @@ class FeatureSpace:
         for i, feature in enumerate(self.features):
             if feature.level:
                 x[:, i] /= level
-        return np.concatenate([x, np.log(level)[:, None]], axis=1)
+        x[:, -1] = np.log(level)
+        return x
 
     def _window(self, cum: F32 | F64, t: int, w: int) -> F32:
         lo = max(0, t + 1 - w)
@@ -424,6 +428,10 @@ class FeatureSpace:
     def season_index(self, t: int) -> F32:
         """The shop's seasonal index per period of the year (1 = an average period), from history up to ``t``:
         the mean ratio to the centred moving average over the last three seasons; NaN where none is known."""
+        out: F32 = self._shop_memo_get(("season_index", t, 0), lambda: self._season_index_at(t))
+        return out
+
+    def _season_index_at(self, t: int) -> F32:
         pre, s = self.pre, self.config.season
         last = t - s // 2  # the latest ratio whose moving-average window ends by t
         out = np.full(s, np.nan, np.float32)
@@ -483,7 +491,14 @@ class FeatureSpace:
         out: F64 = np.nan_to_num(self.hist.values[cohort, lo : hi + 1], nan=0.0).sum(axis=0, dtype=np.float64)
         return out
 
+    def _shop_memo_get(self, key: tuple[str, int, int], make: Callable[[], Any]) -> Any:
+        return _memoised(self._shop_memo, key, make)
+
     def _shop_momentum(self, t: int) -> float:
+        out: float = self._shop_memo_get(("momentum", t, 0), lambda: self._shop_momentum_at(t))
+        return out
+
+    def _shop_momentum_at(self, t: int) -> float:
         """The shop's mean sales over the last quarter over its level (see :func:`item_level`) at ``t``, over the
         items that started before the season's window (or before the quarter, in a shorter history)."""
         short, long = self.level_windows()
@@ -496,6 +511,10 @@ class FeatureSpace:
         return recent / level if level > 0 else float("nan")
 
     def _shop_yoy(self, t: int, h: int) -> float:
+        out: float = self._shop_memo_get(("yoy", t, h), lambda: self._shop_yoy_at(t, h))
+        return out
+
+    def _shop_yoy_at(self, t: int, h: int) -> float:
         """The shop's seasonal swing from the origin to the target period, as a multiplier of the item level
         (see :func:`item_level`), from one season of history:
 
@@ -543,6 +562,10 @@ class FeatureSpace:
         return out
 
     def _target_positions(self, t: int, horizon: int) -> I64:
+        out: I64 = self._shop_memo_get(("positions", t, horizon), lambda: self._target_positions_at(t, horizon))
+        return out
+
+    def _target_positions_at(self, t: int, horizon: int) -> I64:
         return _future_period_of_year(self.hist.periods[t], horizon, self.config.frequency)[1:]
 
     def origin_blocks(self, t: int, horizons: Sequence[int], rows: I64) -> Iterator[tuple[int, I64, F32]]:
@@ -553,8 +576,11 @@ class FeatureSpace:
         positions = self._target_positions(t, max(horizons))
         for h in horizons:
             target = _Target(origin, h, season_index, int(positions[h - 1]))
-            cols = [f.compute(target) if f.per_target else known[f.name] for f in self.features]
-            yield h, rows, self._scale(np.column_stack(cols).astype(np.float32))
+            # Filled column by column into the final float32 matrix (one copy, not a stack and a cast and an append).
+            x = np.empty((len(rows), len(self.features) + 1), np.float32)
+            for i, f in enumerate(self.features):
+                x[:, i] = f.compute(target) if f.per_target else known[f.name]
+            yield h, rows, self._scale(x)
 
     def training_rows(
         self,
@@ -624,6 +650,12 @@ class FeatureSpace:
         return np.concatenate(xs), np.concatenate(items), np.concatenate(hs)
 
 
+def _memoised(memo: dict[Any, Any], key: Any, make: Callable[[], Any]) -> Any:
+    if key not in memo:
+        memo[key] = make()
+    return memo[key]
+
+
 @dataclass
 class _Origin:
     """What the origin features of items ``rows`` at origin ``t`` read; shared parts computed once."""
@@ -634,9 +666,7 @@ class _Origin:
     _memo: dict[str, Any] = field(default_factory=dict)
 
     def memo(self, key: str, make: Callable[[], Any]) -> Any:
-        if key not in self._memo:
-            self._memo[key] = make()
-        return self._memo[key]
+        return _memoised(self._memo, key, make)
 
     @property
     def n(self) -> int:
