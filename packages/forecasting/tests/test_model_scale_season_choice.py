@@ -14,7 +14,8 @@ import polars as pl
 import pytest
 
 from plastinka_forecasting.artifacts import ArtifactError, load_model, save_model
-from plastinka_forecasting.combine import SEGMENTS, WEIGHTS, Combination
+from plastinka_forecasting.calibration import QuantileCalibration, cross_fitted
+from plastinka_forecasting.combine import CHOICE_LEVELS, SEGMENTS, WEIGHTS, Combination
 from plastinka_forecasting.features import FEATURE_VERSION, FeatureSpace, default_config, to_dense
 from plastinka_forecasting.model import ModelParams, fit_panel, predict_panel
 
@@ -106,6 +107,32 @@ def test_the_choice_picks_the_better_candidate_per_segment_and_keeps_quantiles_p
     same, _ = choice.apply(model_mean, model_q, cand_mean, cand_q, np.zeros(n), seg)
     assert np.array_equal(same, model_mean)
     assert Combination.from_json(json.loads(json.dumps(choice.to_json()))) == choice
+
+
+def test_the_models_held_out_quantiles_are_scored_out_of_fold_so_its_table_gets_no_home_advantage() -> None:
+    # Held-out rows of 8 origins whose mean forecast is exact; the candidate is the same kind of table fitted on
+    # another draw of the same demand: truly as good as the model's, out of sample.
+    rng = np.random.default_rng(0)
+    items, origins = 2_000, 8
+    truth = np.tile(rng.gamma(1.0, 2.0, items), origins)
+    t = np.repeat(np.arange(origins), items)
+    h = np.ones(len(t), np.int64)
+    actual, other = (rng.poisson(truth * rng.gamma(0.5, 2.0, len(truth))).astype(float) for _ in range(2))
+    in_sample = QuantileCalibration.fit(truth, actual, h, CHOICE_LEVELS, 1).apply(truth, h)
+    out_of_fold = cross_fitted(truth, actual, h, t, np.arange(len(t)), CHOICE_LEVELS, 1)
+    candidate = QuantileCalibration.fit(truth, other, h, CHOICE_LEVELS, 1).apply(truth, h)
+    ones = np.ones(len(t))
+    seg = np.full(len(t), SEGMENTS.index("smooth"))
+
+    def spl(model_q: np.ndarray) -> list[float]:
+        fit = Combination.fit(12, truth, model_q, truth, candidate, ones, actual, seg, ones, ones, CHOICE_LEVELS)
+        return list(fit.scores["smooth"]["spl"])
+
+    home, away = spl(in_sample), spl(out_of_fold)
+    # Scored on the rows its table was fitted on, the model beats an equally good candidate; out of fold it ties.
+    assert home[0] < home[-1]
+    assert away[0] > home[0]
+    assert abs(away[0] / away[-1] - 1.0) < 0.002
 
 
 def test_the_choice_is_reported_travels_with_the_artifact_and_older_models_are_refused(

@@ -28,7 +28,7 @@ import lightgbm as lgb
 import numpy as np
 import polars as pl
 
-from plastinka_forecasting.calibration import QuantileCalibration
+from plastinka_forecasting.calibration import QuantileCalibration, cross_fitted
 from plastinka_forecasting.combine import CHOICE_LEVELS, SEGMENTS, Combination, segments, window_candidate
 from plastinka_forecasting.features import (
     CATEGORICAL_FEATURES,
@@ -365,14 +365,24 @@ def _fit_holdout(
         scale_mae = np.nan_to_num(column(held.x, names, "naive_mae")[pick], nan=0.0).astype(np.float64) * level[pick]
         values = space.hist.values
         cand_mean, cand_q, usable = window_candidate(values, held.item[pick], held.t[pick], window, CHOICE_LEVELS)
-        # Scored on fixed levels, so the choice (and the forecast) does not depend on the levels asked for.
-        choice_table = QuantileCalibration.fit(
-            mean, y64, held.h, CHOICE_LEVELS, horizon, klass=klass, classes=classes, central=params.central_intervals
+        # Scored on fixed levels, so the choice (and the forecast) does not depend on the levels asked for, and
+        # out of fold, so the model's quantiles are scored on rows their table never saw, like the window average.
+        model_q = cross_fitted(
+            mean,
+            y64,
+            held.h,
+            held.t,
+            pick,
+            CHOICE_LEVELS,
+            horizon,
+            klass=klass,
+            classes=classes,
+            central=params.central_intervals,
         )
         combination = Combination.fit(
             window,
             mean[pick],
-            choice_table.apply(mean[pick], held.h[pick], None if klass is None else klass[pick]),
+            model_q,
             cand_mean,
             cand_q,
             usable,
