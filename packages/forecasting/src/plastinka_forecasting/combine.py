@@ -6,10 +6,8 @@ For each segment of items at the origin (:data:`SEGMENTS`, from ADI and CV^2 of 
 season) a share ``a`` of the window average is chosen from :data:`WEIGHTS`:
 
 * for the quantiles by the held-out scaled pinball loss (pinball / the item's naive MAE, mean over rows and
-  levels, SPL's scaling), combining the two predictive distributions as a linear pool
-  ``F = (1 - a) F_model + a F_window`` (:func:`linear_pool`; each ``F`` piecewise linear through its quantiles,
-  the pooled quantiles found by inverting the mixture, so they never cross and stay non-negative). Artifacts
-  from before the pool combined level by level, ``(1 - a) q_model + a q_window`` (``rule`` says which);
+  levels, SPL's scaling), combining level by level ``(1 - a) q_model + a q_window`` (an average of quantile
+  functions, so the levels never cross and stay non-negative);
 * for the mean by the held-out scaled squared error (squared error / the item's naive MSE, RMSSE's scaling).
 
 The model's quantiles scored here are out of fold (:func:`~plastinka_forecasting.calibration.cross_fitted`): its
@@ -32,7 +30,7 @@ import numpy.typing as npt
 
 from plastinka_forecasting.features import column
 
-__all__ = ["CHOICE_LEVELS", "RULE", "SEGMENTS", "WEIGHTS", "Combination", "linear_pool", "segments", "window_candidate"]
+__all__ = ["CHOICE_LEVELS", "SEGMENTS", "WEIGHTS", "Combination", "segments", "window_candidate"]
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -58,10 +56,6 @@ MIN_ROWS = 300
 #: (0.954x -> 0.949x of the best baseline) but pit80 fell from 0.803 to 0.737: averaged quantile functions whose
 #: centres differ are narrower than the outcomes' spread, a cost the pinball loss barely sees.
 MARGIN = 0.01
-QUANTILE_MARGIN = 0.0
-#: How the quantiles are combined: ``"linear_pool"`` (mixture of the distributions) or ``"quantile_average"``
-#: (level by level, the rule of artifacts that do not say).
-RULE = "linear_pool"
 
 
 def segments(x: F32, names: list[str]) -> I64:
@@ -111,71 +105,10 @@ def _row_quantiles(values: F64, counts: I64, levels: Sequence[float]) -> F64:
     return out
 
 
-def _cdf(q: F64, x: F64, levels: F64, *, left: bool) -> F64:
-    """Each row's CDF, piecewise linear through ``(q[:, k], levels[k])`` and flat beyond the outer levels,
-    evaluated at ``x`` ``(rows, points)``: its value (``left=False``) or its limit from the left (``left=True``,
-    lower where tied quantiles make the CDF jump)."""
-    count = np.zeros(x.shape, np.int64)
-    for k in range(q.shape[1]):
-        count += (q[:, k : k + 1] < x) if left else (q[:, k : k + 1] <= x)
-    inner = (count > 0) & (count < len(levels))
-    lo = np.clip(count - 1, 0, len(levels) - 1)
-    hi = np.clip(count, 0, len(levels) - 1)
-    q_lo = np.take_along_axis(q, lo, axis=1)
-    q_hi = np.take_along_axis(q, hi, axis=1)
-    gap = np.where(inner, q_hi - q_lo, 1.0)
-    frac = np.where(inner, (x - q_lo) / np.where(gap > 0, gap, 1.0), 0.0)
-    out: F64 = np.where(
-        count == 0, levels[0], np.where(count >= len(levels), levels[-1], levels[lo] + (levels[hi] - levels[lo]) * frac)
-    )
-    return out
-
-
-def linear_pool(q_a: F64, q_b: F64, share: F64, levels: Sequence[float]) -> F64:
-    """Quantiles at ``levels`` of the mixture ``(1 - share) F_a + share F_b`` (row-wise ``share``), each ``F``
-    piecewise linear through its sorted quantiles ``(rows, levels)`` and flat beyond the outer levels (so the
-    pooled outer quantiles are the outermost of the two). The answer for level ``p`` is the least ``x`` with
-    ``F(x) >= p``; it lies between the two inputs' knots, so it is sorted and never below the lowest of them."""
-    grid = np.asarray(levels, np.float64)
-    a = np.asarray(q_a, np.float64)
-    b = np.asarray(q_b, np.float64)
-    w = np.asarray(share, np.float64)[:, None]
-    knots = np.sort(np.concatenate([a, b], axis=1), axis=1)
-    right = (1.0 - w) * _cdf(a, knots, grid, left=False) + w * _cdf(b, knots, grid, left=False)
-    left = (1.0 - w) * _cdf(a, knots, grid, left=True) + w * _cdf(b, knots, grid, left=True)
-    out = np.empty_like(a)
-    rows = np.arange(len(a))
-    last = knots.shape[1] - 1
-    for k, p in enumerate(grid):
-        reached = right >= p - 1e-12
-        j = np.where(reached.any(axis=1), np.argmax(reached, axis=1), last)
-        prev = np.maximum(j - 1, 0)
-        x_j, x_prev = knots[rows, j], knots[rows, prev]
-        g_prev, g_left = right[rows, prev], left[rows, j]
-        rise = g_left - g_prev
-        on_slope = (j > 0) & (g_left >= p) & (rise > 0)
-        frac = np.where(on_slope, (p - g_prev) / np.where(rise > 0, rise, 1.0), 1.0)
-        out[:, k] = np.where(on_slope, x_prev + (x_j - x_prev) * frac, x_j)
-    pooled: F64 = np.maximum.accumulate(out, axis=1)
-    return pooled
-
-
-def combine_quantiles(model_q: F64, cand_q: F64, share: F64, levels: Sequence[float], rule: str = RULE) -> F64:
-    """The quantiles of the model combined with the window average's by ``rule`` (see :data:`RULE`)."""
-    if rule == "quantile_average":
-        q: F64 = (1.0 - share)[:, None] * model_q + share[:, None] * cand_q
-        return q
-    out = np.array(model_q, np.float64, copy=True)
-    mixed = share > 0
-    if mixed.any():
-        out[mixed] = linear_pool(model_q[mixed], cand_q[mixed], share[mixed], levels)
-    return out
-
-
-def _choose(scores: list[float], margin: float = MARGIN) -> float:
-    """The share with the lowest score, if it beats the model alone (share 0) by ``margin``; else 0."""
+def _choose(scores: list[float]) -> float:
+    """The share with the lowest score, if it beats the model alone (share 0) by :data:`MARGIN`; else 0."""
     best = int(np.argmin(scores))
-    return WEIGHTS[best] if scores[best] < (1.0 - margin) * scores[0] else 0.0
+    return WEIGHTS[best] if scores[best] < (1.0 - MARGIN) * scores[0] else 0.0
 
 
 def _pinball(q: F64, y: F64, levels: F64) -> F64:
@@ -193,7 +126,6 @@ class Combination:
     mean: list[float]
     quantile: list[float]
     scores: dict[str, Any] = field(default_factory=dict)
-    rule: str = RULE
 
     @classmethod
     def model_only(cls, window: int) -> Combination:
@@ -236,12 +168,12 @@ class Combination:
             spl, mse, bias = [], [], []
             for a in WEIGHTS:
                 share = a * u
-                q = combine_quantiles(model_q[rows], cand_q[rows], share, levels)
+                q = (1.0 - share)[:, None] * model_q[rows] + share[:, None] * cand_q[rows]
                 m = (1.0 - share) * model_mean[rows] + share * cand_mean[rows]
                 spl.append(float(np.mean(_pinball(q, y, grid) / scale_mae[rows])))
                 mse.append(float(np.mean((m - y) ** 2 / scale_rmse[rows] ** 2)))
                 bias.append(float(np.sum(m) / max(float(np.sum(y)), 1e-9) - 1.0))
-            qa = _choose(spl, QUANTILE_MARGIN)
+            qa = _choose(spl)
             ma = _choose(mse)
             quant_w.append(qa)
             mean_w.append(ma)
@@ -257,19 +189,12 @@ class Combination:
         return cls(window, mean_w, quant_w, scores)
 
     def apply(
-        self,
-        model_mean: F64,
-        model_q: F64,
-        cand_mean: F64,
-        cand_q: F64,
-        usable: F64,
-        segment: I64,
-        levels: Sequence[float],
+        self, model_mean: F64, model_q: F64, cand_mean: F64, cand_q: F64, usable: F64, segment: I64
     ) -> tuple[F64, F64]:
         qa = np.asarray(self.quantile, np.float64)[segment] * usable
         ma = np.asarray(self.mean, np.float64)[segment] * usable
         mean: F64 = (1.0 - ma) * model_mean + ma * cand_mean
-        q = combine_quantiles(model_q, cand_q, qa, levels, self.rule)
+        q = (1.0 - qa)[:, None] * model_q + qa[:, None] * cand_q
         quant: F64 = np.maximum.accumulate(np.clip(q, 0.0, None), axis=1)
         return mean, quant
 
@@ -298,7 +223,6 @@ class Combination:
             "segments": list(SEGMENTS),
             "mean": self.mean,
             "quantile": self.quantile,
-            "rule": self.rule,
             "scores": self.scores,
         }
 
@@ -309,5 +233,4 @@ class Combination:
             [float(v) for v in data["mean"]],
             [float(v) for v in data["quantile"]],
             dict(data.get("scores") or {}),
-            str(data.get("rule", "quantile_average")),
         )

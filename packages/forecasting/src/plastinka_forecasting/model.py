@@ -515,7 +515,7 @@ def predict_panel(
     if combination is not None and not combination.is_model_only:
         origin = np.full(len(item_idx), hist.n_periods - 1, np.int64)
         cand_mean, cand_q, usable = window_candidate(hist.values, item_idx, origin, combination.window, levels)
-        mean, qs = combination.apply(mean, qs, cand_mean, cand_q, usable, segments(x, names), levels)
+        mean, qs = combination.apply(mean, qs, cand_mean, cand_q, usable, segments(x, names))
     mean = model.shrink.apply(mean, item_idx, hs)
     periods = next_periods(hist.periods[-1], model.frequency, horizon)
     frame = pl.DataFrame(
