@@ -9,11 +9,12 @@ The target is the sale count of period ``t + h``. Everything is float32 numpy: n
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -308,6 +309,21 @@ class Rows:
         return len(self.y)
 
 
+_R = TypeVar("_R")
+
+
+def _per_origin(method: Callable[..., _R]) -> Callable[..., _R]:
+    """Memoise a shop-level method of :class:`FeatureSpace` by its arguments (the origin, and the horizon where it
+    takes one): every item and each of training's three row sets share the value."""
+
+    @functools.wraps(method)
+    def memoised(self: FeatureSpace, *args: int) -> _R:
+        value: _R = _memoised(self._shop_memo, (method.__name__, *args), lambda: method(self, *args))
+        return value
+
+    return memoised
+
+
 @dataclass
 class FeatureSpace:
     """Feature engine bound to one history: builds training rows and prediction rows."""
@@ -321,7 +337,7 @@ class FeatureSpace:
     features: tuple[Feature, ...] = ()
     _pre: _Precomputed | None = None
     #: Shop-level values per origin (and horizon), which every item and each of training's three row sets share.
-    _shop_memo: dict[tuple[str, int, int], Any] = field(default_factory=dict, repr=False)
+    _shop_memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(
@@ -425,13 +441,10 @@ class FeatureSpace:
         trend = recent / older if older and older > 0 else np.nan
         return recent, trend
 
+    @_per_origin
     def season_index(self, t: int) -> F32:
         """The shop's seasonal index per period of the year (1 = an average period), from history up to ``t``:
         the mean ratio to the centred moving average over the last three seasons; NaN where none is known."""
-        out: F32 = self._shop_memo_get(("season_index", t, 0), lambda: self._season_index_at(t))
-        return out
-
-    def _season_index_at(self, t: int) -> F32:
         pre, s = self.pre, self.config.season
         last = t - s // 2  # the latest ratio whose moving-average window ends by t
         out = np.full(s, np.nan, np.float32)
@@ -491,14 +504,8 @@ class FeatureSpace:
         out: F64 = np.nan_to_num(self.hist.values[cohort, lo : hi + 1], nan=0.0).sum(axis=0, dtype=np.float64)
         return out
 
-    def _shop_memo_get(self, key: tuple[str, int, int], make: Callable[[], Any]) -> Any:
-        return _memoised(self._shop_memo, key, make)
-
+    @_per_origin
     def _shop_momentum(self, t: int) -> float:
-        out: float = self._shop_memo_get(("momentum", t, 0), lambda: self._shop_momentum_at(t))
-        return out
-
-    def _shop_momentum_at(self, t: int) -> float:
         """The shop's mean sales over the last quarter over its level (see :func:`item_level`) at ``t``, over the
         items that started before the season's window (or before the quarter, in a shorter history)."""
         short, long = self.level_windows()
@@ -510,11 +517,8 @@ class FeatureSpace:
         level = 0.5 * (recent + float(total.mean()))
         return recent / level if level > 0 else float("nan")
 
+    @_per_origin
     def _shop_yoy(self, t: int, h: int) -> float:
-        out: float = self._shop_memo_get(("yoy", t, h), lambda: self._shop_yoy_at(t, h))
-        return out
-
-    def _shop_yoy_at(self, t: int, h: int) -> float:
         """The shop's seasonal swing from the origin to the target period, as a multiplier of the item level
         (see :func:`item_level`), from one season of history:
 
@@ -561,11 +565,8 @@ class FeatureSpace:
             out[known] = (self.hist.values[rows, c] / level)[known]
         return out
 
+    @_per_origin
     def _target_positions(self, t: int, horizon: int) -> I64:
-        out: I64 = self._shop_memo_get(("positions", t, horizon), lambda: self._target_positions_at(t, horizon))
-        return out
-
-    def _target_positions_at(self, t: int, horizon: int) -> I64:
         return _future_period_of_year(self.hist.periods[t], horizon, self.config.frequency)[1:]
 
     def origin_blocks(self, t: int, horizons: Sequence[int], rows: I64) -> Iterator[tuple[int, I64, F32]]:
