@@ -84,8 +84,9 @@ def test_point_masses_and_invalid_input() -> None:
 def test_never_negative_and_monotone_in_level(mean: float, dispersion: float, levels: list[float]) -> None:
     grid = np.sort(np.asarray(levels))
     outs = [poisson_quantiles([mean], grid)[0]]
-    if mean > 0:
-        outs.append(nbinom_quantiles([mean / (dispersion - 1.0)], [1.0 / dispersion], grid)[0])
+    size = mean / (dispersion - 1.0)
+    if size > 0:  # not `mean > 0`: a subnormal mean divides down to a size of exactly 0, which is refused
+        outs.append(nbinom_quantiles([size], [1.0 / dispersion], grid)[0])
     for out in outs:
         assert np.all(out >= 0)
         assert np.all(np.diff(out) >= 0)
