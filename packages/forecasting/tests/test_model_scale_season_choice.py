@@ -15,7 +15,7 @@ import pytest
 
 from plastinka_forecasting.artifacts import ArtifactError, load_model, save_model
 from plastinka_forecasting.calibration import QuantileCalibration, cross_fitted
-from plastinka_forecasting.combine import CHOICE_LEVELS, SEGMENTS, WEIGHTS, Combination
+from plastinka_forecasting.combine import CHOICE_LEVELS, SEGMENTS, WEIGHTS, Combination, linear_pool
 from plastinka_forecasting.features import FEATURE_VERSION, FeatureSpace, default_config, to_dense
 from plastinka_forecasting.model import ModelParams, fit_panel, predict_panel
 
@@ -100,13 +100,44 @@ def test_the_choice_picks_the_better_candidate_per_segment_and_keeps_quantiles_p
     assert choice.quantile[SEGMENTS.index("lumpy")] == 0.0
     assert choice.scores["lumpy"]["note"] == "too few rows"
     assert choice.scores["smooth"]["weights"] == list(WEIGHTS) and len(choice.scores["smooth"]["spl"]) == len(WEIGHTS)
-    mean, q = choice.apply(model_mean, model_q, cand_mean, cand_q, ones, seg)
+    mean, q = choice.apply(model_mean, model_q, cand_mean, cand_q, ones, seg, levels)
     assert np.allclose(mean[in_smooth], truth[in_smooth])
     assert (q >= 0).all() and (np.diff(q, axis=1) >= 0).all()
     # A share never moves series whose window is too short for the candidate (``usable`` 0).
-    same, _ = choice.apply(model_mean, model_q, cand_mean, cand_q, np.zeros(n), seg)
+    same, _ = choice.apply(model_mean, model_q, cand_mean, cand_q, np.zeros(n), seg, levels)
     assert np.array_equal(same, model_mean)
     assert Combination.from_json(json.loads(json.dumps(choice.to_json()))) == choice
+
+
+def test_the_linear_pool_is_the_mixtures_quantiles_and_never_crosses() -> None:
+    levels = (0.1, 0.25, 0.5, 0.75, 0.9)
+    a = np.array([[0.0, 0.0, 1.0, 2.0, 4.0], [0.0, 0.0, 0.0, 0.0, 1.0]])
+    b = np.array([[2.0, 3.0, 5.0, 8.0, 10.0], [3.0, 3.0, 3.0, 6.0, 9.0]])
+    share = np.array([0.25, 0.5])
+    pooled = linear_pool(a, b, share, levels)
+
+    def cdf(q: np.ndarray, x: float) -> float:  # piecewise linear through (q, levels), flat outside, right-continuous
+        if x < q[0]:
+            return levels[0]
+        if x >= q[-1]:
+            return levels[-1]
+        k = int(np.searchsorted(q, x, side="right"))
+        return levels[k - 1] + (levels[k] - levels[k - 1]) * (x - q[k - 1]) / (q[k] - q[k - 1])
+
+    fine = np.linspace(0.0, 10.0, 100_001)
+    for r in range(2):
+        mixture = np.array([(1 - share[r]) * cdf(a[r], x) + share[r] * cdf(b[r], x) for x in fine])
+        direct = [fine[np.argmax(mixture >= p - 1e-12)] for p in levels]
+        assert np.allclose(pooled[r], direct, atol=2e-4)
+    # Wider than averaging the quantiles level by level: the outer levels are the outermost of the two.
+    assert pooled[0, 0] == 0.0 and pooled[0, -1] == 10.0
+    # Share 0 gives the first back; random sorted inputs never cross and never go below their lowest knot.
+    assert np.allclose(linear_pool(a, b, np.zeros(2), levels), a)
+    rng = np.random.default_rng(0)
+    qa = np.sort(np.floor(rng.gamma(1.0, 3.0, (500, 7))), axis=1)
+    qb = np.sort(np.floor(rng.gamma(2.0, 3.0, (500, 7))), axis=1)
+    out = linear_pool(qa, qb, rng.uniform(0, 1, 500), CHOICE_LEVELS)
+    assert (np.diff(out, axis=1) >= 0).all() and (out >= 0).all()
 
 
 def test_the_models_held_out_quantiles_are_scored_out_of_fold_so_its_table_gets_no_home_advantage() -> None:

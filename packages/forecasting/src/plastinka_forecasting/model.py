@@ -41,6 +41,7 @@ from plastinka_forecasting.features import (
 )
 from plastinka_forecasting.frames import ITEM_ID, MEAN, PERIOD, TARGET, quantile_columns
 from plastinka_forecasting.panel import MIN_TRAINING_PERIODS, next_periods
+from plastinka_forecasting.pit import PIT_LEVELS, quantile_pit_bounds
 from plastinka_forecasting.point import PointShrink
 from plastinka_forecasting.totals import TotalCalibration
 from plastinka_schemas import DEFAULT_QUANTILES, Frequency
@@ -379,6 +380,25 @@ def _fit_holdout(
             classes=classes,
             central=params.central_intervals,
         )
+        # The calibration guard reads both distributions off the backtests' fine grid of levels.
+        fine_model = cross_fitted(
+            mean,
+            y64,
+            held.h,
+            held.t,
+            pick,
+            PIT_LEVELS,
+            horizon,
+            klass=klass,
+            classes=classes,
+            central=params.central_intervals,
+        )
+        _, fine_cand, _ = window_candidate(values, held.item[pick], held.t[pick], window, PIT_LEVELS)
+        pit = (
+            *quantile_pit_bounds(fine_model, PIT_LEVELS, y64[pick]),
+            *quantile_pit_bounds(fine_cand, PIT_LEVELS, y64[pick]),
+        )
+        del fine_model, fine_cand
         combination = Combination.fit(
             window,
             mean[pick],
@@ -391,6 +411,7 @@ def _fit_holdout(
             scale_mae,
             scale[pick],
             CHOICE_LEVELS,
+            pit,
         )
     window_id = held.item * n_periods + held.t
     # Every point adjustment is fitted (they are cheap) so a backtest can score them side by side.
@@ -515,7 +536,7 @@ def predict_panel(
     if combination is not None and not combination.is_model_only:
         origin = np.full(len(item_idx), hist.n_periods - 1, np.int64)
         cand_mean, cand_q, usable = window_candidate(hist.values, item_idx, origin, combination.window, levels)
-        mean, qs = combination.apply(mean, qs, cand_mean, cand_q, usable, segments(x, names))
+        mean, qs = combination.apply(mean, qs, cand_mean, cand_q, usable, segments(x, names), levels)
     mean = model.shrink.apply(mean, item_idx, hs)
     periods = next_periods(hist.periods[-1], model.frequency, horizon)
     frame = pl.DataFrame(
