@@ -140,6 +140,56 @@ def test_the_linear_pool_is_the_mixtures_quantiles_and_never_crosses() -> None:
     assert (np.diff(out, axis=1) >= 0).all() and (out >= 0).all()
 
 
+def test_a_choice_saved_before_the_pool_still_averages_quantiles_and_a_new_one_pools() -> None:
+    levels = (0.1, 0.5, 0.9)
+    model_q = np.array([[0.0, 1.0, 2.0]])
+    cand_q = np.array([[4.0, 6.0, 10.0]])
+    segment = np.array([SEGMENTS.index("smooth")])
+    shares = [0.0, 0.5, 0.0, 0.0]
+    saved = {"window": 12, "mean": [0.0] * 4, "quantile": shares, "scores": {}}  # no "rule": an older artifact
+    old = Combination.from_json(saved)
+    _, averaged = old.apply(np.ones(1), model_q, np.ones(1), cand_q, np.ones(1), segment, levels)
+    assert old.rule == "quantile_average" and np.allclose(averaged, [[2.0, 3.5, 6.0]])
+    new = Combination.from_json({**saved, "rule": "linear_pool"})
+    _, pooled = new.apply(np.ones(1), model_q, np.ones(1), cand_q, np.ones(1), segment, levels)
+    assert np.allclose(pooled, linear_pool(model_q, cand_q, np.array([0.5]), levels))
+    assert pooled[0, 0] == 0.0 and pooled[0, -1] == 10.0  # the mixture keeps both tails
+
+
+def test_a_quantile_share_that_would_take_held_out_pit80_out_of_its_band_is_refused() -> None:
+    # The window average's quantiles win held-out SPL by far in one segment; whether its share is taken depends
+    # only on what the held-out PIT says about the pooled distribution's 80% interval.
+    rng = np.random.default_rng(1)
+    n = 2_000
+    truth = rng.gamma(2.0, 2.0, n)
+    actual = rng.poisson(truth).astype(float)
+    levels = (0.1, 0.5, 0.9)
+    good = np.column_stack([np.floor(truth * f) for f in (0.5, 1.0, 1.5)])
+    seg = np.full(n, SEGMENTS.index("smooth"))
+    ones = np.ones(n)
+    u = rng.uniform(0.0, 1.0, n)  # a calibrated forecast's PIT: uniform
+
+    def fit(pit: tuple[np.ndarray, ...] | None) -> Combination:
+        return Combination.fit(12, truth, good * 3 + 5, truth, good, ones, actual, seg, ones, ones, levels, pit)
+
+    smooth = SEGMENTS.index("smooth")
+
+    assert fit(None).quantile[smooth] == 1.0  # no PIT given: SPL alone decides
+    calibrated = fit((u, u, u, u))
+    assert calibrated.quantile[smooth] == 1.0
+    assert all(abs(v - 0.8) < 0.03 for v in calibrated.scores["smooth"]["pit80"])
+    # The candidate's distribution sits far below the outcomes (F(y) near 1): any share shifts the pooled PIT up.
+    shifted = fit((u, u, np.full(n, 0.97), np.full(n, 0.99)))
+    assert shifted.quantile[smooth] == 0.0
+    pit80 = shifted.scores["smooth"]["pit80"]
+    assert abs(pit80[0] - 0.8) < 0.03 and all(abs(v - 0.8) > 0.02 for v in pit80[1:])
+    assert "held-out pit80" in shifted.summary()[smooth]
+    # A model whose intervals are already too wide (every PIT inside (0.15, 0.85): pit80 1.0) may take a share
+    # that moves its PIT towards 0.8.
+    wide = u * 0.7 + 0.15
+    assert fit((wide, wide, u, u)).quantile[smooth] > 0.0
+
+
 def test_the_models_held_out_quantiles_are_scored_out_of_fold_so_its_table_gets_no_home_advantage() -> None:
     # Held-out rows of 8 origins whose mean forecast is exact; the candidate is the same kind of table fitted on
     # another draw of the same demand: truly as good as the model's, out of sample.
