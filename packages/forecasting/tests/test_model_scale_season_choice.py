@@ -15,7 +15,7 @@ import pytest
 
 from plastinka_forecasting.artifacts import ArtifactError, load_model, save_model
 from plastinka_forecasting.calibration import QuantileCalibration, cross_fitted
-from plastinka_forecasting.combine import CHOICE_LEVELS, SEGMENTS, WEIGHTS, Combination
+from plastinka_forecasting.combine import CHOICE_LEVELS, SEGMENTS, WEIGHTS, Combination, linear_pool
 from plastinka_forecasting.features import FEATURE_VERSION, FeatureSpace, default_config, to_dense
 from plastinka_forecasting.model import ModelParams, fit_panel, predict_panel
 
@@ -100,13 +100,94 @@ def test_the_choice_picks_the_better_candidate_per_segment_and_keeps_quantiles_p
     assert choice.quantile[SEGMENTS.index("lumpy")] == 0.0
     assert choice.scores["lumpy"]["note"] == "too few rows"
     assert choice.scores["smooth"]["weights"] == list(WEIGHTS) and len(choice.scores["smooth"]["spl"]) == len(WEIGHTS)
-    mean, q = choice.apply(model_mean, model_q, cand_mean, cand_q, ones, seg)
+    mean, q = choice.apply(model_mean, model_q, cand_mean, cand_q, ones, seg, levels)
     assert np.allclose(mean[in_smooth], truth[in_smooth])
     assert (q >= 0).all() and (np.diff(q, axis=1) >= 0).all()
     # A share never moves series whose window is too short for the candidate (``usable`` 0).
-    same, _ = choice.apply(model_mean, model_q, cand_mean, cand_q, np.zeros(n), seg)
+    same, _ = choice.apply(model_mean, model_q, cand_mean, cand_q, np.zeros(n), seg, levels)
     assert np.array_equal(same, model_mean)
     assert Combination.from_json(json.loads(json.dumps(choice.to_json()))) == choice
+
+
+def test_the_linear_pool_is_the_mixtures_quantiles_and_never_crosses() -> None:
+    levels = (0.1, 0.25, 0.5, 0.75, 0.9)
+    a = np.array([[0.0, 0.0, 1.0, 2.0, 4.0], [0.0, 0.0, 0.0, 0.0, 1.0]])
+    b = np.array([[2.0, 3.0, 5.0, 8.0, 10.0], [3.0, 3.0, 3.0, 6.0, 9.0]])
+    share = np.array([0.25, 0.5])
+    pooled = linear_pool(a, b, share, levels)
+
+    def cdf(q: np.ndarray, x: float) -> float:  # piecewise linear through (q, levels), flat outside, right-continuous
+        if x < q[0]:
+            return levels[0]
+        if x >= q[-1]:
+            return levels[-1]
+        k = int(np.searchsorted(q, x, side="right"))
+        return levels[k - 1] + (levels[k] - levels[k - 1]) * (x - q[k - 1]) / (q[k] - q[k - 1])
+
+    fine = np.linspace(0.0, 10.0, 100_001)
+    for r in range(2):
+        mixture = np.array([(1 - share[r]) * cdf(a[r], x) + share[r] * cdf(b[r], x) for x in fine])
+        direct = [fine[np.argmax(mixture >= p - 1e-12)] for p in levels]
+        assert np.allclose(pooled[r], direct, atol=2e-4)
+    # Wider than averaging the quantiles level by level: the outer levels are the outermost of the two.
+    assert pooled[0, 0] == 0.0 and pooled[0, -1] == 10.0
+    # Share 0 gives the first back; random sorted inputs never cross and never go below their lowest knot.
+    assert np.allclose(linear_pool(a, b, np.zeros(2), levels), a)
+    rng = np.random.default_rng(0)
+    qa = np.sort(np.floor(rng.gamma(1.0, 3.0, (500, 7))), axis=1)
+    qb = np.sort(np.floor(rng.gamma(2.0, 3.0, (500, 7))), axis=1)
+    out = linear_pool(qa, qb, rng.uniform(0, 1, 500), CHOICE_LEVELS)
+    assert (np.diff(out, axis=1) >= 0).all() and (out >= 0).all()
+
+
+def test_a_choice_saved_before_the_pool_still_averages_quantiles_and_a_new_one_pools() -> None:
+    levels = (0.1, 0.5, 0.9)
+    model_q = np.array([[0.0, 1.0, 2.0]])
+    cand_q = np.array([[4.0, 6.0, 10.0]])
+    segment = np.array([SEGMENTS.index("smooth")])
+    shares = [0.0, 0.5, 0.0, 0.0]
+    saved = {"window": 12, "mean": [0.0] * 4, "quantile": shares, "scores": {}}  # no "rule": an older artifact
+    old = Combination.from_json(saved)
+    _, averaged = old.apply(np.ones(1), model_q, np.ones(1), cand_q, np.ones(1), segment, levels)
+    assert old.rule == "quantile_average" and np.allclose(averaged, [[2.0, 3.5, 6.0]])
+    new = Combination.from_json({**saved, "rule": "linear_pool"})
+    _, pooled = new.apply(np.ones(1), model_q, np.ones(1), cand_q, np.ones(1), segment, levels)
+    assert np.allclose(pooled, linear_pool(model_q, cand_q, np.array([0.5]), levels))
+    assert pooled[0, 0] == 0.0 and pooled[0, -1] == 10.0  # the mixture keeps both tails
+
+
+def test_a_quantile_share_that_would_take_held_out_pit80_out_of_its_band_is_refused() -> None:
+    # The window average's quantiles win held-out SPL by far in one segment; whether its share is taken depends
+    # only on what the held-out PIT says about the pooled distribution's 80% interval.
+    rng = np.random.default_rng(1)
+    n = 2_000
+    truth = rng.gamma(2.0, 2.0, n)
+    actual = rng.poisson(truth).astype(float)
+    levels = (0.1, 0.5, 0.9)
+    good = np.column_stack([np.floor(truth * f) for f in (0.5, 1.0, 1.5)])
+    seg = np.full(n, SEGMENTS.index("smooth"))
+    ones = np.ones(n)
+    u = rng.uniform(0.0, 1.0, n)  # a calibrated forecast's PIT: uniform
+
+    def fit(pit: tuple[np.ndarray, ...] | None) -> Combination:
+        return Combination.fit(12, truth, good * 3 + 5, truth, good, ones, actual, seg, ones, ones, levels, pit)
+
+    smooth = SEGMENTS.index("smooth")
+
+    assert fit(None).quantile[smooth] == 1.0  # no PIT given: SPL alone decides
+    calibrated = fit((u, u, u, u))
+    assert calibrated.quantile[smooth] == 1.0
+    assert all(abs(v - 0.8) < 0.03 for v in calibrated.scores["smooth"]["pit80"])
+    # The candidate's distribution sits far below the outcomes (F(y) near 1): any share shifts the pooled PIT up.
+    shifted = fit((u, u, np.full(n, 0.97), np.full(n, 0.99)))
+    assert shifted.quantile[smooth] == 0.0
+    pit80 = shifted.scores["smooth"]["pit80"]
+    assert abs(pit80[0] - 0.8) < 0.03 and all(abs(v - 0.8) > 0.02 for v in pit80[1:])
+    assert "held-out pit80" in shifted.summary()[smooth]
+    # A model whose intervals are already too wide (every PIT inside (0.15, 0.85): pit80 1.0) may take a share
+    # that moves its PIT towards 0.8.
+    wide = u * 0.7 + 0.15
+    assert fit((wide, wide, u, u)).quantile[smooth] > 0.0
 
 
 def test_the_models_held_out_quantiles_are_scored_out_of_fold_so_its_table_gets_no_home_advantage() -> None:

@@ -57,6 +57,20 @@ def test_every_stored_layout_reads_as_the_same_report():
     assert current.backtest is not None and current.backtest.cutoffs[0] == date(2023, 1, 1)
 
 
+def test_a_choice_reads_its_pooling_rule_and_held_out_pit80_and_an_older_one_has_neither():
+    smooth = {"rows": 900, "weights": [0, 0.5, 1], "spl": [0.8, 0.79, 0.9], "pit80": [0.81, 0.76, 0.5]}
+    choice = TrainingMetrics.model_validate(
+        {"metrics": {"choice": {"rule": "linear_pool", "quantile": [0, 0, 0, 0], "scores": {"smooth": smooth}}}}
+    ).metrics
+    assert choice is not None and choice.choice is not None
+    assert choice.choice.rule == "linear_pool" and choice.choice.scores["smooth"].pit80 == [0.81, 0.76, 0.5]
+    older = TrainingMetrics.model_validate({"metrics": {"choice": {"quantile": [0, 0.25, 0, 0]}}}).metrics
+    assert older is not None and older.choice is not None and older.choice.rule is None
+    assert "rule" not in older.choice.public()
+    with pytest.raises(ValidationError, match="pit80"):
+        TrainingMetrics.model_validate({"metrics": {"choice": {"scores": {"smooth": {"pit80": "high"}}}}})
+
+
 def test_report_sections_keep_keys_they_do_not_know_and_check_the_ones_they_do():
     row = {"method": "tsb", "mae": 0.4, "new_score": 1.5}
     assert BacktestReport.model_validate({"rows": [row]}).rows[0].public() == row

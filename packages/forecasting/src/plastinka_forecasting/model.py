@@ -28,12 +28,13 @@ import lightgbm as lgb
 import numpy as np
 import polars as pl
 
-from plastinka_forecasting.calibration import QuantileCalibration, cross_fitted
+from plastinka_forecasting.calibration import CrossFitted, QuantileCalibration, cross_fitted
 from plastinka_forecasting.combine import CHOICE_LEVELS, SEGMENTS, Combination, segments, window_candidate
 from plastinka_forecasting.features import (
     CATEGORICAL_FEATURES,
     FeatureConfig,
     FeatureSpace,
+    Rows,
     column,
     default_config,
     item_level,
@@ -41,6 +42,7 @@ from plastinka_forecasting.features import (
 )
 from plastinka_forecasting.frames import ITEM_ID, MEAN, PERIOD, TARGET, quantile_columns
 from plastinka_forecasting.panel import MIN_TRAINING_PERIODS, next_periods
+from plastinka_forecasting.pit import PIT_LEVELS, quantile_pit_bounds
 from plastinka_forecasting.point import PointShrink
 from plastinka_forecasting.totals import TotalCalibration
 from plastinka_schemas import DEFAULT_QUANTILES, Frequency
@@ -60,6 +62,8 @@ _LUMPY_SIZE = 1.5
 _YOY_RANGE = (0.2, 5.0)
 #: Held-out rows the combination is chosen on (at most).
 _COMBINE_ROWS = 100_000
+#: Rows per chunk when the calibration guard reads the held-out PIT off 99 levels.
+_PIT_CHUNK = 20_000
 
 #: Point forecasts (``ModelParams.point``): the booster's expected demand (default), the same recalibrated
 #: by held-out ratios (measured, not the default), and the RMSSE-optimal shrunk point (opt-in; not a mean).
@@ -291,6 +295,29 @@ class _Holdout:
     totals: TotalCalibration | None = None
 
 
+def _held_out_pit(
+    folds: CrossFitted,
+    mean: np.ndarray,
+    actual: np.ndarray,
+    held: Rows,
+    pick: np.ndarray,
+    klass: np.ndarray | None,
+    values: np.ndarray,
+    window: int,
+) -> tuple[np.ndarray, ...]:
+    """PIT bounds ``F(y-)``, ``F(y)`` of the rows ``pick`` under the model (out of fold) and under the window
+    average, both read off :data:`PIT_LEVELS` as the backtests read them; in chunks, so the (rows x 99) quantile
+    matrices stay small."""
+    out = np.zeros((4, len(pick)))
+    for chunk in np.array_split(np.arange(len(pick)), max(1, -(-len(pick) // _PIT_CHUNK))):
+        rows = pick[chunk]
+        y = actual[rows]
+        out[0:2, chunk] = quantile_pit_bounds(folds.quantiles(mean, held.h, rows, klass), PIT_LEVELS, y)
+        _, cand_q, _ = window_candidate(values, held.item[rows], held.t[rows], window, PIT_LEVELS)
+        out[2:4, chunk] = quantile_pit_bounds(cand_q, PIT_LEVELS, y)
+    return tuple(out)
+
+
 def _fit_holdout(
     space: FeatureSpace,
     names: list[str],
@@ -379,6 +406,18 @@ def _fit_holdout(
             classes=classes,
             central=params.central_intervals,
         )
+        folds = CrossFitted.fit(
+            mean,
+            y64,
+            held.h,
+            held.t,
+            PIT_LEVELS,
+            horizon,
+            klass=klass,
+            classes=classes,
+            central=params.central_intervals,
+        )
+        pit = _held_out_pit(folds, mean, y64, held, pick, klass, values, window)
         combination = Combination.fit(
             window,
             mean[pick],
@@ -391,6 +430,7 @@ def _fit_holdout(
             scale_mae,
             scale[pick],
             CHOICE_LEVELS,
+            pit,
         )
     window_id = held.item * n_periods + held.t
     # Every point adjustment is fitted (they are cheap) so a backtest can score them side by side.
@@ -515,7 +555,7 @@ def predict_panel(
     if combination is not None and not combination.is_model_only:
         origin = np.full(len(item_idx), hist.n_periods - 1, np.int64)
         cand_mean, cand_q, usable = window_candidate(hist.values, item_idx, origin, combination.window, levels)
-        mean, qs = combination.apply(mean, qs, cand_mean, cand_q, usable, segments(x, names))
+        mean, qs = combination.apply(mean, qs, cand_mean, cand_q, usable, segments(x, names), levels)
     mean = model.shrink.apply(mean, item_idx, hs)
     periods = next_periods(hist.periods[-1], model.frequency, horizon)
     frame = pl.DataFrame(

@@ -18,6 +18,7 @@ only to the spacing of the levels, so score forecasts made for a fine grid such 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -27,7 +28,7 @@ import polars as pl
 
 from plastinka_forecasting.frames import ITEM_ID, PERIOD, TARGET
 
-__all__ = ["PIT_LEVELS", "PitSummary", "pit_bounds", "pit_summary", "summarise_pit"]
+__all__ = ["PIT_LEVELS", "PitSummary", "pit_bounds", "pit_summary", "quantile_pit_bounds", "summarise_pit"]
 
 #: Quantile levels 0.01..0.99: forecasts made for these resolve the PIT to 0.01.
 PIT_LEVELS: Final[tuple[float, ...]] = tuple(round(i / 100, 2) for i in range(1, 100))
@@ -91,11 +92,18 @@ def pit_bounds(forecast: pl.DataFrame, actuals: pl.DataFrame) -> tuple[FloatArra
         actuals.select(ITEM_ID, PERIOD, pl.col(TARGET).cast(pl.Float64)), on=[ITEM_ID, PERIOD]
     )
     joined = joined.filter(pl.col(TARGET).is_not_null() & pl.col(TARGET).is_not_nan())
-    # Quantiles are non-decreasing along the row, so counting those under a value locates it on the grid.
-    quantiles = np.maximum.accumulate(joined.select(columns).to_numpy().astype(np.float64), axis=1)
-    levels = np.array([level for level, _ in pairs])
+    quantiles = joined.select(columns).to_numpy().astype(np.float64)
     y = joined.get_column(TARGET).to_numpy().astype(np.float64)
-    return _cdf(quantiles, levels, y, strict=True), _cdf(quantiles, levels, y, strict=False)
+    return quantile_pit_bounds(quantiles, [level for level, _ in pairs], y)
+
+
+def quantile_pit_bounds(quantiles: FloatArray, levels: Sequence[float], y: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """``F(y-)`` and ``F(y)`` per row of a ``(rows, levels)`` quantile matrix (levels ascending) and actuals."""
+    # Quantiles are non-decreasing along the row, so counting those under a value locates it on the grid.
+    ordered = np.maximum.accumulate(np.asarray(quantiles, np.float64), axis=1)
+    grid = np.asarray(levels, np.float64)
+    values = np.asarray(y, np.float64)
+    return _cdf(ordered, grid, values, strict=True), _cdf(ordered, grid, values, strict=False)
 
 
 def _share_inside(low: FloatArray, high: FloatArray, start: float, end: float) -> FloatArray:

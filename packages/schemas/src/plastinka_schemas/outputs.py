@@ -147,11 +147,13 @@ class BacktestReport(Report):
 
 
 class SegmentChoice(Report):
-    """Held-out scores of one demand segment per window-average share in ``weights``, and the shares chosen."""
+    """Held-out scores of one demand segment per window-average share in ``weights``, and the shares chosen
+    (``pit80``: the held-out PIT coverage of the pooled 80% interval, which bounds the quantile share)."""
 
     rows: int = 0
     weights: list[float] | None = None
     spl: list[float] | None = None
+    pit80: list[float] | None = None
     scaled_mse: list[float] | None = None
     bias_of_total: list[float] | None = None
     chosen_quantile: float = 0.0
@@ -169,6 +171,9 @@ class CombinationChoice(Report):
     segments: list[str] = Field(default_factory=list)
     mean: list[float] = Field(default_factory=list)
     quantile: list[float] = Field(default_factory=list)
+    #: How the quantiles were combined: "linear_pool" (a mixture of the two distributions) or, in reports from
+    #: before it, "quantile_average" (level by level; such reports do not say).
+    rule: str | None = None
     scores: dict[str, SegmentChoice] = Field(default_factory=dict)
 
 
