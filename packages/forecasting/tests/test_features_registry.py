@@ -116,3 +116,18 @@ def test_rows_equal_a_plain_recomputation(panel_and_attributes: tuple[pl.DataFra
             expected = np.concatenate([plain, np.log(level)[:, None]], axis=1)
             assert x.dtype == np.float32
             np.testing.assert_array_equal(x, expected)
+
+
+def test_expected_rows_is_what_training_rows_gives(panel_and_attributes: tuple[pl.DataFrame, pl.DataFrame]) -> None:
+    panel, attributes = panel_and_attributes
+    space = FeatureSpace.build(to_dense(panel, "M"), attributes, default_config("M"))
+    origins = range(space.hist.n_periods - 1)
+    every = space.expected_rows(origins, 3, max_rows=10**9)
+    assert every == len(space.training_rows(origins, 3, max_rows=10**9, seed=0))
+    # Over the cap, one horizon per sampled (item, origin) pair: the expectation matches the sampler's output.
+    for cap in (every // 2, every // 6):
+        got = np.mean([len(space.training_rows(origins, 3, max_rows=cap, seed=s)) for s in range(20)])
+        assert abs(got - space.expected_rows(origins, 3, max_rows=cap)) < 0.03 * got
+    # So a set just over the cap shrinks to its pairs' count (a third of the rows at horizon 3), while one just
+    # under keeps every row: why the hold-out booster's cap is the final set's expected size.
+    assert space.expected_rows(origins, 3, max_rows=every - 1) == pytest.approx(every / 3, rel=0.05)

@@ -583,6 +583,33 @@ class FeatureSpace:
                 x[:, i] = f.compute(target) if f.per_target else known[f.name]
             yield h, rows, self._scale(x)
 
+    def _row_plan(
+        self, origins: Sequence[int], horizon: int, last_target: int | None
+    ) -> tuple[list[tuple[int, list[int]]], int]:
+        """Per origin the horizons whose target is known by ``last_target``, and the number of candidate rows."""
+        t_last = self.hist.n_periods - 1 if last_target is None else last_target
+        plan = []
+        total = 0
+        for t in origins:
+            hs = [h for h in range(1, horizon + 1) if t + h <= t_last]
+            active = int((self.hist.start <= t).sum())
+            if hs and active:
+                plan.append((t, hs))
+                total += active * len(hs)
+        return plan, total
+
+    def expected_rows(
+        self, origins: Sequence[int], horizon: int, *, max_rows: int, last_target: int | None = None
+    ) -> int:
+        """How many rows :meth:`training_rows` returns on average (without ``whole_windows``): every candidate
+        row up to ``max_rows``; above it, one horizon for each sampled (item, origin)."""
+        plan, total = self._row_plan(origins, horizon, last_target)
+        if total <= max_rows:
+            return total
+        keep = max_rows / total
+        start = self.hist.start
+        return round(sum(int((start <= t).sum()) * min(1.0, keep * len(hs)) for t, hs in plan))
+
     def training_rows(
         self,
         origins: Sequence[int],
@@ -599,16 +626,8 @@ class FeatureSpace:
         bounded whatever the panel size: one random horizon per sampled (item, origin), or with
         ``whole_windows`` every horizon of fewer sampled (item, origin) pairs.
         """
-        t_last = self.hist.n_periods - 1 if last_target is None else last_target
+        plan, total = self._row_plan(origins, horizon, last_target)
         start = self.hist.start
-        plan = []
-        total = 0
-        for t in origins:
-            hs = [h for h in range(1, horizon + 1) if t + h <= t_last]
-            active = int((start <= t).sum())
-            if hs and active:
-                plan.append((t, hs))
-                total += active * len(hs)
         keep = min(1.0, max_rows / total) if total else 1.0
         rng = np.random.default_rng(seed)
         parts: list[tuple[F32, F32, I64, I64, I64]] = []
