@@ -13,6 +13,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from plastinka_forecasting import combine
 from plastinka_forecasting.artifacts import ArtifactError, load_model, save_model
 from plastinka_forecasting.calibration import QuantileCalibration, cross_fitted
 from plastinka_forecasting.combine import CHOICE_LEVELS, SEGMENTS, WEIGHTS, Combination, linear_pool
@@ -138,6 +139,22 @@ def test_the_linear_pool_is_the_mixtures_quantiles_and_never_crosses() -> None:
     qb = np.sort(np.floor(rng.gamma(2.0, 3.0, (500, 7))), axis=1)
     out = linear_pool(qa, qb, rng.uniform(0, 1, 500), CHOICE_LEVELS)
     assert (np.diff(out, axis=1) >= 0).all() and (out >= 0).all()
+
+
+def test_pooling_in_chunks_gives_what_pooling_at_once_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(2)
+    qa = np.sort(np.floor(rng.gamma(1.0, 3.0, (500, 7))), axis=1)
+    qb = np.sort(np.floor(rng.gamma(2.0, 3.0, (500, 7))), axis=1)
+    share = rng.choice([0.0, 0.25, 1.0], 500)
+    seg = np.full(500, SEGMENTS.index("lumpy"))
+    choice = Combination(12, [0.0] * 4, [1.0] * 4)  # share 1 everywhere: the row's own share decides via ``usable``
+    _, whole = choice.apply(np.ones(500), qa, np.ones(500), qb, share, seg, CHOICE_LEVELS)
+    monkeypatch.setattr(combine, "_POOL_CHUNK", 7)
+    _, chunked = choice.apply(np.ones(500), qa, np.ones(500), qb, share, seg, CHOICE_LEVELS)
+    assert np.array_equal(whole, chunked)
+    mixed = share > 0
+    assert np.allclose(whole[mixed], linear_pool(qa[mixed], qb[mixed], share[mixed], CHOICE_LEVELS))
+    assert np.array_equal(whole[~mixed], qa[~mixed])
 
 
 def test_a_choice_saved_before_the_pool_still_averages_quantiles_and_a_new_one_pools() -> None:
