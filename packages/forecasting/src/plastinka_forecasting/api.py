@@ -1,6 +1,7 @@
 """The high-level API: validated sales in, a trained model or a forecast frame out.
 
-``train`` builds the panel (every stocked item included), optionally tunes, and fits the default model;
+``train`` builds the panel (every stocked item included; a last period the export cut short, such as a month
+exported on its 5th, is left out and forecast instead), optionally tunes, and fits the default model;
 ``predict`` forecasts from the model's own history or from newer sales, with item attributes joined.
 Artifacts: :func:`plastinka_forecasting.artifacts.save_model` / :func:`~plastinka_forecasting.artifacts.load_model`.
 """
@@ -15,7 +16,7 @@ import polars as pl
 from plastinka_forecasting.artifacts import data_fingerprint
 from plastinka_forecasting.frames import ITEM_ID, PERIOD, SalesData
 from plastinka_forecasting.model import ModelParams, Progress, TrainedModel, fit_panel, predict_panel
-from plastinka_forecasting.panel import build_panel
+from plastinka_forecasting.panel import complete_panel
 from plastinka_schemas import DEFAULT_QUANTILES, Frequency
 from plastinka_schemas.api import check_horizon, check_quantiles
 
@@ -50,7 +51,9 @@ def train(
     check_horizon(horizon, frequency)
     levels = check_quantiles(tuple(float(q) for q in quantiles))
     report = progress or (lambda _f, _m: None)
-    panel = build_panel(sales, frequency)
+    panel, partial = complete_panel(sales, frequency)
+    if partial is not None:
+        report(0.0, partial.describe())
     if panel.height == 0:
         raise ValueError("the dataset has no sales and no stocked items: nothing to train on")
     attributes = item_attributes(sales)
@@ -79,6 +82,8 @@ def train(
         panel, attributes, frequency=frequency, horizon=horizon, quantiles=levels, params=base, progress=fit_progress
     )
     model.info["data_fingerprint"] = data_fingerprint(panel)
+    if partial is not None:
+        model.info["partial_period"] = {**partial.to_json(), "note": partial.describe()}
     if tuning is not None:
         model.info["tuning"] = tuning
     return model
@@ -101,7 +106,9 @@ def predict(
             raise ValueError("this model was loaded without its history: pass the sales to forecast from")
         panel, attributes = model.history, model.attributes
     else:
-        panel, attributes = build_panel(sales, model.frequency), item_attributes(sales)
+        # A period the export cut short is not forecast from: the forecast starts with it, as in training.
+        panel, _ = complete_panel(sales, model.frequency)
+        attributes = item_attributes(sales)
     if items is not None:
         wanted = pl.Series(ITEM_ID, [str(i) for i in items], dtype=pl.Utf8).unique()
         unknown = wanted.filter(~wanted.is_in(panel.get_column(ITEM_ID).unique().implode()))

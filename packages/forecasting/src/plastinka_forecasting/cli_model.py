@@ -103,6 +103,8 @@ def run_train(args: argparse.Namespace) -> int:
         f"frequency {model.frequency.value}, horizon {model.horizon}, {model.rounds} boosting rounds, "
         f"{info['train_seconds']} s"
     )
+    if "partial_period" in info:
+        print(f"note: {info['partial_period']['note']}")
     print(f"model: {args.out} ({', '.join(sorted(p.name for p in files.values()))})")
     return 0
 

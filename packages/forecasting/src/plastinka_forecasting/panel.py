@@ -7,7 +7,9 @@ stocked item gets a series, so items that never sold still get a forecast.
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from typing import Any
 
 import polars as pl
 
@@ -16,8 +18,11 @@ from plastinka_schemas import Frequency
 
 __all__ = [
     "MIN_TRAINING_PERIODS",
+    "PartialPeriod",
     "build_panel",
+    "complete_panel",
     "next_periods",
+    "partial_last_period",
     "period_interval",
     "period_start",
     "truncate_panel",
@@ -131,3 +136,74 @@ def build_panel(data: SalesData, frequency: Frequency, *, end: date | None = Non
 def truncate_panel(panel: pl.DataFrame, last: date) -> pl.DataFrame:
     """The panel as it was known at the end of period ``last`` (items without rows by then disappear)."""
     return panel.filter(pl.col(PERIOD) <= last)
+
+
+#: Fewest distinct sale dates before the shop's usual quiet spell between sales can be read off the data.
+_MIN_SALE_DATES = 10
+#: The quiet spell a shop may have at the end of a complete period: this quantile of the gaps between its sale dates.
+_GAP_QUANTILE = 0.95
+
+
+@dataclass(frozen=True)
+class PartialPeriod:
+    """The data's last period, cut short: the sales stop well before the period ends (an export taken mid-month),
+    so its total is not a period's demand. It is left out of training and becomes the first forecast period."""
+
+    period: date
+    last_sale: date
+    days_covered: int
+    period_days: int
+    rows: int
+    copies: float
+    #: Records with no sale before this period: they are forecast from no history.
+    new_items: int
+
+    def describe(self) -> str:
+        return (
+            f"the last period ({self.period}) holds sales up to {self.last_sale} only ({self.days_covered} of "
+            f"{self.period_days} days): its {self.rows} sale rows ({self.copies:g} copies) are left out of training "
+            f"and the forecast starts with that period"
+            + (f"; {self.new_items} records first sold in it are forecast from no history" if self.new_items else "")
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "period": self.period.isoformat(), "last_sale": self.last_sale.isoformat()}
+
+
+def partial_last_period(sales: pl.DataFrame, frequency: Frequency) -> PartialPeriod | None:
+    """The last period of ``sales`` (``item_id``, ``date``, ``quantity``) when the data stop before its end by
+    more than the shop's usual quiet spell between sale days (the 95th percentile of the gaps between its sale
+    dates: a shop closed on Sundays may end a complete month on the 30th); ``None`` when it looks complete or
+    there are too few sale dates to tell."""
+    frequency = Frequency(frequency)
+    dates = sales.get_column("date").cast(pl.Date).unique().sort()
+    if dates.len() < _MIN_SALE_DATES:
+        return None
+    last = dates[-1]
+    start = pl.select(period_start(pl.lit(last), frequency)).item()
+    end = next_periods(start, frequency, 1)[0] - timedelta(days=1)
+    gaps = dates.diff().drop_nulls().dt.total_days()
+    usual_quiet = max(int(gaps.quantile(_GAP_QUANTILE, interpolation="higher") or 1) - 1, 0)
+    if (end - last).days <= usual_quiet or dates[0] >= start:  # complete, or nothing before it to train on
+        return None
+    inside = sales.filter(period_start(pl.col("date"), frequency) == start)
+    before = sales.filter(period_start(pl.col("date"), frequency) < start).get_column(ITEM_ID).unique()
+    sold = inside.get_column(ITEM_ID).unique()
+    new = sold.filter(~sold.is_in(before.implode()))
+    return PartialPeriod(
+        period=start,
+        last_sale=last,
+        days_covered=(last - start).days + 1,
+        period_days=(end - start).days + 1,
+        rows=inside.height,
+        copies=float(inside.get_column("quantity").sum()),
+        new_items=new.len(),
+    )
+
+
+def complete_panel(data: SalesData, frequency: Frequency) -> tuple[pl.DataFrame, PartialPeriod | None]:
+    """:func:`build_panel` up to the last complete period, and the partial period left out (if any)."""
+    partial = partial_last_period(data.sales, frequency)
+    if partial is None:
+        return build_panel(data, frequency), None
+    return build_panel(data, frequency, end=partial.period - timedelta(days=1)), partial

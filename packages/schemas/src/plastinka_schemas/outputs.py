@@ -186,6 +186,9 @@ class ModelInfo(Report):
     holdout: dict[str, JsonValue] | None = None
     choice: CombinationChoice | None = None
     train_seconds: float | None = None
+    #: The export's last period when it was cut short (``period``, ``last_sale``, ``days_covered``,
+    #: ``period_days``, ``rows``, ``copies``, ``new_items``, ``note``): left out of training, forecast instead.
+    partial_period: dict[str, JsonValue] | None = None
 
 
 class TrainingWindow(Report):

@@ -326,6 +326,16 @@
     else if (simple && simple.mae !== null && simple.mae !== undefined) {
       text = t("accuracy_text", { months, model: I18N.number(ours.mae, 2), baseline: I18N.number(simple.mae, 2) });
     } else text = t("accuracy_text_model_only", { months, model: I18N.number(ours.mae, 2) });
+    // An export taken mid-month: say that its last month was left out of training and is forecast instead.
+    const partial = result.metrics && result.metrics.metrics && result.metrics.metrics.partial_period;
+    if (partial && partial.period && partial.last_sale) {
+      text += ` ${t("partial_note", {
+        period: I18N.date(partial.period, true),
+        last_sale: I18N.date(partial.last_sale, true),
+        days: partial.days_covered,
+        period_days: partial.period_days,
+      })}`;
+    }
     $("accuracy").textContent = text;
     $("accuracy").hidden = false;
   }
