@@ -36,7 +36,7 @@ from plastinka_forecasting.frames import ITEM_ID, MEAN, PERIOD, SalesData, quant
 from plastinka_forecasting.metrics import CUTOFF, Evaluation, evaluate, interval_cover, totals_bias, wrmsse
 from plastinka_forecasting.model import ModelParams, Progress, fit_panel, predict_panel
 from plastinka_forecasting.orders import backtest_orders
-from plastinka_forecasting.panel import build_panel, truncate_panel
+from plastinka_forecasting.panel import complete_panel, truncate_panel
 from plastinka_forecasting.pit import PIT_LEVELS, PitSummary, pit_bounds, summarise_pit
 from plastinka_forecasting.point import PointShrink
 from plastinka_schemas import Frequency
@@ -246,8 +246,9 @@ class BacktestOptions(TypedDict, total=False):
 def backtest(
     sales: SalesData, *, frequency: Frequency, horizon: int, windows: int, **options: Unpack[BacktestOptions]
 ) -> BacktestResult:
-    """Backtest on a validated dataset (its stock snapshot is ignored: it describes only the end)."""
-    panel = build_panel(SalesData(sales.sales, sales.attributes, None, sales.report), frequency)
+    """Backtest on a validated dataset (its stock snapshot is ignored: it describes only the end; a last period
+    the export cut short is left out, as in training)."""
+    panel, _ = complete_panel(SalesData(sales.sales, sales.attributes, None, sales.report), frequency)
     return backtest_panel(panel, sales.attributes, frequency=frequency, horizon=horizon, windows=windows, **options)
 
 

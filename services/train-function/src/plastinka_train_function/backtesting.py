@@ -60,11 +60,12 @@ def run_backtest(
     from plastinka_forecasting.baselines import BASELINES  # noqa: PLC0415
     from plastinka_forecasting.frames import PERIOD, SalesData  # noqa: PLC0415
     from plastinka_forecasting.orders import stockout_summary  # noqa: PLC0415
-    from plastinka_forecasting.panel import build_panel  # noqa: PLC0415
+    from plastinka_forecasting.panel import complete_panel  # noqa: PLC0415
 
     started = time.perf_counter()
     horizon = model.horizon
-    panel = build_panel(SalesData(sales.sales, sales.attributes, None, sales.report), model.frequency)
+    # As in training: a last period the export cut short is not an actual to score against.
+    panel, _ = complete_panel(SalesData(sales.sales, sales.attributes, None, sales.report), model.frequency)
     periods = panel.get_column(PERIOD).n_unique()
     planned = feasible_windows(periods, horizon, windows)
     note = None

@@ -11,7 +11,7 @@ import polars as pl
 from plastinka_api.errors import Conflict, UnprocessableUpload
 from plastinka_forecasting.ingest import DataError, load_sales_bytes
 from plastinka_forecasting.metrics import evaluate
-from plastinka_forecasting.panel import build_panel, truncate_panel
+from plastinka_forecasting.panel import complete_panel, truncate_panel
 from plastinka_schemas import Frequency
 
 
@@ -29,7 +29,8 @@ def score(
         data = load_sales_bytes(sales, sales_name, stock, stock_name)
     except DataError as exc:
         raise UnprocessableUpload(str(exc)) from None
-    panel = build_panel(data, frequency)
+    # A last period the newer export cut short is not a period's actual: it is not scored.
+    panel, _ = complete_panel(data, frequency)
     if forecast.is_empty() or panel.is_empty():
         raise Conflict("nothing to score: the forecast or the dataset is empty")
     first = forecast.get_column("period").min()

@@ -9,7 +9,7 @@ import polars as pl
 from plastinka_api.context import AppContext
 from plastinka_api.results.service import dataset_files
 from plastinka_forecasting.ingest import load_sales_bytes
-from plastinka_forecasting.panel import build_panel
+from plastinka_forecasting.panel import complete_panel
 from plastinka_forecasting.plots import fan_chart
 from plastinka_schemas import Frequency
 from plastinka_store.tables import Dataset
@@ -21,7 +21,8 @@ _panels: OrderedDict[tuple[str, str | None, str], pl.DataFrame] = OrderedDict()
 def _panel(
     sales: bytes, sales_name: str, stock: bytes | None, stock_name: str | None, frequency: Frequency
 ) -> pl.DataFrame:
-    return build_panel(load_sales_bytes(sales, sales_name, stock, stock_name), frequency)
+    # The history the model saw: a last period the export cut short is forecast, not drawn as a collapse.
+    return complete_panel(load_sales_bytes(sales, sales_name, stock, stock_name), frequency)[0]
 
 
 async def history_panel(ctx: AppContext, dataset: Dataset, frequency: Frequency) -> pl.DataFrame:
