@@ -15,7 +15,7 @@ import pytest
 
 from plastinka_forecasting import combine
 from plastinka_forecasting.artifacts import ArtifactError, load_model, save_model
-from plastinka_forecasting.calibration import QuantileCalibration, cross_fitted
+from plastinka_forecasting.calibration import CrossFitted, QuantileCalibration
 from plastinka_forecasting.combine import CHOICE_LEVELS, SEGMENTS, WEIGHTS, Combination, linear_pool
 from plastinka_forecasting.features import FEATURE_VERSION, FeatureSpace, default_config, to_dense
 from plastinka_forecasting.model import ModelParams, fit_panel, predict_panel
@@ -217,7 +217,7 @@ def test_the_models_held_out_quantiles_are_scored_out_of_fold_so_its_table_gets_
     h = np.ones(len(t), np.int64)
     actual, other = (rng.poisson(truth * rng.gamma(0.5, 2.0, len(truth))).astype(float) for _ in range(2))
     in_sample = QuantileCalibration.fit(truth, actual, h, CHOICE_LEVELS, 1).apply(truth, h)
-    out_of_fold = cross_fitted(truth, actual, h, t, np.arange(len(t)), CHOICE_LEVELS, 1)
+    out_of_fold = CrossFitted.fit(truth, actual, h, t, CHOICE_LEVELS, 1).quantiles(truth, h, np.arange(len(t)))
     candidate = QuantileCalibration.fit(truth, other, h, CHOICE_LEVELS, 1).apply(truth, h)
     ones = np.ones(len(t))
     seg = np.full(len(t), SEGMENTS.index("smooth"))

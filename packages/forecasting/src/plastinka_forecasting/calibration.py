@@ -18,14 +18,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["FOLDS", "CrossFitted", "QuantileCalibration", "cross_fitted", "horizon_groups"]
+__all__ = ["FOLDS", "CrossFitted", "QuantileCalibration", "horizon_groups"]
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
 
 _MIN_CELL = 150
 _EPS = 1e-3
-#: Folds of held-out origins for out-of-fold quantiles (:func:`cross_fitted`).
+#: Folds of held-out origins for out-of-fold quantiles (:class:`CrossFitted`).
 FOLDS = 2
 
 
@@ -205,26 +205,6 @@ class CrossFitted:
             r = rows[scored]
             out[scored] = table.apply(mean[r], horizon_of_row[r], None if klass is None else klass[r])
         return out
-
-
-def cross_fitted(
-    mean: F64,
-    actual: F64,
-    horizon_of_row: npt.NDArray[np.int64],
-    origin: npt.NDArray[np.int64],
-    rows: npt.NDArray[np.int64],
-    levels: Sequence[float],
-    horizon: int,
-    *,
-    klass: npt.NDArray[np.int64] | None = None,
-    classes: int = 1,
-    central: bool = False,
-) -> F64:
-    """Out-of-fold quantiles ``(len(rows), levels)`` of the rows ``rows`` (see :class:`CrossFitted`)."""
-    folds = CrossFitted.fit(
-        mean, actual, horizon_of_row, origin, levels, horizon, klass=klass, classes=classes, central=central
-    )
-    return folds.quantiles(mean, horizon_of_row, rows, klass)
 
 
 def _quantiles(values: F64, levels: Sequence[float], *, central: bool = False) -> list[float]:

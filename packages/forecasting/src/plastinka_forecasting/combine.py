@@ -14,7 +14,7 @@ season) a share ``a`` of the window average is chosen from :data:`WEIGHTS`:
   the pinball loss rewards a wider upper tail more than it charges for a shifted distribution;
 * for the mean by the held-out scaled squared error (squared error / the item's naive MSE, RMSSE's scaling).
 
-The model's quantiles scored here are out of fold (:func:`~plastinka_forecasting.calibration.cross_fitted`): its
+The model's quantiles scored here are out of fold (:class:`~plastinka_forecasting.calibration.CrossFitted`): its
 multiplier table is fitted on the same held-out rows, and scored on them it would look better than it will do
 on new origins, which would tilt every choice towards the model.
 

@@ -28,7 +28,7 @@ import lightgbm as lgb
 import numpy as np
 import polars as pl
 
-from plastinka_forecasting.calibration import CrossFitted, QuantileCalibration, cross_fitted
+from plastinka_forecasting.calibration import CrossFitted, QuantileCalibration
 from plastinka_forecasting.combine import CHOICE_LEVELS, SEGMENTS, Combination, segments, window_candidate
 from plastinka_forecasting.features import (
     CATEGORICAL_FEATURES,
@@ -397,31 +397,24 @@ def _fit_holdout(
         scale_mae = np.nan_to_num(column(held.x, names, "naive_mae")[pick], nan=0.0).astype(np.float64) * level[pick]
         values = space.hist.values
         cand_mean, cand_q, usable = window_candidate(values, held.item[pick], held.t[pick], window, CHOICE_LEVELS)
+
         # Scored on fixed levels, so the choice (and the forecast) does not depend on the levels asked for, and
         # out of fold, so the model's quantiles are scored on rows their table never saw, like the window average.
-        model_q = cross_fitted(
-            mean,
-            y64,
-            held.h,
-            held.t,
-            pick,
-            CHOICE_LEVELS,
-            horizon,
-            klass=klass,
-            classes=classes,
-            central=params.central_intervals,
-        )
-        folds = CrossFitted.fit(
-            mean,
-            y64,
-            held.h,
-            held.t,
-            PIT_LEVELS,
-            horizon,
-            klass=klass,
-            classes=classes,
-            central=params.central_intervals,
-        )
+        def out_of_fold(levels: tuple[float, ...]) -> CrossFitted:
+            return CrossFitted.fit(
+                mean,
+                y64,
+                held.h,
+                held.t,
+                levels,
+                horizon,
+                klass=klass,
+                classes=classes,
+                central=params.central_intervals,
+            )
+
+        model_q = out_of_fold(CHOICE_LEVELS).quantiles(mean, held.h, pick, klass)
+        folds = out_of_fold(PIT_LEVELS)
         pit = _held_out_pit(folds, mean, y64, held, pick, klass, values, window)
         combination = Combination.fit(
             window,
