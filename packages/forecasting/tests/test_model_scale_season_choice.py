@@ -207,6 +207,35 @@ def test_a_quantile_share_that_would_take_held_out_pit80_out_of_its_band_is_refu
     assert fit((wide, wide, u, u)).quantile[smooth] > 0.0
 
 
+def test_a_mean_share_that_would_bias_the_held_out_total_is_refused() -> None:
+    # The window average's mean is closer item by item (lower scaled MSE) but sits high on every item, as a
+    # season's mean does after the peak; the model alone is a little noisier and unbiased. The mean share
+    # follows the scaled MSE only where the pooled total stays unbiased.
+    rng = np.random.default_rng(2)
+    n = 2_000
+    truth = rng.gamma(2.0, 2.0, n)
+    actual = rng.poisson(truth).astype(float)
+    levels = (0.1, 0.5, 0.9)
+    q = np.column_stack([np.floor(truth * f) for f in (0.5, 1.0, 1.5)])
+    seg = np.full(n, SEGMENTS.index("smooth"))
+    ones = np.ones(n)
+    smooth = SEGMENTS.index("smooth")
+    noisy = truth * rng.gamma(4.0, 0.25, n)  # mean-one noise: unbiased, and no better than the candidate
+
+    def fit(cand_mean: np.ndarray) -> Combination:
+        return Combination.fit(12, noisy, q, cand_mean, q, ones, actual, seg, ones, ones, levels)
+
+    high = fit(truth * 1.15)
+    mse, bias = high.scores["smooth"]["scaled_mse"], high.scores["smooth"]["bias_of_total"]
+    assert min(mse[1:]) < 0.99 * mse[0]  # by scaled MSE alone a share would be taken
+    assert abs(bias[0]) < combine.BIAS_TOLERANCE and all(b > combine.BIAS_TOLERANCE for b in bias[2:])
+    assert high.mean[smooth] == 0.25  # the one share whose total stays within the tolerance
+    assert f"held-out bias of total {bias[1]:+.1%} vs {bias[0]:+.1%}" in high.summary()[smooth]
+    assert fit(truth).mean[smooth] > 0.25  # an unbiased candidate: the scaled MSE decides
+    # Where the model alone is biased, a share that biases the total no further than it may be taken.
+    assert Combination.fit(12, noisy * 1.5, q, truth, q, ones, actual, seg, ones, ones, levels).mean[smooth] == 1.0
+
+
 def test_the_models_held_out_quantiles_are_scored_out_of_fold_so_its_table_gets_no_home_advantage() -> None:
     # Held-out rows of 8 origins whose mean forecast is exact; the candidate is the same kind of table fitted on
     # another draw of the same demand: truly as good as the model's, out of sample.

@@ -12,7 +12,9 @@ season) a share ``a`` of the window average is chosen from :data:`WEIGHTS`:
   from before the pool combined level by level, ``(1 - a) q_model + a q_window`` (``rule`` says which). Only
   shares whose pooled distribution keeps the held-out 80% interval calibrated are candidates (:data:`PIT_TOLERANCE`):
   the pinball loss rewards a wider upper tail more than it charges for a shifted distribution;
-* for the mean by the held-out scaled squared error (squared error / the item's naive MSE, RMSSE's scaling).
+* for the mean by the held-out scaled squared error (squared error / the item's naive MSE, RMSSE's scaling),
+  only among shares that keep the segment's held-out total unbiased (:data:`BIAS_TOLERANCE`): the scaled error
+  of each item can fall while every item moves the same way, as a season's mean does after the peak.
 
 The model's quantiles scored here are out of fold (:class:`~plastinka_forecasting.calibration.CrossFitted`): its
 multiplier table is fitted on the same held-out rows, and scored on them it would look better than it will do
@@ -66,6 +68,9 @@ QUANTILE_MARGIN = 0.0
 #: pool took Online Retail monthly's backtest pit80 from 0.803 to 0.777 (a shift up, not a narrowing).
 PIT_TOLERANCE = 0.02
 PIT_INTERVAL = (0.1, 0.9)
+#: The mean share is chosen by held-out scaled MSE only among shares whose held-out bias of the segment's total
+#: stays within this, or no further from 0 than the model's alone.
+BIAS_TOLERANCE = 0.05
 #: How the quantiles are combined: ``"linear_pool"`` (mixture of the distributions) or ``"quantile_average"``
 #: (level by level, the rule of artifacts that do not say).
 RULE = "linear_pool"
@@ -198,6 +203,13 @@ def _choose_calibrated(spl: list[float], pit80: list[float], margin: float) -> f
     return _choose(masked, margin)
 
 
+def _choose_unbiased(mse: list[float], bias: list[float], margin: float = MARGIN) -> float:
+    """:func:`_choose` among the shares whose held-out bias of total keeps within :data:`BIAS_TOLERANCE` of 0 or
+    no further from it than the model alone's (share 0, always allowed)."""
+    allowed = max(BIAS_TOLERANCE, abs(bias[0]))
+    return _choose([v if abs(b) <= allowed + 1e-12 else float("inf") for v, b in zip(mse, bias, strict=True)], margin)
+
+
 def _pit80(share: F64, pit: Sequence[F64]) -> float:
     """Held-out PIT coverage of :data:`PIT_INTERVAL` of the pool with row-wise ``share``: the mixture's
     ``F(y-)`` and ``F(y)`` are the same mixture of the two distributions' (``pit``: model low, model high,
@@ -276,7 +288,7 @@ class Combination:
                 mse.append(float(np.mean((m - y) ** 2 / scale_rmse[rows] ** 2)))
                 bias.append(float(np.sum(m) / max(float(np.sum(y)), 1e-9) - 1.0))
             qa = _choose_calibrated(spl, pit80, QUANTILE_MARGIN) if pit80 else _choose(spl, QUANTILE_MARGIN)
-            ma = _choose(mse)
+            ma = _choose_unbiased(mse, bias)
             quant_w.append(qa)
             mean_w.append(ma)
             scores[name] = {
@@ -321,7 +333,13 @@ class Combination:
                 f"{name}: window-average share {self.quantile[s]:g} in the quantiles (held-out SPL, model out of fold, "
                 f"{score['spl'][qi]:.4f} vs model alone {score['spl'][0]:.4f}, window average alone "
                 f"{score['spl'][-1]:.4f}) and {self.mean[s]:g} in the mean (scaled MSE {score['scaled_mse'][mi]:.4f} "
-                f"vs {score['scaled_mse'][0]:.4f} and {score['scaled_mse'][-1]:.4f}); {score['rows']} rows"
+                f"vs {score['scaled_mse'][0]:.4f} and {score['scaled_mse'][-1]:.4f}"
+                + (
+                    f", held-out bias of total {score['bias_of_total'][mi]:+.1%} vs {score['bias_of_total'][0]:+.1%}"
+                    if "bias_of_total" in score
+                    else ""
+                )
+                + f"); {score['rows']} rows"
                 + (
                     f"; held-out pit80 {score['pit80'][qi]:.3f} (model alone {score['pit80'][0]:.3f})"
                     if "pit80" in score
