@@ -3,9 +3,11 @@ frequencies read in any spelling, and a dataset too short to train is refused at
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from plastinka_api.datasets.history import history_periods
@@ -127,6 +129,28 @@ async def test_a_dataset_too_short_to_train_is_refused_at_submit(api: Api, tmp_p
     assert body["hint"] == HINTS["too_little_history"][0]
     assert (await api.analyst.get("/api/v1/training")).json()["total"] == 0  # no job was written
     weekly = await api.analyst.post("/api/v1/training", json={"dataset_id": dataset["id"], "frequency": "weekly"})
+    assert weekly.status_code == 202, weekly.text
+
+
+async def test_a_last_month_the_sales_stop_short_in_does_not_count_at_submit(api: Api, tmp_path: Path) -> None:
+    # Two whole months and the first ten days of a third: three calendar months, two that training uses.
+    shop = generate_shop(items=60, months=3, seed=5, start=date(2024, 1, 1))
+    cut = shop.sales.filter(pl.col("Дата заказа").str.to_datetime("%d.%m.%Y %H:%M").dt.date() <= date(2024, 3, 10))
+    sales = write_shop(replace(shop, sales=cut), tmp_path / "cut", fmt="csv").sales
+    uploaded = await upload(api.analyst, sales)
+    assert uploaded.status_code == 201, uploaded.text
+    dataset = uploaded.json()
+    assert dataset["report"]["partial_last_period"] == {"M": "2024-03-01"}  # the week of 2024-03-04 is complete
+    response = await api.analyst.post("/api/v1/training", json={"dataset_id": dataset["id"]})
+    body = response.json()
+    assert response.status_code == 422, body
+    assert body["error"] == "too_little_history" and body["details"][0]["periods"] == 2
+    assert "2 months in full" in body["message"]
+    assert "the month from 2024-03-01 stops short on 2024-03-10, so training leaves it out" in body["message"]
+    # What submit refuses, training would have refused: the model sees the same two months.
+    with pytest.raises(ValueError, match="need at least 3 periods of history to train, got 2"):
+        train(load_sales(sales), frequency=Frequency.MONTH, horizon=1)
+    weekly = await api.analyst.post("/api/v1/training", json={"dataset_id": dataset["id"], "frequency": "W"})
     assert weekly.status_code == 202, weekly.text
 
 

@@ -112,6 +112,14 @@ class DatasetReport(OutputModel):
     )
     period_end: date | None = Field(description="The date of the latest sale used; null when no sale row was usable.")
     stocked_items: int | None = Field(default=None, description="Records in the stock snapshot; null without one.")
+    partial_last_period: dict[str, date] = Field(
+        default_factory=dict,
+        description=(
+            "Per frequency ('M', 'W'): the first day of the last period when the sales stop well short of its end "
+            "(an export cut mid-month). Training leaves that period out and forecasts it instead, so it does not "
+            "count towards the history a model needs. A frequency is absent where the last period looks complete."
+        ),
+    )
     rows_read: int = Field(default=0, description="Non-blank data rows read, both files together")
     sales_rows_read: int = Field(default=0, description="Non-blank data rows read from the sales file.")
     sales_rows: int = Field(default=0, description="Sales rows used after dropping the unusable ones.")

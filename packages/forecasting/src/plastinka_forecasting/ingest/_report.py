@@ -6,7 +6,8 @@ import re
 from collections import Counter
 
 from plastinka_forecasting.frames import SalesData, ValidationReport
-from plastinka_schemas import DatasetReport, ValidationIssue
+from plastinka_forecasting.panel import partial_last_period
+from plastinka_schemas import DatasetReport, Frequency, ValidationIssue
 
 
 def format_report(report: ValidationReport, *, limit: int = 50) -> str:
@@ -48,12 +49,14 @@ def dataset_report(data: SalesData, *, max_issues: int | None = None) -> Dataset
     dates = data.sales.get_column("date")
     issues = report.issues if max_issues is None else report.issues[: max(max_issues, 0)]
     counts = Counter(issue.action for issue in report.issues)
+    partial = {f.value: p.period for f in Frequency if (p := partial_last_period(data.sales, f)) is not None}
     return DatasetReport(
         rows=report.sales_rows,
         items=data.attributes.height,
         period_start=dates.min() if dates.len() else None,
         period_end=dates.max() if dates.len() else None,
         stocked_items=None if data.stock is None else data.stock.height,
+        partial_last_period=partial,
         rows_read=report.rows_read,
         sales_rows_read=report.sales_rows_read,
         sales_rows=report.sales_rows,

@@ -3,7 +3,8 @@ is refused with 422 instead of being queued, dispatched and failed minutes later
 
 The rule is the model's own (``plastinka_forecasting.model.fit_panel``): at least
 :data:`~plastinka_forecasting.panel.MIN_TRAINING_PERIODS` periods of the chosen frequency, counted from the period of
-the first sale to the period of the last one. A dataset without a single sale row never trains.
+the first sale to the period of the last one, less a last period the sales stop short in (training leaves it out and
+forecasts it; the report's ``partial_last_period``). A dataset without a single sale row never trains.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ def history_periods(start: date, end: date, frequency: Frequency) -> int:
     return (end - monday).days // 7 + 1
 
 
+def _complete_periods(start: date, end: date, partial: dict[str, date], frequency: Frequency) -> int:
+    """The periods training would use: calendar periods of the sales, less a last one they stop short in."""
+    return history_periods(start, end, frequency) - (frequency.value in partial)
+
+
 def _count(n: int, frequency: Frequency) -> str:
     one, many = _UNITS[frequency]
     return f"{n} {one if n == 1 else many}"
@@ -48,14 +54,20 @@ def check_trainable(dataset: Dataset, frequency: Frequency) -> None:
         periods = 0
         reason = f"{named} has no sales rows, so there is no history to train on; a model needs at least {need}"
     else:
-        periods = history_periods(report.period_start, report.period_end, frequency)
+        start, end, partials = report.period_start, report.period_end, report.partial_last_period
+        periods = _complete_periods(start, end, partials, frequency)
         if periods >= MIN_TRAINING_PERIODS:
             return
+        covered, span = _count(periods, frequency), f"{start} to {end}"
+        partial = partials.get(frequency.value)
+        if partial is not None:
+            covered += " in full"
+            span += f"; the {_UNITS[frequency][0]} from {partial} stops short on {end}, so training leaves it out"
         reason = (
-            f"{named} is too short to train on: its sales cover {_count(periods, frequency)} "
-            f"({report.period_start} to {report.period_end}) and a model needs at least {need} of history"
+            f"{named} is too short to train on: its sales cover {covered} ({span}) "
+            f"and a model needs at least {need} of history"
         )
-        weeks = history_periods(report.period_start, report.period_end, Frequency.WEEK)
+        weeks = _complete_periods(start, end, partials, Frequency.WEEK)
         if frequency is Frequency.MONTH and weeks >= MIN_TRAINING_PERIODS:
             advice = f"Upload a longer sales export, or train weekly (frequency W): the sales cover {weeks} weeks."
     raise TooLittleHistory(
