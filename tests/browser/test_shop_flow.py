@@ -13,6 +13,7 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ import polars as pl
 import pytest
 from playwright.sync_api import expect
 
+from plastinka_forecasting.synthetic import generate_shop, write_shop
 from plastinka_testing.servers import API, ApiServer, api_server, shop_files
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
@@ -266,4 +268,23 @@ def test_the_page_refuses_what_it_cannot_use_in_russian(
     page.click("#upload-button")
     expect(page.locator("#error-text")).to_have_text(re.compile("^Файл не удалось прочитать"), timeout=20_000)
     assert httpx.get(server.url + "/static/app.js").status_code == 200
+    assert watch.dialogs == [] and watch.csp_errors == []
+
+
+def test_the_page_says_when_the_files_last_month_is_cut_short(
+    server: ApiServer, shop_key: str, open_page: Any, tmp_path: Path
+) -> None:
+    shop = generate_shop(items=60, months=4, seed=5, start=date(2024, 1, 1))
+    cut = shop.sales.filter(pl.col("Дата заказа").str.to_datetime("%d.%m.%Y %H:%M").dt.date() <= date(2024, 4, 10))
+    sales = write_shop(replace(shop, sales=cut), tmp_path / "cut", fmt="csv").sales
+    page, watch = open_page(server.url)
+    page.goto(server.url + "/")
+    page.fill("#api-key", shop_key)
+    page.click("#signin-button")
+    _wait(page, "#upload-step:not([hidden])")
+    page.set_input_files("#sales-file", str(sales))
+    page.click("#upload-button")
+    _wait(page, "#report:not([hidden])", 20)
+    facts = page.inner_text("#report-facts")
+    assert "Последний месяц в файле неполный: продажи с 01.04.2024 только по 10.04.2024" in facts, facts
     assert watch.dialogs == [] and watch.csp_errors == []

@@ -198,6 +198,9 @@
     if (r.copies_returned) facts.push(t("fact_returned", { n: I18N.number(r.copies_returned, 0) }));
     if (r.period_start && r.period_end) {
       facts.push(t("fact_period", { from: I18N.date(r.period_start, true), to: I18N.date(r.period_end, true) }));
+      // The page trains monthly: say when the file's last month is cut short (left out of training, forecast).
+      const partial = (r.partial_last_period || {}).M;
+      if (partial) facts.push(t("fact_partial", { from: I18N.date(partial, true), to: I18N.date(r.period_end, true) }));
     }
     facts.push(t("fact_rows", { read: I18N.number(r.rows_read, 0), used: I18N.number(r.rows, 0) }));
     if (r.stocked_items !== null && r.stocked_items !== undefined) {
