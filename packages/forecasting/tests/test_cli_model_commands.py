@@ -39,6 +39,16 @@ def test_train_writes_model_directory(model_dir: Path, capsys: pytest.CaptureFix
     assert {p.name for p in model_dir.iterdir()} >= {"model.txt", "meta.json", "history.parquet"}
 
 
+def test_train_says_what_the_backtest_chose_per_segment(
+    shop_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["train", "--data", str(shop_dir / "sales.csv"), "--freq", "M", "--horizon", "2", "--out", str(tmp_path)]
+    assert main(args) == 0
+    chosen = [line for line in capsys.readouterr().out.splitlines() if line.startswith("chosen on held-out origins")]
+    assert [line.split(", ")[1].split(":")[0] for line in chosen] == ["dormant", "smooth", "intermittent", "lumpy"]
+    assert all("window-average share" in line or "model alone" in line for line in chosen), chosen
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])
 def test_predict_writes_forecast(model_dir: Path, shop_dir: Path, tmp_path: Path, suffix: str) -> None:
     out = tmp_path / f"forecast{suffix}"
