@@ -8,6 +8,7 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import polars as pl
@@ -173,17 +174,33 @@ def test_a_choice_saved_before_the_pool_still_averages_quantiles_and_a_new_one_p
     assert pooled[0, 0] == 0.0 and pooled[0, -1] == 10.0  # the mixture keeps both tails
 
 
+class _SmoothRows(NamedTuple):
+    """Held-out rows of one segment ("smooth"): Poisson sales around ``truth`` and quantiles that fit them."""
+
+    rng: np.random.Generator
+    truth: np.ndarray
+    actual: np.ndarray
+    quantiles: np.ndarray
+    segment: np.ndarray
+    ones: np.ndarray
+
+
+_LEVELS = (0.1, 0.5, 0.9)
+
+
+def _smooth_rows(seed: int, n: int = 2_000) -> _SmoothRows:
+    rng = np.random.default_rng(seed)
+    truth = rng.gamma(2.0, 2.0, n)
+    actual = rng.poisson(truth).astype(float)
+    quantiles = np.column_stack([np.floor(truth * f) for f in (0.5, 1.0, 1.5)])
+    return _SmoothRows(rng, truth, actual, quantiles, np.full(n, SEGMENTS.index("smooth")), np.ones(n))
+
+
 def test_a_quantile_share_that_would_take_held_out_pit80_out_of_its_band_is_refused() -> None:
     # The window average's quantiles win held-out SPL by far in one segment; whether its share is taken depends
     # only on what the held-out PIT says about the pooled distribution's 80% interval.
-    rng = np.random.default_rng(1)
-    n = 2_000
-    truth = rng.gamma(2.0, 2.0, n)
-    actual = rng.poisson(truth).astype(float)
-    levels = (0.1, 0.5, 0.9)
-    good = np.column_stack([np.floor(truth * f) for f in (0.5, 1.0, 1.5)])
-    seg = np.full(n, SEGMENTS.index("smooth"))
-    ones = np.ones(n)
+    rng, truth, actual, good, seg, ones = _smooth_rows(1)
+    n, levels = len(truth), _LEVELS
     u = rng.uniform(0.0, 1.0, n)  # a calibrated forecast's PIT: uniform
 
     def fit(pit: tuple[np.ndarray, ...] | None) -> Combination:
@@ -211,16 +228,9 @@ def test_a_mean_share_that_would_bias_the_held_out_total_is_refused() -> None:
     # The window average's mean is closer item by item (lower scaled MSE) but sits high on every item, as a
     # season's mean does after the peak; the model alone is a little noisier and unbiased. The mean share
     # follows the scaled MSE only where the pooled total stays unbiased.
-    rng = np.random.default_rng(2)
-    n = 2_000
-    truth = rng.gamma(2.0, 2.0, n)
-    actual = rng.poisson(truth).astype(float)
-    levels = (0.1, 0.5, 0.9)
-    q = np.column_stack([np.floor(truth * f) for f in (0.5, 1.0, 1.5)])
-    seg = np.full(n, SEGMENTS.index("smooth"))
-    ones = np.ones(n)
-    smooth = SEGMENTS.index("smooth")
-    noisy = truth * rng.gamma(4.0, 0.25, n)  # mean-one noise: unbiased, and no better than the candidate
+    rng, truth, actual, q, seg, ones = _smooth_rows(2)
+    levels, smooth = _LEVELS, SEGMENTS.index("smooth")
+    noisy = truth * rng.gamma(4.0, 0.25, len(truth))  # mean-one noise: unbiased, and no better than the candidate
 
     def fit(cand_mean: np.ndarray) -> Combination:
         return Combination.fit(12, noisy, q, cand_mean, q, ones, actual, seg, ones, ones, levels)
