@@ -105,7 +105,7 @@ def run_train(args: argparse.Namespace) -> int:
     )
     if "partial_period" in info:
         print(f"note: {info['partial_period']['note']}")
-    for line in (info.get("choice") or {}).get("summary", []):
+    for line in model.combination.summary() if model.combination is not None else ():
         print(f"chosen on held-out origins, {line}")
     print(f"model: {args.out} ({', '.join(sorted(p.name for p in files.values()))})")
     return 0

@@ -68,6 +68,7 @@ QUANTILE_MARGIN = 0.0
 #: pool took Online Retail monthly's backtest pit80 from 0.803 to 0.777 (a shift up, not a narrowing).
 PIT_TOLERANCE = 0.02
 PIT_INTERVAL = (0.1, 0.9)
+_PIT_AIM = PIT_INTERVAL[1] - PIT_INTERVAL[0]
 #: The mean share is chosen by held-out scaled MSE only among shares whose held-out bias of the segment's total
 #: stays within this, or no further from 0 than the model's alone.
 BIAS_TOLERANCE = 0.05
@@ -194,20 +195,11 @@ def _choose(scores: list[float], margin: float = MARGIN) -> float:
     return WEIGHTS[best] if scores[best] < (1.0 - margin) * scores[0] else 0.0
 
 
-def _choose_calibrated(spl: list[float], pit80: list[float], margin: float) -> float:
-    """:func:`_choose` among the shares whose ``pit80`` keeps within :data:`PIT_TOLERANCE` of 0.8 or no further
-    from it than the model alone's (share 0, always allowed)."""
-    target = PIT_INTERVAL[1] - PIT_INTERVAL[0]
-    allowed = max(PIT_TOLERANCE, abs(pit80[0] - target))
-    masked = [v if abs(p - target) <= allowed + 1e-12 else float("inf") for v, p in zip(spl, pit80, strict=True)]
-    return _choose(masked, margin)
-
-
-def _choose_unbiased(mse: list[float], bias: list[float], margin: float = MARGIN) -> float:
-    """:func:`_choose` among the shares whose held-out bias of total keeps within :data:`BIAS_TOLERANCE` of 0 or
-    no further from it than the model alone's (share 0, always allowed)."""
-    allowed = max(BIAS_TOLERANCE, abs(bias[0]))
-    return _choose([v if abs(b) <= allowed + 1e-12 else float("inf") for v, b in zip(mse, bias, strict=True)], margin)
+def _choose_guarded(scores: list[float], off: list[float], tolerance: float, margin: float) -> float:
+    """:func:`_choose` among the shares whose ``off`` (how far a held-out check is from its aim) is within
+    ``tolerance`` or no more than the model alone's (share 0, always allowed)."""
+    allowed = max(tolerance, off[0])
+    return _choose([v if o <= allowed + 1e-12 else float("inf") for v, o in zip(scores, off, strict=True)], margin)
 
 
 def _pit80(share: F64, pit: Sequence[F64]) -> float:
@@ -287,8 +279,13 @@ class Combination:
                     pit80.append(_pit80(share, [part[rows] for part in pit]))
                 mse.append(float(np.mean((m - y) ** 2 / scale_rmse[rows] ** 2)))
                 bias.append(float(np.sum(m) / max(float(np.sum(y)), 1e-9) - 1.0))
-            qa = _choose_calibrated(spl, pit80, QUANTILE_MARGIN) if pit80 else _choose(spl, QUANTILE_MARGIN)
-            ma = _choose_unbiased(mse, bias)
+            # The quantile share keeps the held-out pit80 near its aim, the mean share the segment's total unbiased.
+            qa = (
+                _choose_guarded(spl, [abs(p - _PIT_AIM) for p in pit80], PIT_TOLERANCE, QUANTILE_MARGIN)
+                if pit80
+                else _choose(spl, QUANTILE_MARGIN)
+            )
+            ma = _choose_guarded(mse, [abs(b) for b in bias], BIAS_TOLERANCE, MARGIN)
             quant_w.append(qa)
             mean_w.append(ma)
             scores[name] = {
@@ -333,13 +330,8 @@ class Combination:
                 f"{name}: window-average share {self.quantile[s]:g} in the quantiles (held-out SPL, model out of fold, "
                 f"{score['spl'][qi]:.4f} vs model alone {score['spl'][0]:.4f}, window average alone "
                 f"{score['spl'][-1]:.4f}) and {self.mean[s]:g} in the mean (scaled MSE {score['scaled_mse'][mi]:.4f} "
-                f"vs {score['scaled_mse'][0]:.4f} and {score['scaled_mse'][-1]:.4f}"
-                + (
-                    f", held-out bias of total {score['bias_of_total'][mi]:+.1%} vs {score['bias_of_total'][0]:+.1%}"
-                    if "bias_of_total" in score
-                    else ""
-                )
-                + f"); {score['rows']} rows"
+                f"vs {score['scaled_mse'][0]:.4f} and {score['scaled_mse'][-1]:.4f}, held-out bias of total "
+                f"{score['bias_of_total'][mi]:+.1%} vs {score['bias_of_total'][0]:+.1%}); {score['rows']} rows"
                 + (
                     f"; held-out pit80 {score['pit80'][qi]:.3f} (model alone {score['pit80'][0]:.3f})"
                     if "pit80" in score
