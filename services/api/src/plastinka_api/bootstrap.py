@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 from plastinka_api.context import AppContext
 from plastinka_api.datasets.service import has_any, register, spooled_path
 from plastinka_api.errors import ApiError
-from plastinka_api.keys.service import count_live_keys, create_key, ensure_key
+from plastinka_api.keys.service import count_live_keys, create_key, replace_bootstrap_key
 from plastinka_forecasting.synthetic import write_sample
 from plastinka_schemas import Role
 from plastinka_store.tables import Dataset
@@ -23,19 +24,28 @@ SAMPLE_ITEMS = 150
 SAMPLE_MONTHS = 36
 
 
-def ensure_admin_key(ctx: AppContext) -> str | None:
-    """Returns a newly created secret to print once, else None."""
+@dataclass(frozen=True)
+class AdminKey:
+    """What the start did about the admin key: a first-run secret to print once, earlier bootstrap keys revoked."""
+
+    new_secret: str | None = None
+    revoked: list[str] = field(default_factory=list)
+
+
+def ensure_admin_key(ctx: AppContext) -> AdminKey:
+    """The bootstrap key of the settings is live and the only bootstrap key; with none set and no live key at
+    all, a first-run admin key is made."""
     with ctx.db.write_session() as session:
         bootstrap = ctx.settings.bootstrap_admin_key
         if bootstrap is not None:
-            ensure_key(
-                session, secret=bootstrap.get_secret_value(), name="bootstrap", role=Role.ADMIN, owner=DEFAULT_OWNER
-            )
-            return None
+            revoked = replace_bootstrap_key(session, secret=bootstrap.get_secret_value(), owner=DEFAULT_OWNER)
+            if revoked:
+                log.warning("revoked %d earlier bootstrap key(s): %s", len(revoked), ", ".join(revoked))
+            return AdminKey(revoked=revoked)
         if count_live_keys(session) > 0:
-            return None
+            return AdminKey()
         _, secret = create_key(session, name="first-run admin", role=Role.ADMIN, owner=DEFAULT_OWNER)
-        return secret
+        return AdminKey(new_secret=secret)
 
 
 async def ensure_sample_dataset(ctx: AppContext) -> Dataset | None:
@@ -53,7 +63,8 @@ async def ensure_sample_dataset(ctx: AppContext) -> Dataset | None:
 
 
 async def run(ctx: AppContext, out: TextIO) -> None:
-    secret = await ctx.db.call(ensure_admin_key, ctx)
+    admin = await ctx.db.call(ensure_admin_key, ctx)
+    secret = admin.new_secret
     sample = await ensure_sample_dataset(ctx)
     url = ctx.settings.resolved_public_url
     lines = [f"Plastinka API on {url}  (docs: {url}/docs)"]
@@ -64,6 +75,11 @@ async def run(ctx: AppContext, out: TextIO) -> None:
             f"    {secret}",
             f"Use it as 'Authorization: Bearer <key>' (e.g. export PLASTINKA_API_KEY={secret})",
         ]
+    if admin.revoked:
+        lines.append(
+            "PLASTINKA_BOOTSTRAP_ADMIN_KEY has changed: the earlier bootstrap key no longer works "
+            f"(revoked: {', '.join(admin.revoked)})"
+        )
     if sample is not None:
         report = sample.report
         lines.append(

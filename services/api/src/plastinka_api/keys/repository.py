@@ -56,6 +56,18 @@ def revoke(session: Session, key_id: str) -> ApiKey | None:
     return row
 
 
+def revoke_named(session: Session, name: str, *, keep_hash: str) -> list[ApiKey]:
+    """Revoke every live key called ``name`` except the one whose digest is ``keep_hash``; returns them."""
+    rows = session.exec(
+        select(ApiKey).where(ApiKey.name == name, col(ApiKey.revoked_at).is_(None), ApiKey.key_hash != keep_hash)
+    ).all()
+    for row in rows:
+        row.revoked_at = utcnow()
+        session.add(row)
+    session.commit()
+    return list(rows)
+
+
 def webhook_secret(session: Session, owner: str) -> WebhookSecret | None:
     return session.get(WebhookSecret, owner)
 

@@ -18,7 +18,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlmodel import Session
 
-from plastinka_api.errors import BadRequest, NotFound
+from plastinka_api.errors import BadRequest, InvalidField, NotFound
 from plastinka_api.keys import repository
 from plastinka_api.pagination import Pagination
 from plastinka_schemas import Role
@@ -35,6 +35,9 @@ WEBHOOK_SECRET_PREFIX = "whsec_"  # noqa: S105 - a label, not a secret
 #: over 200 bits unknown); a shorter key (a bootstrap key from before the strength check) shows none.
 MIN_KEY_FOR_PREFIX = 32
 PREFIX_LENGTH = 10
+#: The name of the key made from ``PLASTINKA_BOOTSTRAP_ADMIN_KEY``; no other key may take it, so a start with a
+#: changed variable can tell the earlier bootstrap keys apart and revoke them.
+BOOTSTRAP_NAME = "bootstrap"
 _ROLE_RANK = {Role.VIEWER: 0, Role.ANALYST: 1, Role.ADMIN: 2}
 
 
@@ -89,6 +92,13 @@ def ensure_key(session: Session, *, secret: str, name: str, role: Role, owner: s
     return False
 
 
+def replace_bootstrap_key(session: Session, *, secret: str, owner: str) -> list[str]:
+    """Make ``secret`` the live bootstrap admin key and revoke every other live bootstrap key (the variable was
+    changed, maybe because an earlier version accepted a weak key); returns the revoked keys' ids."""
+    ensure_key(session, secret=secret, name=BOOTSTRAP_NAME, role=Role.ADMIN, owner=owner)
+    return [row.id for row in repository.revoke_named(session, BOOTSTRAP_NAME, keep_hash=hash_key(secret))]
+
+
 def count_live_keys(session: Session) -> int:
     return repository.count_live(session)
 
@@ -102,6 +112,9 @@ def lookup(session: Session, secret: str) -> Principal | None:
 
 def create(ctx: AppContext, *, name: str, role: Role, owner: str) -> tuple[ApiKey, str]:
     """A new key for any owner (admins are the operator)."""
+    if name.strip().casefold() == BOOTSTRAP_NAME:
+        reason = f"the name {BOOTSTRAP_NAME!r} is kept for the key set by PLASTINKA_BOOTSTRAP_ADMIN_KEY"
+        raise InvalidField("body.name", reason)
     with ctx.db.write_session() as session:
         return create_key(session, name=name, role=role, owner=owner)
 
