@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import NamedTuple
@@ -20,6 +21,7 @@ from plastinka_forecasting.calibration import CrossFitted, QuantileCalibration
 from plastinka_forecasting.combine import CHOICE_LEVELS, SEGMENTS, WEIGHTS, Combination, linear_pool
 from plastinka_forecasting.features import FEATURE_VERSION, FeatureSpace, default_config, to_dense
 from plastinka_forecasting.model import ModelParams, fit_panel, predict_panel
+from plastinka_forecasting.pit import PIT_LEVELS
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_model_train_predict import FAST
@@ -142,6 +144,15 @@ def test_the_linear_pool_is_the_mixtures_quantiles_and_never_crosses() -> None:
     assert (np.diff(out, axis=1) >= 0).all() and (out >= 0).all()
 
 
+def test_the_pools_row_wise_search_counts_ties_as_searchsorted_does() -> None:
+    rng = np.random.default_rng(4)
+    q = np.sort(rng.integers(0, 4, (300, 9)).astype(float), axis=1)
+    x = np.sort(rng.integers(0, 5, (300, 6)).astype(float), axis=1)
+    for strict, side in ((False, "right"), (True, "left")):
+        got = combine._count_below(q, x, strict=strict)
+        assert all(np.array_equal(got[r], np.searchsorted(q[r], x[r], side=side)) for r in range(len(q)))
+
+
 def test_pooling_in_chunks_gives_what_pooling_at_once_does(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(2)
     qa = np.sort(np.floor(rng.gamma(1.0, 3.0, (500, 7))), axis=1)
@@ -156,6 +167,29 @@ def test_pooling_in_chunks_gives_what_pooling_at_once_does(monkeypatch: pytest.M
     mixed = share > 0
     assert np.allclose(whole[mixed], linear_pool(qa[mixed], qb[mixed], share[mixed], CHOICE_LEVELS))
     assert np.array_equal(whole[~mixed], qa[~mixed])
+
+
+def test_the_quantiles_do_not_depend_on_the_levels_asked_for(
+    one_season: pl.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool is computed on fixed levels, so (0.1, 0.5, 0.9) are the same three whether asked alone or among
+    the backtests' 99: a forecast is the one the backtests scored. On the asked levels alone, the outer ones
+    were the pool's flat ends, the outermost of the two distributions."""
+    halves = classmethod(lambda cls, window, *_args, **_kwargs: cls(window, [0.0] * 4, [0.5] * 4))
+    monkeypatch.setattr(Combination, "fit", halves)  # a pooled choice, whatever this panel's hold-out says
+    three = (0.1, 0.5, 0.9)
+    few = fit_panel(one_season, None, frequency="M", horizon=3, quantiles=three, params=ModelParams(**FAST))
+    many = fit_panel(one_season, None, frequency="M", horizon=3, quantiles=PIT_LEVELS, params=ModelParams(**FAST))
+    assert few.combination is not None and few.combination.rule == combine.RULE
+    columns = ["item_id", "period", "mean", "q_0.1", "q_0.5", "q_0.9"]
+    pooled = predict_panel(few, one_season, None).select(columns)
+    assert pooled.equals(predict_panel(many, one_season, None).select(columns))
+    alone = predict_panel(replace(few, combination=Combination.model_only(12)), one_season, None)
+    assert not alone["q_0.9"].equals(pooled["q_0.9"])  # the pool is in use
+    before = replace(few, combination=replace(few.combination, rule="linear_pool"))  # knots = the asked levels
+    knots_asked = predict_panel(before, one_season, None)
+    assert (knots_asked["q_0.9"] >= pooled["q_0.9"] - 1e-9).all()
+    assert knots_asked["q_0.9"].sum() > pooled["q_0.9"].sum()
 
 
 def test_a_choice_saved_before_the_pool_still_averages_quantiles_and_a_new_one_pools() -> None:

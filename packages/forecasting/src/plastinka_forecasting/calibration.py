@@ -104,20 +104,26 @@ class QuantileCalibration:
         return cls(tuple(float(q) for q in levels), horizon_groups(horizon), [], [], 0)
 
     def apply(
-        self, mean: F64, horizon_of_row: npt.NDArray[np.int64], klass: npt.NDArray[np.int64] | None = None
+        self,
+        mean: F64,
+        horizon_of_row: npt.NDArray[np.int64],
+        klass: npt.NDArray[np.int64] | None = None,
+        levels: Sequence[float] | None = None,
     ) -> F64:
-        """Quantiles ``(rows, levels)``: sorted along each row and never negative."""
+        """Quantiles ``(rows, levels)`` (by default every level of the table; else ``levels``, each one of them):
+        sorted along each row and never negative."""
         mean = np.clip(np.asarray(mean, np.float64), 0.0, None)
+        wanted = self.levels if levels is None else tuple(float(q) for q in levels)
         if not self.ratios:
             from plastinka_forecasting.distributions import poisson_quantiles  # noqa: PLC0415 - tiny histories only
 
-            out = poisson_quantiles(np.maximum(mean, 1e-9), self.levels)
+            out = poisson_quantiles(np.maximum(mean, 1e-9), wanted)
         else:
             group = np.zeros(len(mean), np.int64)
             for i, (lo, hi) in enumerate(self.groups):
                 group[(horizon_of_row >= lo) & (horizon_of_row <= hi)] = i
             bucket = np.searchsorted(np.asarray(self.edges, np.float64), np.maximum(mean, _EPS), side="right")
-            table = np.asarray(self.ratios, np.float64)
+            table = np.asarray(self.ratios, np.float64)[:, :, [self.levels.index(q) for q in wanted]]
             row_class = np.zeros(len(mean), np.int64) if klass is None else np.clip(klass, 0, self.classes - 1)
             out = mean[:, None] * table[group * self.classes + row_class, bucket, :]
         return np.sort(np.clip(out, 0.0, None), axis=1)

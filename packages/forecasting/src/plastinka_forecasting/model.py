@@ -29,7 +29,15 @@ import numpy as np
 import polars as pl
 
 from plastinka_forecasting.calibration import CrossFitted, QuantileCalibration
-from plastinka_forecasting.combine import CHOICE_LEVELS, SEGMENTS, Combination, segments, window_candidate
+from plastinka_forecasting.combine import (
+    CHOICE_LEVELS,
+    RULE,
+    SEGMENTS,
+    Combination,
+    pool_levels,
+    segments,
+    window_candidate,
+)
 from plastinka_forecasting.features import (
     CATEGORICAL_FEATURES,
     FeatureConfig,
@@ -430,6 +438,19 @@ def _fit_holdout(
             CHOICE_LEVELS,
             pit,
         )
+        if not combination.is_model_only:
+            # The pool is computed on fixed levels whatever is asked for (``combine.POOL_LEVELS``), so the table
+            # holds them too; each level's multipliers are its own, so the asked levels' are unchanged.
+            calibration = QuantileCalibration.fit(
+                mean,
+                y64,
+                held.h,
+                pool_levels(quantiles),
+                horizon,
+                klass=klass,
+                classes=classes,
+                central=params.central_intervals,
+            )
     window_id = held.item * n_periods + held.t
     # Every point adjustment is fitted (they are cheap) so a backtest can score them side by side.
     points = {
@@ -548,12 +569,22 @@ def predict_panel(
     names = model.feature_names
     mean = (1 - model.blend) * raw + model.blend * _blend_input(x, names)
     klass, _ = _classes(x, names, model.params)
-    qs = model.calibration.apply(mean, hs, klass)
+    qs = model.calibration.apply(mean, hs, klass, levels)
     combination = model.combination
     if combination is not None and not combination.is_model_only:
         origin = np.full(len(item_idx), hist.n_periods - 1, np.int64)
         cand_mean, cand_q, usable = window_candidate(hist.values, item_idx, origin, combination.window, levels)
-        mean, qs = combination.apply(mean, qs, cand_mean, cand_q, usable, segments(x, names), levels)
+        fine = None
+        if combination.rule == RULE:
+            grid, model_mean = pool_levels(levels), mean
+
+            def fine(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                row_class = None if klass is None else klass[rows]
+                model_q = model.calibration.apply(model_mean[rows], hs[rows], row_class, grid)
+                _, cand_q, _ = window_candidate(hist.values, item_idx[rows], origin[rows], combination.window, grid)
+                return model_q, cand_q
+
+        mean, qs = combination.apply(mean, qs, cand_mean, cand_q, usable, segments(x, names), levels, fine)
     mean = model.shrink.apply(mean, item_idx, hs)
     periods = next_periods(hist.periods[-1], model.frequency, horizon)
     frame = pl.DataFrame(

@@ -171,8 +171,9 @@ class CombinationChoice(Report):
     segments: list[str] = Field(default_factory=list)
     mean: list[float] = Field(default_factory=list)
     quantile: list[float] = Field(default_factory=list)
-    #: How the quantiles were combined: "linear_pool" (a mixture of the two distributions) or, in reports from
-    #: before it, "quantile_average" (level by level; such reports do not say).
+    #: How the quantiles were combined: "linear_pool_percentiles" (a mixture of the two distributions computed on
+    #: the 99 percentiles, whatever levels were asked for), "linear_pool" (the same mixture on the asked levels
+    #: only, reports from before) or "quantile_average" (level by level; such older reports do not say).
     rule: str | None = None
     scores: dict[str, SegmentChoice] = Field(default_factory=dict)
 
