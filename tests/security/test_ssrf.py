@@ -108,6 +108,29 @@ def test_a_callback_inside_is_refused_at_submission(
     assert callback_sink.requests == []
 
 
+def test_a_public_hosts_mail_or_shell_port_is_refused_at_submission(
+    server: SecureServer, objects: dict[str, str]
+) -> None:
+    with server.client(server.keys["analyst"]) as client:
+        for url in ("http://93.184.215.14:25/x", "https://93.184.215.14:22/x"):
+            response = client.post(f"{API}/training", json={"dataset_id": objects["ds"], "callback_url": url})
+            assert response.status_code == 422, (url, response.text)
+            detail = response.json()["details"][0]
+            assert detail["where"] == "body.callback_url" and "port 80, 443 or any port from 1024" in detail["message"]
+
+
+def test_web_and_unprivileged_ports_pass_and_a_trusted_host_may_use_any() -> None:
+    public = Answers(["93.184.215.14"])
+    for url in ("http://hooks.test/x", "https://hooks.test/x", "http://hooks.test:8080/x", "https://hooks.test:65535/"):
+        assert asyncio.run(egress.check(url, EgressPolicy(), resolver=public)).address == "93.184.215.14"
+    for url in ("http://hooks.test:25/x", "http://hooks.test:1023/x", "https://hooks.test:22/x"):
+        with pytest.raises(egress.RefusedDestination, match="port"):
+            asyncio.run(egress.check(url, EgressPolicy(), resolver=public))
+    for trusted in ("hooks.test", "93.184.215.0/24"):
+        destination = asyncio.run(egress.check("http://hooks.test:25/x", EgressPolicy.parse(trusted), resolver=public))
+        assert destination.address == "93.184.215.14"
+
+
 def test_the_api_itself_is_refused_as_a_callback(server: SecureServer, objects: dict[str, str]) -> None:
     with server.client(server.keys["analyst"]) as client:
         body = {"dataset_id": objects["ds"], "callback_url": f"{server.url}{API}/keys"}

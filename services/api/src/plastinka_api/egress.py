@@ -48,6 +48,11 @@ _EXTRA_BLOCKED: tuple[IPNetwork, ...] = tuple(
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _COMPAT = ipaddress.ip_network("::/96")
 RESOLVE_TIMEOUT_S = 5.0
+#: The privileged ports a public callback may use: the web's own. Any port from 1024 up is allowed (receivers
+#: often listen on 8080 or 8443); a public host's 22, 25 or 110 is not a webhook receiver, and letting callbacks
+#: reach it would make the server a probe of other people's mail and shell services.
+WEB_PORTS = frozenset({80, 443})
+FIRST_UNPRIVILEGED_PORT = 1024
 
 
 class RefusedDestination(ValueError):
@@ -108,8 +113,11 @@ class EgressPolicy:
     def trusts_name(self, host: str) -> bool:
         return normal_host(host) in self.names
 
+    def trusts_address(self, address: IPAddress) -> bool:
+        return any(address.version == n.version and address in n for n in self.networks)
+
     def allows(self, address: IPAddress) -> bool:
-        return is_public(address) or any(address.version == n.version and address in n for n in self.networks)
+        return is_public(address) or self.trusts_address(address)
 
 
 async def system_resolver(host: str, port: int) -> list[str]:
@@ -160,10 +168,17 @@ async def check(url: str, policy: EgressPolicy, resolver: Resolver = system_reso
         raise UnresolvedDestination(f"host {host!r} does not resolve")
     for text in addresses:
         address = ipaddress.ip_address(text.split("%", 1)[0])
-        if not trusted and not policy.allows(address):
+        if trusted or policy.trusts_address(address):
+            continue
+        if not is_public(address):
             raise RefusedDestination(
                 f"host {host!r} resolves to {address}, which is not a public address "
                 "(loopback, private, link-local, metadata, CGNAT, multicast or reserved); "
                 "an operator can trust it with PLASTINKA_WEBHOOK_ALLOWED_HOSTS"
+            )
+        if port < FIRST_UNPRIVILEGED_PORT and port not in WEB_PORTS:
+            raise RefusedDestination(
+                f"port {port} of a public host: a callback may use port 80, 443 or any port from "
+                f"{FIRST_UNPRIVILEGED_PORT} up; an operator can trust the host with PLASTINKA_WEBHOOK_ALLOWED_HOSTS"
             )
     return Destination(parsed, addresses[0].split("%", 1)[0])
