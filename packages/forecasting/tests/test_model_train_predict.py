@@ -84,6 +84,16 @@ def test_never_sold_stocked_item_is_forecast(model) -> None:  # type: ignore[no-
     assert forecast["copies"].to_list() == [1, 1, 1]
 
 
+def test_a_records_forecast_does_not_depend_on_which_others_are_asked_for(model) -> None:  # type: ignore[no-untyped-def]
+    # The shop's level, trend and seasonal prior are the whole shop's: asking for a few records (the API's and
+    # the CLI's ``items``) once read them off those records alone and moved their forecasts.
+    whole = predict(model)
+    busiest = whole.group_by("item_id").agg(pl.col("mean").sum()).sort("mean", descending=True)["item_id"].head(3)
+    asked = predict(model, items=busiest.to_list())
+    assert asked["item_id"].unique().sort().to_list() == busiest.sort().to_list()
+    assert asked.equals(whole.filter(pl.col("item_id").is_in(busiest.implode())))
+
+
 def test_predict_options_and_errors(shop: SalesData, model) -> None:  # type: ignore[no-untyped-def]
     assert predict(model, shop, horizon=1)["period"].unique().to_list() == [date(2023, 7, 1)]
     with pytest.raises(ValueError, match="horizon"):

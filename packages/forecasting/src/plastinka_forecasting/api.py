@@ -109,14 +109,16 @@ def predict(
         # A period the export cut short is not forecast from: the forecast starts with it, as in training.
         panel, _ = complete_panel(sales, model.frequency)
         attributes = item_attributes(sales)
+    wanted: list[str] | None = None
     if items is not None:
-        wanted = pl.Series(ITEM_ID, [str(i) for i in items], dtype=pl.Utf8).unique()
-        unknown = wanted.filter(~wanted.is_in(panel.get_column(ITEM_ID).unique().implode()))
+        asked = pl.Series(ITEM_ID, [str(i) for i in items], dtype=pl.Utf8).unique()
+        unknown = asked.filter(~asked.is_in(panel.get_column(ITEM_ID).unique().implode()))
         if unknown.len():
             shown = ", ".join(unknown.head(5).to_list())
             raise ValueError(f"{unknown.len()} unknown item id(s): {shown}")
-        panel = panel.filter(pl.col(ITEM_ID).is_in(wanted.implode()))
-    forecast = predict_panel(model, panel, attributes, horizon=horizon)
+        wanted = asked.to_list()
+    # The whole panel goes in: a few records' shop-level features must be the whole shop's.
+    forecast = predict_panel(model, panel, attributes, horizon=horizon, items=wanted)
     if attributes is not None and attributes.height:
         extra = [c for c in attributes.columns if c not in forecast.columns]
         forecast = forecast.join(

@@ -658,10 +658,13 @@ class FeatureSpace:
             return Rows(np.zeros((0, width), np.float32), np.zeros(0, np.float32), empty, empty, empty)
         return Rows(*(np.concatenate([p[i] for p in parts]) for i in range(5)))
 
-    def prediction_rows(self, horizon: int) -> tuple[F32, I64, I64]:
-        """Rows for forecasting every item from the last period: ``X, item index, h``."""
+    def prediction_rows(self, horizon: int, only: I64 | None = None) -> tuple[F32, I64, I64]:
+        """Rows for forecasting every item (or the item indices ``only``) from the last period: ``X, item index,
+        h``. The shop's and the groups' features are read off every item either way."""
         t = self.hist.n_periods - 1
         rows = np.flatnonzero(self.hist.start <= t)
+        if only is not None:
+            rows = rows[np.isin(rows, only)]
         xs, items, hs = [], [], []
         for h, r, x in self.origin_blocks(t, list(range(1, horizon + 1)), rows):
             xs.append(x)

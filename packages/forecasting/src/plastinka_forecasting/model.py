@@ -550,8 +550,11 @@ def predict_panel(
     attributes: pl.DataFrame | None,
     *,
     horizon: int | None = None,
+    items: Sequence[str] | None = None,
 ) -> pl.DataFrame:
-    """Forecast every item of ``panel`` for ``1..horizon`` periods after its last period."""
+    """Forecast every item of ``panel`` (or only ``items``) for ``1..horizon`` periods after its last period. An
+    item's forecast is the same whichever others are asked for: the shop's and the groups' features, and the
+    seasonal prior, are read off the whole panel."""
     horizon = horizon or model.horizon
     if not 1 <= horizon <= model.horizon:
         raise ValueError(f"horizon must be 1..{model.horizon}: the model was trained for {model.horizon} periods")
@@ -564,7 +567,8 @@ def predict_panel(
     space = FeatureSpace.build(hist, attributes, model.config, vocab=model.vocab)
     if space.feature_names() != model.feature_names:
         raise ValueError("the model's features do not match this package version's feature set")
-    x, item_idx, hs = space.prediction_rows(horizon)
+    wanted = None if items is None else np.flatnonzero(np.isin(np.asarray(hist.item_ids, dtype=object), list(items)))
+    x, item_idx, hs = space.prediction_rows(horizon, wanted)
     raw = _predict(model.booster, x, model.feature_names, model.params, model.rounds)
     names = model.feature_names
     mean = (1 - model.blend) * raw + model.blend * _blend_input(x, names)
