@@ -116,9 +116,6 @@ class EgressPolicy:
     def trusts_address(self, address: IPAddress) -> bool:
         return any(address.version == n.version and address in n for n in self.networks)
 
-    def allows(self, address: IPAddress) -> bool:
-        return is_public(address) or self.trusts_address(address)
-
 
 async def system_resolver(host: str, port: int) -> list[str]:
     """Every address the system resolver gives for ``host`` (numeric spellings included, as a connect would)."""
