@@ -31,7 +31,6 @@ import polars as pl
 from plastinka_forecasting.calibration import CrossFitted, QuantileCalibration
 from plastinka_forecasting.combine import (
     CHOICE_LEVELS,
-    RULE,
     SEGMENTS,
     Combination,
     pool_levels,
@@ -391,9 +390,6 @@ def _fit_holdout(
     blend = _choose_blend(raw, base, y64, None) if params.blend else 0.0
     mean = (1 - blend) * raw + blend * base
     klass, classes = _classes(held.x, names, params)
-    calibration = QuantileCalibration.fit(
-        mean, y64, held.h, quantiles, horizon, klass=klass, classes=classes, central=params.central_intervals
-    )
     totals = TotalCalibration.fit(mean, y64, held.item, held.t, held.h, horizon)
     level = item_level(held.x, names)
     scale = np.nan_to_num(column(held.x, names, "naive_rmse"), nan=0.0).astype(np.float64) * level
@@ -438,19 +434,12 @@ def _fit_holdout(
             CHOICE_LEVELS,
             pit,
         )
-        if not combination.is_model_only:
-            # The pool is computed on fixed levels whatever is asked for (``combine.POOL_LEVELS``), so the table
-            # holds them too; each level's multipliers are its own, so the asked levels' are unchanged.
-            calibration = QuantileCalibration.fit(
-                mean,
-                y64,
-                held.h,
-                pool_levels(quantiles),
-                horizon,
-                klass=klass,
-                classes=classes,
-                central=params.central_intervals,
-            )
+    # A pool is computed on fixed levels whatever is asked for (``combine.POOL_LEVELS``), so with one the table
+    # holds them too; each level's multipliers are its own, so the asked levels' are the same either way.
+    table_levels = quantiles if combination.is_model_only else pool_levels(quantiles)
+    calibration = QuantileCalibration.fit(
+        mean, y64, held.h, table_levels, horizon, klass=klass, classes=classes, central=params.central_intervals
+    )
     window_id = held.item * n_periods + held.t
     # Every point adjustment is fitted (they are cheap) so a backtest can score them side by side.
     points = {
@@ -578,15 +567,14 @@ def predict_panel(
     if combination is not None and not combination.is_model_only:
         origin = np.full(len(item_idx), hist.n_periods - 1, np.int64)
         cand_mean, cand_q, usable = window_candidate(hist.values, item_idx, origin, combination.window, levels)
-        fine = None
-        if combination.rule == RULE:
-            grid, model_mean = pool_levels(levels), mean
+        grid, model_mean = pool_levels(levels), mean
 
-            def fine(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-                row_class = None if klass is None else klass[rows]
-                model_q = model.calibration.apply(model_mean[rows], hs[rows], row_class, grid)
-                _, cand_q, _ = window_candidate(hist.values, item_idx[rows], origin[rows], combination.window, grid)
-                return model_q, cand_q
+        def fine(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            """The two distributions of ``rows`` on the pool's levels (used by the rules that pool on them)."""
+            row_class = None if klass is None else klass[rows]
+            model_q = model.calibration.apply(model_mean[rows], hs[rows], row_class, grid)
+            _, cand_q, _ = window_candidate(hist.values, item_idx[rows], origin[rows], combination.window, grid)
+            return model_q, cand_q
 
         mean, qs = combination.apply(mean, qs, cand_mean, cand_q, usable, segments(x, names), levels, fine)
     mean = model.shrink.apply(mean, item_idx, hs)
